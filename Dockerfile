@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Build stage: install everything and compile TypeScript.
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY questionnaires ./questionnaires
+RUN npm run build
+
+# Runtime stage: production dependencies and compiled code only, as an unprivileged user.
+FROM node:20-slim
+ENV NODE_ENV=production DATA_DIR=/data
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY migrations ./migrations
+COPY locales ./locales
+COPY questionnaires ./questionnaires
+COPY src/services/wordlists ./dist/src/services/wordlists
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 8080
+CMD ["node", "dist/src/main.js"]

@@ -1,0 +1,29 @@
+import { Composer, InlineKeyboard } from "grammy";
+import { isLocale, LOCALES, type PreferencesService } from "../../services/preferences.js";
+import type { BotContext } from "../context.js";
+
+export function languageKeyboard(ctx: BotContext) {
+  const keyboard = new InlineKeyboard();
+  for (const locale of LOCALES) keyboard.text(ctx.t(`language-button-${locale}`), `lang:${locale}`);
+  return keyboard;
+}
+
+export function createLanguageFeature(deps: { preferences: PreferencesService }) {
+  const feature = new Composer<BotContext>();
+  const privateChat = feature.chatType("private");
+
+  privateChat.command("language", (ctx) =>
+    ctx.reply(ctx.t("language-choose"), { reply_markup: languageKeyboard(ctx) }),
+  );
+
+  privateChat.callbackQuery(/^lang:(\w+)$/, async (ctx) => {
+    const locale = ctx.match[1];
+    if (!isLocale(locale)) return ctx.answerCallbackQuery();
+    await deps.preferences.rememberLocale(ctx.from.id, locale);
+    ctx.i18n.useLocale(locale);
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageText(ctx.t("language-saved"));
+  });
+
+  return feature;
+}

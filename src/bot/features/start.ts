@@ -1,0 +1,20 @@
+import { Composer } from "grammy";
+import type { BotContext } from "../context.js";
+
+export function createStartFeature() {
+  const feature = new Composer<BotContext>();
+  const privateChat = feature.chatType("private");
+
+  privateChat.command("start", async (ctx) => {
+    await ctx.reply(`${ctx.t("start-briefing")}\n\n${ctx.t("start-choose-language")}`, {
+      parse_mode: "HTML",
+      link_preview_options: { is_disabled: true },
+    });
+  });
+
+  privateChat.command("help", (ctx) => ctx.reply(ctx.t("help-text")));
+
+  privateChat.command("privacy", (ctx) => ctx.reply(ctx.t("privacy-text"), { parse_mode: "HTML" }));
+
+  return feature;
+}

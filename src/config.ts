@@ -1,0 +1,134 @@
+// Configuration: parsed once from the environment (and an optional .env file) into a frozen object.
+import { existsSync, readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+const HELP: Record<string, string> = {
+  BOT_TOKEN:
+    "BOT_TOKEN is required: create a bot with @BotFather in Telegram (/newbot) and copy the token it gives you",
+  EDITOR_KEYS:
+    'EDITOR_KEYS is required: each editor runs `npm run editor -- keygen --name "Name" --out keys` on their own computer and gives you the .public.asc file; list the files or their folder here',
+};
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const intFromString = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, "expected a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const telegramId = z
+  .string()
+  .trim()
+  .regex(/^-?\d{1,20}$/, "expected a numeric Telegram id")
+  .transform(Number);
+
+const idList = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? [] : v.split(",").map((s) => s.trim())))
+  .pipe(z.array(z.string().regex(/^\d{1,20}$/, "expected comma-separated numeric user ids")))
+  .transform((ids) => ids.map(Number));
+
+const schema = z
+  .object({
+    BOT_TOKEN: z
+      .string({ error: HELP.BOT_TOKEN })
+      .trim()
+      .min(1, HELP.BOT_TOKEN)
+      .regex(/^\d+:[A-Za-z0-9_-]+$/, "expected a token like 123456:ABC-DEF… from @BotFather"),
+    TELEGRAM_API_ROOT: z.url().default("https://api.telegram.org"),
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, "expected postgres://user:password@host:port/database")
+        .optional(),
+    ),
+    DATA_DIR: z.string().trim().min(1).default("./data"),
+    EDITOR_KEYS: z
+      .string({ error: HELP.EDITOR_KEYS })
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string()).min(1, HELP.EDITOR_KEYS)),
+    EDITORS_CHAT_ID: optionalString.pipe(telegramId.optional()),
+    ADMIN_IDS: idList.default([]),
+    DEFAULT_LOCALE: z.enum(["ru", "en"]).default("ru"),
+    WEBHOOK_URL: optionalString.pipe(
+      z.url().startsWith("https://", "expected an https:// URL").optional(),
+    ),
+    WEBHOOK_SECRET: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{16,256}$/, "expected 16-256 characters of A-Z, a-z, 0-9, _ or -")
+        .optional(),
+    ),
+    PORT: intFromString(1, 65535).default(8080),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+    PEPPER: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, "expected 64 hex characters (32 bytes)")
+        .optional(),
+    ),
+    SERVER_KEY: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, "expected 64 hex characters (32 bytes)")
+        .optional(),
+    ),
+  })
+  .superRefine((env, ctx) => {
+    if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_SECRET"],
+        message:
+          "required when WEBHOOK_URL is set (Telegram sends it back so forged updates are refused)",
+      });
+    }
+  });
+
+export type Config = Readonly<z.output<typeof schema>>;
+
+/** Reads `.env` (if present) under the real environment: the environment wins. */
+export function readEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  envFile = ".env",
+): Record<string, string | undefined> {
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, "utf8")) : {};
+  return { ...fromFile, ...env };
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    // One line per problem, naming the variable; values are never echoed (they may be secrets).
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "configuration");
+      const message = issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+      return message;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  return Object.freeze(result.data);
+}

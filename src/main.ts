@@ -1,0 +1,116 @@
+// Start: config → logger → editor keys → secrets → storage (+ migrations) → bot (polling or webhook).
+import { createServer, type Server } from "node:http";
+import { type RunnerHandle, run } from "@grammyjs/runner";
+import { webhookCallback } from "grammy";
+import { createBot } from "./bot/index.js";
+import { type Config, ConfigError, parseConfig, readEnvironment } from "./config.js";
+import { createLogger, type Logger } from "./logger.js";
+import { KeyError, loadEditorKeys } from "./services/encryption.js";
+import { createPreferencesService } from "./services/preferences.js";
+import { openStorage, StorageError } from "./storage/db.js";
+import { createPreferencesRepository } from "./storage/preferences.repo.js";
+import { loadSecrets } from "./storage/secrets.js";
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  try {
+    await start(config, logger);
+  } catch (error) {
+    if (error instanceof KeyError || error instanceof StorageError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    logger.fatal({ err: error }, "start failed");
+    process.exit(1);
+  }
+}
+
+function loadConfigOrExit(): Config {
+  try {
+    return parseConfig(readEnvironment());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) process.stderr.write(`${problem}\n`);
+    process.exit(1);
+  }
+}
+
+async function start(config: Config, logger: Logger): Promise<void> {
+  const keyring = await loadEditorKeys(config.EDITOR_KEYS);
+  logger.info({ editorKeys: keyring.fingerprints.length }, "editor keys loaded");
+
+  const secrets = loadSecrets({
+    dataDir: config.DATA_DIR,
+    pepperHex: config.PEPPER,
+    serverKeyHex: config.SERVER_KEY,
+  });
+  const storage = await openStorage({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  logger.info({ storage: storage.kind }, "storage ready");
+
+  const preferences = createPreferencesService({
+    repo: createPreferencesRepository({ db: storage.db }),
+    pepper: secrets.pepper,
+  });
+  const bot = createBot({
+    token: config.BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    defaultLocale: config.DEFAULT_LOCALE,
+    logger,
+    preferences,
+  });
+  await bot.init();
+
+  let stopReceiving: () => Promise<void>;
+  if (config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
+    const server = await startWebhookServer(bot, config.PORT, config.WEBHOOK_SECRET);
+    await bot.api.setWebhook(config.WEBHOOK_URL, { secret_token: config.WEBHOOK_SECRET });
+    logger.info({ port: config.PORT }, "webhook");
+    stopReceiving = () => new Promise((resolve) => server.close(() => resolve()));
+  } else {
+    await bot.api.deleteWebhook();
+    const runner: RunnerHandle = run(bot, {
+      runner: { fetch: { allowed_updates: ["message", "edited_message", "callback_query"] } },
+    });
+    logger.info("polling");
+    stopReceiving = () => runner.stop();
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    // Stop taking updates, let handlers in flight finish, then close storage.
+    await stopReceiving();
+    await storage.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+function startWebhookServer(
+  bot: ReturnType<typeof createBot>,
+  port: number,
+  secretToken: string,
+): Promise<Server> {
+  const handleUpdate = webhookCallback(bot, "http", { secretToken });
+  const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      return;
+    }
+    if (req.method !== "POST") {
+      res.writeHead(404).end();
+      return;
+    }
+    handleUpdate(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  return new Promise((resolve) => server.listen(port, () => resolve(server)));
+}
+
+void main();

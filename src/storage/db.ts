@@ -1,0 +1,133 @@
+// Opens the database: embedded PGlite in DATA_DIR by default, PostgreSQL when DATABASE_URL is set.
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { schema } from "./schema.js";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export class StorageError extends Error {
+  readonly safeToLog = true;
+  constructor(message: string) {
+    super(message);
+    this.name = "StorageError";
+  }
+}
+
+export interface Storage {
+  db: Db;
+  kind: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
+
+export interface OpenStorageOptions {
+  /** PostgreSQL connection string; unset → embedded PGlite. */
+  databaseUrl?: string;
+  /** Where PGlite keeps its files (DATA_DIR/db). Unset with no databaseUrl → in memory (tests). */
+  dataDir?: string;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
+  const storage = options.databaseUrl
+    ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10)
+    : await openPglite(options.dataDir);
+  try {
+    await runMigrations(storage);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  return storage;
+}
+
+async function openPostgres(url: string, max: number): Promise<Storage> {
+  // onnotice: PostgreSQL notices would otherwise go to the console.
+  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await client`select 1`;
+  } catch (error) {
+    await client.end({ timeout: 1 });
+    const code = (error as { code?: string }).code ?? "unknown error";
+    throw new StorageError(`DATABASE_URL: cannot connect to PostgreSQL (${code})`);
+  }
+  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Storage> {
+  let releaseLock = () => {};
+  let client: PGlite;
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    releaseLock = takeLock(join(dataDir, "bot.lock"));
+    try {
+      client = await PGlite.create(join(dataDir, "db"));
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
+  } else {
+    client = await PGlite.create();
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return {
+    db,
+    kind: "pglite",
+    close: async () => {
+      await client.close();
+      releaseLock();
+    },
+  };
+}
+
+async function runMigrations(storage: Storage): Promise<void> {
+  const config = { migrationsFolder: MIGRATIONS_DIR };
+  if (storage.kind === "pglite") {
+    await migratePglite(storage.db as Parameters<typeof migratePglite>[0], config);
+  } else {
+    await migratePostgres(storage.db as Parameters<typeof migratePostgres>[0], config);
+  }
+}
+
+/** PGlite is single-process: a lock file stops a second bot from opening the same files. */
+function takeLock(path: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx", 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(readFileSync(path, "utf8").trim());
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new StorageError(
+          `DATA_DIR is already in use by another running bot (process ${pid}); stop it first, or give this one its own DATA_DIR`,
+        );
+      }
+      // Stale lock from a process that died (e.g. kill -9): take it over.
+      rmSync(path, { force: true });
+    }
+  }
+  throw new StorageError("DATA_DIR: could not take the lock file");
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

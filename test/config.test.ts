@@ -1,0 +1,104 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig, readEnvironment } from "../src/config.js";
+import { runTsx } from "./helpers/run.js";
+
+const TOKEN = "123456:AAE-secret_token_value_that_must_not_leak";
+const valid = { BOT_TOKEN: TOKEN, EDITOR_KEYS: "keys/a.asc, keys/b.asc" };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("configuration", () => {
+  it("applies the documented defaults", () => {
+    const config = parseConfig(valid);
+    expect(config).toMatchObject({
+      TELEGRAM_API_ROOT: "https://api.telegram.org",
+      DATA_DIR: "./data",
+      DEFAULT_LOCALE: "ru",
+      ADMIN_IDS: [],
+      LOG_LEVEL: "info",
+      PORT: 8080,
+      EDITOR_KEYS: ["keys/a.asc", "keys/b.asc"],
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.EDITORS_CHAT_ID).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("parses ids and lists", () => {
+    const config = parseConfig({ ...valid, ADMIN_IDS: "11, 22", EDITORS_CHAT_ID: "-1001234" });
+    expect(config.ADMIN_IDS).toEqual([11, 22]);
+    expect(config.EDITORS_CHAT_ID).toBe(-1001234);
+  });
+
+  it("explains how to get a missing BOT_TOKEN and EDITOR_KEYS", () => {
+    const problems = problemsOf({});
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^BOT_TOKEN is required: .*@BotFather/);
+    expect(problems[1]).toMatch(/^EDITOR_KEYS is required: .*npm run editor -- keygen/);
+  });
+
+  it("gives one line per problem naming the variable, never echoing values", () => {
+    const problems = problemsOf({
+      ...valid,
+      BOT_TOKEN: "not a token but a secret",
+      DATABASE_URL: "mysql://secretpass@db/x",
+      ADMIN_IDS: "12,abc",
+      DEFAULT_LOCALE: "de",
+      PORT: "99999",
+    });
+    expect(problems.map((p) => p.split(":")[0])).toEqual([
+      "BOT_TOKEN",
+      "DATABASE_URL",
+      "ADMIN_IDS",
+      "DEFAULT_LOCALE",
+      "PORT",
+    ]);
+    const all = problems.join("\n");
+    expect(all).not.toContain("secret");
+    expect(all).not.toContain("secretpass");
+  });
+
+  it("requires a webhook secret in webhook mode", () => {
+    expect(problemsOf({ ...valid, WEBHOOK_URL: "https://bot.example.org/hook" })).toEqual([
+      expect.stringMatching(/^WEBHOOK_SECRET: required when WEBHOOK_URL is set/),
+    ]);
+    expect(problemsOf({ ...valid, WEBHOOK_URL: "http://bot.example.org/hook" })[0]).toMatch(
+      /^WEBHOOK_URL: expected an https:\/\/ URL/,
+    );
+  });
+
+  it("reads .env, with the real environment taking precedence", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tb-env-"));
+    const file = join(dir, ".env");
+    writeFileSync(file, `BOT_TOKEN=${TOKEN}\nEDITOR_KEYS=from-file.asc\nLOG_LEVEL=debug\n`);
+    const config = parseConfig(readEnvironment({ LOG_LEVEL: "warn" }, file));
+    expect(config.EDITOR_KEYS).toEqual(["from-file.asc"]);
+    expect(config.LOG_LEVEL).toBe("warn");
+  });
+
+  it("stops the start with exit code 1 and one line per problem", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tb-start-"));
+    const result = runTsx("src/main.ts", [], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, BOT_TOKEN: "x:secret-value" },
+    });
+    expect(result.status).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(/^BOT_TOKEN: expected a token like/),
+      expect.stringMatching(/^EDITOR_KEYS is required/),
+    ]);
+    expect(result.stderr).not.toContain("secret-value");
+  });
+});

@@ -1,0 +1,100 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStorage, StorageError } from "../../src/storage/db.js";
+import { createPreferencesRepository } from "../../src/storage/preferences.repo.js";
+import { attachmentChunks } from "../../src/storage/schema.js";
+import { createTestStorage, type TestStorage, usingPostgres } from "../helpers/db.js";
+import { PROJECT_ROOT, TSX } from "../helpers/run.js";
+
+describe(`storage on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, () => {
+  let storage: TestStorage;
+  beforeAll(async () => {
+    storage = await createTestStorage();
+  });
+  afterAll(() => storage.close());
+
+  it("applies the migrations: every table exists", async () => {
+    const rows = await storage.db.execute<{ table_name: string }>(
+      sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`,
+    );
+    const names = rowsOf(rows).map((r) => r.table_name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "attachment_chunks",
+        "drafts",
+        "parts",
+        "preferences",
+        "submissions",
+      ]),
+    );
+  });
+
+  it("round-trips binary data through the bytea type, byte for byte", async () => {
+    const data = new Uint8Array(256 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 256;
+    const id = "00000000-0000-4000-8000-000000000001";
+    await storage.db.insert(attachmentChunks).values({ attachmentId: id, seq: 0, data });
+    const [row] = await storage.db.select().from(attachmentChunks);
+    expect(row?.data).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(row?.data ?? []).equals(Buffer.from(data))).toBe(true);
+  });
+
+  it("remembers a locale per user hash and forgets it", async () => {
+    const repo = createPreferencesRepository({ db: storage.db });
+    await repo.saveLocale("hash-a", "en");
+    await repo.saveLocale("hash-a", "ru");
+    expect(await repo.findLocale("hash-a")).toBe("ru");
+    await repo.forget("hash-a");
+    expect(await repo.findLocale("hash-a")).toBeUndefined();
+  });
+});
+
+describe("embedded PGlite in DATA_DIR", () => {
+  it("keeps data across restarts and refuses a second process on the same directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tb-data-"));
+    try {
+      const first = await openStorage({ dataDir: dir });
+      await createPreferencesRepository({ db: first.db }).saveLocale("h", "en");
+
+      // A second process must be told clearly that the directory is in use.
+      const script = `import("./src/storage/db.ts").then(m => m.openStorage({ dataDir: ${JSON.stringify(dir)} })).then(() => { console.log("opened"); process.exit(0) }, e => { console.log(e.message); process.exit(3) })`;
+      const second = spawnSync(TSX, ["-e", script], { encoding: "utf8", cwd: PROJECT_ROOT });
+      expect(second.status).toBe(3);
+      expect(second.stdout).toMatch(/already in use by another running bot/);
+
+      await first.close();
+      const again = await openStorage({ dataDir: dir });
+      expect(await createPreferencesRepository({ db: again.db }).findLocale("h")).toBe("en");
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes over a stale lock left by a killed process", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tb-data-"));
+    try {
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(join(dir, "bot.lock"), "999999");
+      const storage = await openStorage({ dataDir: dir });
+      await storage.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names a wrong DATABASE_URL clearly", async () => {
+    await expect(
+      openStorage({ databaseUrl: "postgres://nobody@127.0.0.1:1/none" }),
+    ).rejects.toThrow(StorageError);
+  });
+});
+
+function rowsOf<T>(result: unknown): T[] {
+  // postgres-js returns an array; PGlite returns { rows }.
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
+}
