@@ -56,3 +56,94 @@ unhandled-button = This button no longer works. Press /start to continue.
 
 language-button-ru = Русский
 language-button-en = English
+
+## Interview questions
+
+q-consent =
+    Before we begin:
+    • answers are encrypted at once, and only the editors can read them;
+    • do not write your name, unit number, phone, or the names of people you do not want to reveal.
+    Shall we start?
+q-consent-help = You can skip any question except this one. If you answer "No", nothing is saved.
+q-consent-opt-yes = Yes, start
+q-consent-opt-no = No
+
+q-role = How did you serve?
+q-role-help = Pick the closest one. If it changed, pick what it was at the time you will talk about.
+q-role-opt-conscript = Conscript
+q-role-opt-mobilised = Mobilised
+q-role-opt-contract = Contract soldier
+q-role-opt-officer = Officer
+q-role-opt-volunteer = Volunteer (BARS and similar)
+q-role-opt-other = Other
+
+q-role_other = What exactly? A few words are enough.
+q-role_other-help = For example: a private military company, a unit recruited from prisoners, the reserve. No unit number or name is needed.
+
+q-branch = Which branch did you serve in?
+q-branch-help = A general answer is enough; there is no need to name your unit.
+q-branch-opt-ground_forces = Ground forces
+q-branch-opt-airborne = Airborne (VDV)
+q-branch-opt-navy = Navy
+q-branch-opt-air_force = Aerospace forces (air force, air defence)
+q-branch-opt-rosgvardia = National Guard (Rosgvardia)
+q-branch-opt-other = Other
+q-branch-opt-prefer_not_to_say = I'd rather not say
+
+q-service_year = In what year were you called up, mobilised or sent to the war?
+q-service_year-help = Just the year, for example 2023. No exact date is needed.
+
+q-service_length = How long were you there?
+q-service_length-help = Roughly. If you are still serving, how long it has been so far.
+q-service_length-opt-under_month = Less than a month
+q-service_length-opt-months_1_6 = One to six months
+q-service_length-opt-months_6_12 = Six months to a year
+q-service_length-opt-over_year = More than a year
+
+q-area = Where was it?
+q-area-help = A region or a direction of the front is enough, for example "the Zaporizhzhia direction" or "a training ground in Siberia". Name exact places only if you decide to.
+
+q-story = Tell us what you saw and what you had to do.
+q-story-help = This is the heart of it. What happened, what the orders and conditions were, how people were treated. Do not name anyone you do not want to reveal. A voice message is fine, but remember that a voice can be recognised.
+
+q-departure = How did you leave or refuse to fight?
+q-departure-help = Pick the closest one. You can give details in the next question if you want.
+q-departure-opt-refused_orders = Refused an order or wrote a refusal report
+q-departure-opt-left_unit = Left the unit without leave (SOCh)
+q-departure-opt-deserted_abroad = Escaped abroad
+q-departure-opt-wounded_discharged = Wounded or discharged
+q-departure-opt-still_serving = I am still serving
+q-departure-opt-other = Other
+q-departure-opt-prefer_not_to_say = I'd rather not say
+
+q-departure_story = Tell us how it happened.
+q-departure_story-help = What was the last straw, how you made up your mind, what happened next. Better not describe the route or the people who helped: it could put them in danger.
+
+q-situation = Where are you now?
+q-situation-help = No need to name the country. If you are in Russia or somewhere you could be handed back, you are not alone: groups such as "Idite Lesom" (Get Lost) help people leave and find a safe place.
+q-situation-opt-abroad_safe = Abroad, safe
+q-situation-opt-russia_hiding = In Russia, hiding
+q-situation-opt-russia_open = In Russia, not hiding
+q-situation-opt-third_country_risk = In another country, could be handed back
+q-situation-opt-prefer_not_to_say = I'd rather not say
+
+q-materials = If you have photos, videos, voice messages or documents, send them here.
+q-materials-help = You can send several. Send pictures as photos, not as files: that way the place and time they were taken are removed.
+
+q-originals = Do you have files the newsroom should get exactly as they are?
+q-originals-help = Here files are kept as they are, with the date, the place they were taken and the phone model. That helps to verify them, but can also point to you. Send them as files, not as photos. If in doubt, skip this.
+
+q-publication = How may the newsroom use your story?
+q-publication-help = Any publication will be anonymous. A paraphrase is safer than a quote: people can be recognised by the way they talk.
+q-publication-opt-quote = You may quote me
+q-publication-opt-paraphrase = Paraphrase only
+q-publication-opt-background_only = Background only, do not cite me
+q-publication-opt-editors_only = Do not publish, editors only
+
+q-contact_back = May the editors write to you if they have questions?
+q-contact_back-help = Only through this bot. You will read their reply when you enter your codename; the bot shows it to you at the end.
+q-contact_back-opt-yes = Yes
+q-contact_back-opt-no = No
+
+q-anything_else = Is there anything else you want to add?
+q-anything_else-help = Anything that seems important and did not fit in the answers.
