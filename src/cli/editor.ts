@@ -1,0 +1,358 @@
+// The editors' tool, run on an editor's own computer (never on the server):
+// `npm run editor -- <command>`. Each command is one entry in the table below.
+import { realpathSync } from "node:fs";
+import { access, mkdir, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import {
+  checkEditorKeyPaths,
+  type EditorKeyInfo,
+  formatFingerprint,
+  generateEditorKey,
+} from "../services/encryption.js";
+
+const MIN_PASSPHRASE_LENGTH = 12;
+const EXPIRY_WARNING_DAYS = 30;
+
+interface Command {
+  /** One or more words, e.g. "keys check". */
+  name: string;
+  args: string;
+  summary: string;
+  /** More lines for `<command> --help`. */
+  details: string[];
+  run(argv: string[]): Promise<number>;
+}
+
+/** A mistake in how the tool was called: exit code 2 and a pointer to --help. */
+class UsageError extends Error {}
+
+/** Something the user can fix; printed as one line, exit code 1 (or the given code). */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+const commands: Command[] = [
+  {
+    name: "keygen",
+    args: '--name "Your name" --out DIR',
+    summary: "make your editor key pair (asks for a passphrase twice)",
+    details: [
+      "Writes DIR/<name>.private.asc (readable only by you) and DIR/<name>.public.asc,",
+      "and never overwrites existing files. The passphrase (at least 12 characters) is typed",
+      "twice, hidden; it is never taken on the command line. Without a terminal, stdin gives",
+      "it: first line the passphrase, second line the same again.",
+    ],
+    run: keygen,
+  },
+  {
+    name: "keys check",
+    args: "PATH...",
+    summary: "check public key files or folders with the server's rules",
+    details: [
+      "Prints OK with the fingerprint, user ids and expiry for each good key, and BAD with",
+      "the reason for each bad one. A folder means its *.asc, *.pgp, *.gpg and *.key files.",
+      "Exit code 1 if any key is bad: the server would refuse to start with it.",
+    ],
+    run: keysCheck,
+  },
+];
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => `${c.name} ${c.args}`.length));
+  const lines = commands.map((c) => `  ${`${c.name} ${c.args}`.padEnd(width)}  ${c.summary}`);
+  return [
+    "Usage: npm run editor -- <command> [options]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Add --help after a command for its details.",
+  ].join("\n");
+}
+
+function commandUsage(command: Command): string {
+  return [
+    `Usage: npm run editor -- ${command.name} ${command.args}`,
+    "",
+    `${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.`,
+    ...command.details,
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first] = argv;
+  if (first === undefined) {
+    process.stderr.write(`${usage()}\n`);
+    return 2;
+  }
+  if (first === "--help" || first === "-h" || first === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const command = findCommand(argv);
+  if (!command) {
+    const words = argv.slice(0, 2).join(" ");
+    process.stderr.write(`error: unknown command "${words}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const rest = argv.slice(command.name.split(" ").length);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(`${commandUsage(command)}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    return reportError(command, error);
+  }
+}
+
+function findCommand(argv: string[]): Command | undefined {
+  return commands.find((c) => {
+    const words = c.name.split(" ");
+    return words.every((word, i) => argv[i] === word);
+  });
+}
+
+function reportError(command: Command, error: unknown): number {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UsageError || isParseArgsError(error)) {
+    process.stderr.write(`error: ${message}\nSee: npm run editor -- ${command.name} --help\n`);
+    return 2;
+  }
+  process.stderr.write(`error: ${message}\n`);
+  return error instanceof CliError ? error.exitCode : 1;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}
+
+// ---------------------------------------------------------------------------------------------
+// keygen
+
+async function keygen(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      name: { type: "string" },
+      out: { type: "string" },
+      // Declared only to refuse it with a reason instead of "unknown option".
+      passphrase: { type: "string" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.passphrase !== undefined) {
+    throw new UsageError(
+      "the passphrase is never taken on the command line (it would stay in your shell " +
+        "history); leave --passphrase out and type it when asked",
+    );
+  }
+  const name = values.name?.trim();
+  if (!name) throw new UsageError('keygen needs --name "Your name"');
+  if (!values.out) throw new UsageError("keygen needs --out DIR (the folder for your key files)");
+
+  const slug = slugify(name);
+  const privateFile = path.join(values.out, `${slug}.private.asc`);
+  const publicFile = path.join(values.out, `${slug}.public.asc`);
+  for (const file of [privateFile, publicFile]) {
+    if (await exists(file)) {
+      throw new CliError(
+        `${file} already exists; nothing was overwritten (choose another --out folder, ` +
+          "or move the old files away first)",
+      );
+    }
+  }
+
+  const passphrase = await readNewPassphrase();
+  const key = await generateEditorKey({ name, passphrase });
+
+  await mkdir(values.out, { recursive: true, mode: 0o700 });
+  await writeFile(privateFile, key.armoredPrivateKey, { mode: 0o600, flag: "wx" });
+  try {
+    await writeFile(publicFile, key.armoredPublicKey, { mode: 0o644, flag: "wx" });
+  } catch (error) {
+    await unlink(privateFile);
+    throw error;
+  }
+
+  process.stdout.write(
+    [
+      "Your editor key is ready.",
+      `  Fingerprint:  ${formatFingerprint(key.fingerprint)}`,
+      `  Private key:  ${privateFile}`,
+      `  Public key:   ${publicFile}`,
+      "",
+      "Keep the private key file and your passphrase on your own computer. Never send them to",
+      "anyone and never put them on the server.",
+      `Give only the .public.asc file (${path.basename(publicFile)}) to the server admin: it goes`,
+      "into EDITOR_KEYS. Then compare the fingerprint above with the one the admin sees, by voice,",
+      "not in the same chat.",
+      "If you lose the private key or forget the passphrase, nobody can decrypt what was sent to it.",
+      "",
+    ].join("\n"),
+  );
+  return 0;
+}
+
+/** "Анна Иванова" → "анна-иванова"; file-name safe, never empty. */
+export function slugify(name: string): string {
+  const slug = name
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60);
+  return slug || "editor";
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Asks twice on the terminal with hidden input. When stdin is not a terminal (scripts, tests),
+ * the first line is the passphrase and the second its confirmation.
+ */
+async function readNewPassphrase(): Promise<string> {
+  let first: string;
+  let second: string | undefined;
+  if (process.stdin.isTTY) {
+    first = await promptHidden(
+      `Passphrase for your private key (at least ${MIN_PASSPHRASE_LENGTH} characters): `,
+    );
+    second = await promptHidden("The same passphrase again: ");
+  } else {
+    const lines = (await readAllStdin()).replace(/\r?\n$/, "").split(/\r?\n/);
+    first = lines[0] ?? "";
+    second = lines[1];
+    if (second === undefined) {
+      throw new CliError("expected the passphrase twice on stdin (two lines); nothing was written");
+    }
+  }
+  const length = [...first].length;
+  if (length < MIN_PASSPHRASE_LENGTH) {
+    throw new CliError(
+      `the passphrase is too short (${length} characters, at least ${MIN_PASSPHRASE_LENGTH}); ` +
+        "a few random words are easy to type and hard to guess. Nothing was written",
+    );
+  }
+  if (first !== second) throw new CliError("the two passphrases differ; nothing was written");
+  return first;
+}
+
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Reads one line from the terminal without echoing it. */
+function promptHidden(question: string): Promise<string> {
+  const input = process.stdin;
+  process.stderr.write(question);
+  return new Promise((resolve, reject) => {
+    let answer = "";
+    const wasRaw = input.isRaw;
+    const finish = (error?: Error) => {
+      input.off("data", onData);
+      input.setRawMode(wasRaw);
+      input.pause();
+      process.stderr.write("\n");
+      if (error) reject(error);
+      else resolve(answer);
+    };
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === "\r" || char === "\n") return finish();
+        if (char === "\u0003") return finish(new CliError("cancelled", 130)); // Ctrl-C
+        if (char === "\u0004" && answer === "") return finish(new CliError("cancelled", 130));
+        if (char === "\u001b") return; // arrow keys and other escape sequences: ignore the rest
+        if (char === "\u007f" || char === "\b") answer = [...answer].slice(0, -1).join("");
+        else if (char === "\u0015")
+          answer = ""; // Ctrl-U
+        else if (char >= " ") answer += char;
+      }
+    };
+    input.setRawMode(true);
+    input.setEncoding("utf8");
+    input.on("data", onData);
+    input.resume();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// keys check
+
+async function keysCheck(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true });
+  if (positionals.length === 0) {
+    throw new UsageError("keys check needs one or more key files or folders");
+  }
+  const results = await checkEditorKeyPaths(positionals);
+  let bad = 0;
+  for (const result of results) {
+    if (result.ok) {
+      process.stdout.write(describeGoodKey(result.info));
+    } else {
+      bad++;
+      process.stdout.write(`BAD  ${result.error.file} ${result.error.reason}\n`);
+    }
+  }
+  const good = results.length - bad;
+  process.stdout.write(
+    `${results.length} checked: ${good} OK, ${bad} bad.${bad > 0 ? " The server will not start with a bad key." : ""}\n`,
+  );
+  return bad > 0 ? 1 : 0;
+}
+
+function describeGoodKey(info: EditorKeyInfo): string {
+  const lines = [
+    `OK   ${info.file}`,
+    `       fingerprint  ${formatFingerprint(info.fingerprint)}`,
+    ...info.userIds.map((id) => `       user id      ${id}`),
+    `       created      ${day(info.created)}`,
+    `       expires      ${info.expires ? `${day(info.expires)}${expiryWarning(info.expires)}` : "never"}`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function expiryWarning(expires: Date): string {
+  const days = Math.floor((expires.getTime() - Date.now()) / 86_400_000);
+  if (days > EXPIRY_WARNING_DAYS) return "";
+  return ` (in ${days} days: ask the owner to extend it, or the server will refuse it then)`;
+}
+
+function day(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function isMainModule(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return pathToFileURL(realpathSync(script)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
+  process.exitCode = await main(process.argv.slice(2));
+}
