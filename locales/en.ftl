@@ -24,6 +24,9 @@ start-choose-language = Language: /language
 help-text =
     What the bot can do:
     /start — the beginning and the safety rules
+    /codename — read the editors' reply or add to your testimony with your codename
+    /cancel — cancel the testimony (the bot asks first)
+    /forget — delete the unfinished testimony and the conversation at once
     /privacy — what the bot keeps and what it does not
     /language — change the language
     /help — this help
@@ -141,9 +144,122 @@ q-publication-opt-background_only = Background only, do not cite me
 q-publication-opt-editors_only = Do not publish, editors only
 
 q-contact_back = May the editors write to you if they have questions?
-q-contact_back-help = Only through this bot. You will read their reply when you enter your codename; the bot shows it to you at the end.
+q-contact_back-help = Only through this bot. You will read their reply when you send the bot your codename phrase; the bot shows it to you at the end.
 q-contact_back-opt-yes = Yes
 q-contact_back-opt-no = No
 
 q-anything_else = Is there anything else you want to add?
 q-anything_else-help = Anything that seems important and did not fit in the answers.
+
+## Buttons under the briefing
+
+start-button-begin = Begin my testimony
+start-button-codename = I have a codename
+
+## Interview
+
+interview-text-hint = You can write several messages. When you are done, press "Next".
+interview-media-hint = Send files one by one or as an album. When you are done, press "Next".
+interview-year-hint = Write the year in digits.
+interview-multi-hint = You can pick several options, then press "Done".
+interview-already-answered = You have answered this question before. A new answer replaces the old one; to keep the old one, press "Back" or answer the same way.
+interview-media-warning =
+    <b>Before you send files.</b>
+    Photos and documents can carry hidden details: where and when a picture was taken, the phone model, the author's name. Send pictures as photos, not as files — Telegram then removes these details itself. Make sure no faces, plates, tags or documents that identify you are in the picture.
+
+interview-button-next = Next →
+interview-button-done = Done
+interview-button-back = ← Back
+interview-button-skip = Skip
+interview-button-cancel = Cancel
+interview-button-submit = Send to the editors
+interview-button-cancel-yes = Yes, delete everything
+interview-button-cancel-no = No, continue
+
+interview-saved =
+    Saved and encrypted. Messages: { $parts }, files: { $files }.
+    You can add more or press "Next".
+
+interview-review-title = <b>Check that everything is there.</b> Your answers are already encrypted, so they are not shown here — only marks.
+interview-review-answered = answered
+interview-review-skipped = skipped
+interview-review-files = { $files ->
+    [one] { $files } file
+   *[other] { $files } files
+}
+interview-review-hint = To answer again, press the question's number: the new answer replaces the old one. If all is right, press "Send to the editors".
+
+interview-stale-button = This button belongs to another step. Continue from the latest message.
+interview-resuming = You have an unfinished testimony. Let's continue where you stopped.
+interview-help-in-progress = You are answering the questions now. To cancel and delete everything — /cancel; to delete at once, without questions — /forget.
+interview-command-unknown = During the testimony only /help, /language, /cancel and /forget work. Answer the question or press a button under it.
+interview-use-buttons = Choose an answer with the buttons under the question.
+interview-please-answer = This message was not saved. Answer the question with text, a voice message or a file — or press a button under the question.
+interview-media-not-expected = This question needs text or a button; the file was not saved. Photos, voice messages and documents can be sent in the question about materials.
+interview-file-too-big = This file is larger than 20 MB: Telegram does not let bots download such files, and it was not saved. Send a smaller version (for example, a compressed video) or write in your answer that you have a large file — the editors will suggest a safe way to pass it on.
+interview-edit-ignored = Edits are not applied: the answer was encrypted as it arrived. To replace an answer, answer the question again from the list at the end.
+
+interview-error-text-empty = The answer is empty. Write some text or press "Skip".
+interview-error-text-too-long = The answer to this question is too long; the last message was not saved. Continue in the next question or in "Anything else".
+interview-error-text-not-expected = Choose an answer with the buttons under the question.
+interview-error-year-invalid = Write the year in four digits, for example 2023.
+interview-error-year-out-of-range = That year does not fit. Write a year from 1990 to this year.
+interview-error-too-many-attachments = This question already has the maximum number of files; this file was not saved. Press "Next".
+interview-error-submission-attachments = This testimony already has the maximum number of files; this file was not saved.
+
+interview-limit-submissions = Several testimonies were already sent from this account today. Try again tomorrow, or add to your earlier testimony with your codename.
+interview-consent-declined = All right. Nothing was saved and the conversation was deleted. If you change your mind, press /start.
+interview-cancel-confirm = Delete everything you have answered? This cannot be undone.
+interview-cancelled = The testimony was deleted, and so was the conversation in this chat. Delete the chat on your side too. To start again — /start.
+
+## Receipt
+
+receipt-final =
+    <b>Thank you. Your testimony was received and encrypted.</b>
+    The bot deleted the conversation from this chat. Delete the chat on your side too, and turn on auto-delete in Telegram: Settings → Privacy and Security → Auto-Delete Messages.
+receipt-old-messages = Telegram does not let bots delete messages older than two days — delete them yourself together with the chat.
+receipt-codename =
+    Your codename:
+
+    <code>{ $codename }</code>
+
+    Write it down where nobody will find it. Only with it can you read the editors' reply or add to your testimony. It cannot be recovered: we do not keep it, and nobody knows it.
+
+    When you have written it down, press the button — this message will be deleted.
+receipt-button-written = Written down, delete it
+receipt-check-prompt = Let's check your note: send the codename as you wrote it down. The bot deletes that message at once.
+receipt-button-skip-check = Don't check
+receipt-button-show-again = Show the codename again
+receipt-gone = The codename is no longer even in the bot's memory. If you did not write it down, the editors still have your testimony — you just cannot read their reply.
+receipt-checked = ✓ The codename is written down correctly.
+
+## Coming back with the codename
+
+codename-prompt = Send your codename. The bot deletes that message at once.
+codename-not-found = Nothing was found for this codename. Check the words and their order and try again.
+codename-too-many-attempts = Too many attempts. Try again in an hour.
+codename-status = Testimony received on { $day }. Status: { $status }.
+codename-no-replies = No reply from the editors yet.
+codename-reply = <b>Reply from the editors:</b>
+codename-button-add = Add to my testimony
+codename-button-done = Done, delete the conversation
+codename-add-prompt = Send what you want to add: text, a voice message, a photo or a document. Everything is encrypted at once. When you are done, press "Done".
+codename-added = Added and encrypted. You can send more or press "Done".
+codename-session-closed = Done, the conversation was deleted. Delete the chat on your side too.
+codename-session-expired = The session has ended. Send your codename again: /codename
+
+status-new = received, not read yet
+status-in_review = the editors are reading it
+status-verified = checked
+status-published = published
+status-rejected = closed
+
+## Safety
+
+safety-slow-down = Too many messages in a row. The last one was not saved — wait a minute and send it again.
+safety-location-contact = Locations and contacts point to you or to other people. The bot did not save it and deleted the message. Describe the place in words, as vaguely as you are comfortable with.
+safety-forgotten = Done: the unfinished testimony and your settings were deleted, and so were the messages in this chat (except those older than two days). Delete the chat on your side too.
+
+## Editors
+
+editors-new-submission = New testimony #{ $number } · questionnaire v{ $version } · answers: { $answers }, files: { $attachments } · language: { $locale } · { $day } · status: new

@@ -84,6 +84,12 @@ const schema = z
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
+    DRAFT_TTL_HOURS: intFromString(1, 24 * 30).default(72),
+    MAX_TEXT_LENGTH: intFromString(100, 100_000).default(20_000),
+    MAX_ATTACHMENTS: intFromString(1, 200).default(30),
+    MAX_SUBMISSIONS_PER_DAY: intFromString(1, 100).default(3),
+    CODENAME_ATTEMPTS_PER_HOUR: intFromString(1, 100).default(5),
+    FLOOD_MESSAGES_PER_MINUTE: intFromString(5, 1000).default(40),
     PEPPER: optionalString.pipe(
       z
         .string()

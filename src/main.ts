@@ -2,13 +2,12 @@
 import { createServer, type Server } from "node:http";
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { webhookCallback } from "grammy";
-import { createBot } from "./bot/index.js";
+import { createApp } from "./app.js";
+import type { createBot } from "./bot/index.js";
 import { type Config, ConfigError, parseConfig, readEnvironment } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { KeyError, loadEditorKeys } from "./services/encryption.js";
-import { createPreferencesService } from "./services/preferences.js";
 import { openStorage, StorageError } from "./storage/db.js";
-import { createPreferencesRepository } from "./storage/preferences.repo.js";
 import { loadSecrets } from "./storage/secrets.js";
 
 async function main(): Promise<void> {
@@ -48,17 +47,22 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const storage = await openStorage({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   logger.info({ storage: storage.kind }, "storage ready");
 
-  const preferences = createPreferencesService({
-    repo: createPreferencesRepository({ db: storage.db }),
-    pepper: secrets.pepper,
-  });
-  const bot = createBot({
-    token: config.BOT_TOKEN,
-    apiRoot: config.TELEGRAM_API_ROOT,
-    defaultLocale: config.DEFAULT_LOCALE,
+  const { bot, services } = createApp({
+    config,
+    db: storage.db,
+    keyring,
+    secrets,
     logger,
-    preferences,
   });
+  // Expired drafts and their ciphertext are deleted now and then every hour.
+  const sweep = () =>
+    services.interview.sweepExpired().then(
+      (count) => count > 0 && logger.info({ count }, "expired drafts deleted"),
+      (error) => logger.warn({ err: error }, "draft sweep failed"),
+    );
+  void sweep();
+  const sweepTimer = setInterval(sweep, 3600_000);
+  sweepTimer.unref();
   await bot.init();
 
   let stopReceiving: () => Promise<void>;
@@ -82,6 +86,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
     stopping = true;
     logger.info({ signal }, "stopping");
     // Stop taking updates, let handlers in flight finish, then close storage.
+    clearInterval(sweepTimer);
     await stopReceiving();
     await storage.close();
     logger.info("stopped");

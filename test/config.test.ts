@@ -94,11 +94,11 @@ describe("configuration", () => {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, BOT_TOKEN: "x:secret-value" },
     });
     expect(result.status).toBe(1);
-    const lines = result.stderr.trim().split("\n");
+    const lines = String(result.stderr).trim().split("\n");
     expect(lines).toEqual([
       expect.stringMatching(/^BOT_TOKEN: expected a token like/),
       expect.stringMatching(/^EDITOR_KEYS is required/),
     ]);
-    expect(result.stderr).not.toContain("secret-value");
+    expect(String(result.stderr)).not.toContain("secret-value");
   });
 });

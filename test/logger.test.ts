@@ -1,60 +1,74 @@
-import type { Update } from "grammy/types";
+import { GrammyError } from "grammy";
 import { describe, expect, it } from "vitest";
-import { createBot } from "../src/bot/index.js";
-import type { PreferencesService } from "../src/services/preferences.js";
-import { BOT_INFO } from "./helpers/bot.js";
+import { startTestBot, TEST_TOKEN } from "./helpers/harness.js";
 import { captureLogs } from "./helpers/log-capture.js";
 
-const TOKEN = "7012345678:AAHx-secretTokenValue_ThatMustNeverBeLogged";
 const USER_ID = 987654321;
 const TEXT = "Меня зовут Иван Секретов, часть 12345";
 const USERNAME = "ivan_secret_user";
 
 function planted(output: string) {
-  return [TOKEN, TOKEN.split(":")[1] ?? "", String(USER_ID), TEXT, "Секретов", USERNAME].filter(
-    (needle) => output.includes(needle),
-  );
+  return [
+    TEST_TOKEN,
+    TEST_TOKEN.split(":")[1] ?? "",
+    String(USER_ID),
+    TEXT,
+    "Секретов",
+    USERNAME,
+  ].filter((needle) => output.includes(needle));
 }
 
-const update: Update = {
-  update_id: 42,
-  message: {
-    message_id: 1,
-    date: 0,
-    chat: { id: USER_ID, type: "private", first_name: "Ivan", username: USERNAME },
-    from: { id: USER_ID, is_bot: false, first_name: "Ivan", username: USERNAME },
-    text: TEXT,
-  },
-};
-
 describe("logger", () => {
-  it("logs a failed update with its id only, though the error quotes the sender and text", async () => {
-    const { logger, output } = captureLogs();
-    // A dependency failing the way real code fails: its message quotes what it was given.
-    const preferences = {
-      savedLocale: async (userId: number) => {
-        throw new Error(`no locale for ${userId} (${USERNAME}) after "${TEXT}" ${TOKEN}`);
-      },
-    } as unknown as PreferencesService;
-    const bot = createBot({
-      token: TOKEN,
-      apiRoot: "http://127.0.0.1:9",
-      defaultLocale: "ru",
-      logger,
-      preferences,
-      botInfo: BOT_INFO,
-    });
-    await bot.handleUpdate(update);
-    const out = output();
-    expect(out).toContain('"updateId":42');
-    expect(out).toContain("update failed");
-    expect(planted(out)).toEqual([]);
+  it("logs a handler failure with the update id and method only, not the Bot API payload", async () => {
+    const bot = await startTestBot();
+    try {
+      const user = bot.api.user({
+        id: USER_ID,
+        first_name: "Иван",
+        username: USERNAME,
+        language_code: "ru",
+      });
+      // Telegram's error descriptions can quote what was sent; grammY's error carries the payload.
+      bot.api.injectFault({
+        method: "sendMessage",
+        times: Number.POSITIVE_INFINITY,
+        error: { error_code: 400, description: `Bad Request: ${TEXT} for ${USERNAME} ${USER_ID}` },
+      });
+      await user.send(TEXT);
+      const out = await bot.api.waitFor(() =>
+        bot.logs().includes("update failed") ? bot.logs() : "",
+      );
+      expect(out).toMatch(/"updateId":\d+/);
+      expect(out).toContain('"method":"sendMessage"');
+      expect(out).toContain('"code":400');
+      expect(planted(out)).toEqual([]);
+    } finally {
+      await bot.stop();
+    }
   });
 
-  it("redacts payload-like fields and tokens passed by mistake", () => {
+  it("drops messages of errors that may quote user text, and scrubs tokens", () => {
     const { logger, output } = captureLogs();
-    logger.info({ update, text: TEXT, from: { id: USER_ID } }, `token ${TOKEN}`);
-    logger.warn({ err: new Error(TEXT) }, "failure");
-    expect(planted(output())).toEqual([]);
+    logger.error({ err: new Error(`could not parse "${TEXT}" from ${USER_ID}`) }, "update failed");
+    logger.error(
+      { err: new TypeError(`fetch failed: https://x/file/bot${TEST_TOKEN}/v.ogg`) },
+      "failed",
+    );
+    logger.error(
+      {
+        err: new GrammyError(
+          `Call to 'sendMessage' failed! (400: ${TEXT})`,
+          { ok: false, error_code: 400, description: TEXT },
+          "sendMessage",
+          { chat_id: USER_ID, text: TEXT },
+        ),
+      },
+      "failed",
+    );
+    logger.info({ text: TEXT, from: { id: USER_ID, username: USERNAME } }, `token ${TEST_TOKEN}`);
+    const out = output();
+    expect(out).toContain('"type":"TypeError"');
+    expect(out).toContain('"type":"GrammyError"');
+    expect(planted(out)).toEqual([]);
   });
 });

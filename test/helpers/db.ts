@@ -11,9 +11,10 @@ export interface TestStorage extends Storage {
   url?: string;
 }
 
-export async function createTestStorage(): Promise<TestStorage> {
+/** `dataDir`: keep PGlite's files on disk there (security scans read them). */
+export async function createTestStorage(options: { dataDir?: string } = {}): Promise<TestStorage> {
   const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) return openStorage({});
+  if (!adminUrl) return openStorage({ dataDir: options.dataDir });
   const name = `tb_${randomBytes(6).toString("hex")}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);

@@ -111,6 +111,8 @@ export interface NextMessageOptions {
    * reply that arrived before the call is not missed. "now": only messages after this call.
    */
   since?: "cursor" | "now";
+  /** Only newly sent messages, not edits of earlier ones. */
+  newOnly?: boolean;
 }
 
 export interface UserInit {
@@ -525,11 +527,12 @@ export class FakeBotApi {
   }
 
   async nextBotMessage(chatId: number, options: NextMessageOptions = {}): Promise<Message> {
-    const { timeoutMs = 5000, since = "cursor" } = options;
+    const { timeoutMs = 5000, since = "cursor", newOnly = false } = options;
     const st = this.state(chatId);
     const from = since === "now" ? this.seq : st.cursor;
+    const wanted = (kind: ChatEventKind) => kind !== "deleted" && (!newOnly || kind === "sent");
     const event = await this.until(
-      () => st.events.find((e) => e.seq > from && e.fromBot && e.kind !== "deleted"),
+      () => st.events.find((e) => e.seq > from && e.fromBot && wanted(e.kind)),
       timeoutMs,
     );
     if (!event) {

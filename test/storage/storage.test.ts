@@ -21,7 +21,7 @@ describe(`storage on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, () => {
     const rows = await storage.db.execute<{ table_name: string }>(
       sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`,
     );
-    const names = rowsOf(rows).map((r) => r.table_name);
+    const names = rowsOf<{ table_name: string }>(rows).map((r) => r.table_name);
     expect(names).toEqual(
       expect.arrayContaining([
         "attachment_chunks",

@@ -1,4 +1,4 @@
-import { Composer } from "grammy";
+import { Composer, InlineKeyboard } from "grammy";
 import type { BotContext } from "../context.js";
 
 export function createStartFeature() {
@@ -9,6 +9,10 @@ export function createStartFeature() {
     await ctx.reply(`${ctx.t("start-briefing")}\n\n${ctx.t("start-choose-language")}`, {
       parse_mode: "HTML",
       link_preview_options: { is_disabled: true },
+      reply_markup: new InlineKeyboard()
+        .text(ctx.t("start-button-begin"), "iv:begin")
+        .row()
+        .text(ctx.t("start-button-codename"), "cn:start"),
     });
   });
 

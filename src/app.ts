@@ -1,0 +1,114 @@
+// The composition root: builds services from storage, keys and secrets, and the bot from those.
+// main.ts, the tests and the benchmarks all assemble the bot here, the same way.
+import type { UserFromGetMe } from "grammy/types";
+import { createBot } from "./bot/index.js";
+import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
+import type { EditorKeyring } from "./services/encryption.js";
+import { createInterviewService } from "./services/interview.js";
+import { createPreferencesService } from "./services/preferences.js";
+import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
+import { createSealer } from "./services/sealing.js";
+import { createSubmissionsService } from "./services/submissions.js";
+import type { Db } from "./storage/db.js";
+import { createDraftsRepository } from "./storage/drafts.repo.js";
+import { createPartsRepository } from "./storage/parts.repo.js";
+import { createPreferencesRepository } from "./storage/preferences.repo.js";
+import type { Secrets } from "./storage/secrets.js";
+import { createSubmissionsRepository } from "./storage/submissions.repo.js";
+
+export type AppConfig = Pick<
+  Config,
+  | "BOT_TOKEN"
+  | "TELEGRAM_API_ROOT"
+  | "DEFAULT_LOCALE"
+  | "EDITORS_CHAT_ID"
+  | "DRAFT_TTL_HOURS"
+  | "MAX_TEXT_LENGTH"
+  | "MAX_ATTACHMENTS"
+  | "MAX_SUBMISSIONS_PER_DAY"
+  | "CODENAME_ATTEMPTS_PER_HOUR"
+  | "FLOOD_MESSAGES_PER_MINUTE"
+>;
+
+export const APP_DEFAULTS = {
+  TELEGRAM_API_ROOT: "https://api.telegram.org",
+  DEFAULT_LOCALE: "ru",
+  DRAFT_TTL_HOURS: 72,
+  MAX_TEXT_LENGTH: 20_000,
+  MAX_ATTACHMENTS: 30,
+  MAX_SUBMISSIONS_PER_DAY: 3,
+  CODENAME_ATTEMPTS_PER_HOUR: 5,
+  FLOOD_MESSAGES_PER_MINUTE: 40,
+} as const satisfies Partial<AppConfig>;
+
+export function createApp(options: {
+  config: AppConfig;
+  db: Db;
+  keyring: EditorKeyring;
+  secrets: Secrets;
+  logger: Logger;
+  questionnairePath?: string;
+  botInfo?: UserFromGetMe;
+  now?: () => Date;
+}) {
+  const { config, db, keyring, secrets, now } = options;
+  const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
+  const drafts = createDraftsRepository({ db });
+  const parts = createPartsRepository({ db });
+  const submissionsRepo = createSubmissionsRepository({ db });
+
+  const preferences = createPreferencesService({
+    repo: createPreferencesRepository({ db }),
+    pepper: secrets.pepper,
+  });
+  const interview = createInterviewService({
+    drafts,
+    parts,
+    keyring,
+    sealer: createSealer(secrets.serverKey),
+    pepper: secrets.pepper,
+    questionnaire,
+    limits: {
+      draftTtlHours: config.DRAFT_TTL_HOURS,
+      maxTextLength: config.MAX_TEXT_LENGTH,
+      maxAttachmentsPerSubmission: config.MAX_ATTACHMENTS,
+    },
+    now,
+  });
+  const submissions = createSubmissionsService({
+    drafts,
+    parts,
+    submissions: submissionsRepo,
+    keyring,
+    pepper: secrets.pepper,
+    now,
+  });
+
+  const bot = createBot({
+    token: config.BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    defaultLocale: config.DEFAULT_LOCALE,
+    editorsChatId: config.EDITORS_CHAT_ID,
+    logger: options.logger,
+    preferences,
+    interview,
+    submissions,
+    limits: {
+      maxTextLength: config.MAX_TEXT_LENGTH,
+      maxSubmissionsPerDay: config.MAX_SUBMISSIONS_PER_DAY,
+      codenameAttemptsPerHour: config.CODENAME_ATTEMPTS_PER_HOUR,
+      floodMessagesPerMinute: config.FLOOD_MESSAGES_PER_MINUTE,
+    },
+    botInfo: options.botInfo,
+    now,
+  });
+
+  return {
+    bot,
+    services: { preferences, interview, submissions },
+    repositories: { drafts, parts, submissions: submissionsRepo },
+  };
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,206 @@
+// Coming back with the codename: checking a freshly written-down codename, reading editors'
+// replies, adding to the testimony. Sessions live in memory only: nothing at rest links this
+// chat to a submission.
+import { Composer, InlineKeyboard } from "grammy";
+import { looksLikeCodename } from "../../services/codename.js";
+import type { InterviewService } from "../../services/interview.js";
+import { ExpiringMap, type RateLimiter } from "../../services/limits.js";
+import type { SubmissionsService } from "../../services/submissions.js";
+import type { BotContext } from "../context.js";
+import { FileTooBigError, fileOf, openFileStream } from "../files.js";
+import { escapeHtml } from "../interview-view.js";
+import { wipeIds } from "../wipe.js";
+import type { ReceiptMemo } from "./interview.js";
+
+interface Awaiting {
+  mode: "check" | "open";
+  promptId: number;
+}
+
+interface Session {
+  submissionId: string;
+  /** Every message of this visit, wiped when the source is done. */
+  messageIds: number[];
+  adding: boolean;
+}
+
+const SESSION_MS = 30 * 60_000;
+
+export function createCodenameFeature(deps: {
+  interview: InterviewService;
+  submissions: SubmissionsService;
+  receipts: ExpiringMap<ReceiptMemo>;
+  attemptLimiter: RateLimiter;
+  apiRoot: string;
+}) {
+  const feature = new Composer<BotContext>();
+  const privateChat = feature.chatType("private");
+  const awaiting = new ExpiringMap<Awaiting>(10 * 60_000);
+  const sessions = new ExpiringMap<Session>(SESSION_MS);
+  const keyOf = (ctx: BotContext) => deps.interview.userHash(ctx.from?.id as number);
+
+  const prompt = async (ctx: BotContext, mode: Awaiting["mode"]) => {
+    const text = mode === "check" ? ctx.t("receipt-check-prompt") : ctx.t("codename-prompt");
+    const keyboard =
+      mode === "check"
+        ? new InlineKeyboard().text(ctx.t("receipt-button-skip-check"), "cn:skipcheck")
+        : undefined;
+    const sent = await ctx.reply(text, { reply_markup: keyboard });
+    awaiting.set(keyOf(ctx), { mode, promptId: sent.message_id });
+  };
+
+  // "Written down, delete it": the codename leaves the chat; then a check from the source's notes.
+  privateChat.callbackQuery("cn:hide", async (ctx) => {
+    await ctx.answerCallbackQuery();
+    await ctx.deleteMessage().catch(() => {});
+    await prompt(ctx, "check");
+  });
+
+  privateChat.callbackQuery("cn:show", async (ctx) => {
+    const memo = deps.receipts.get(keyOf(ctx));
+    if (!memo) {
+      await ctx.answerCallbackQuery({ text: ctx.t("receipt-gone"), show_alert: true });
+      return;
+    }
+    await ctx.answerCallbackQuery();
+    await ctx.deleteMessage().catch(() => {});
+    await ctx.reply(ctx.t("receipt-codename", { codename: memo.codename }), {
+      parse_mode: "HTML",
+      reply_markup: new InlineKeyboard().text(ctx.t("receipt-button-written"), "cn:hide"),
+    });
+  });
+
+  privateChat.callbackQuery("cn:skipcheck", async (ctx) => {
+    await ctx.answerCallbackQuery();
+    awaiting.delete(keyOf(ctx));
+    deps.receipts.delete(keyOf(ctx));
+    await ctx.deleteMessage().catch(() => {});
+  });
+
+  privateChat.command("codename", (ctx) => prompt(ctx, "open"));
+  privateChat.callbackQuery("cn:start", async (ctx) => {
+    await ctx.answerCallbackQuery();
+    await prompt(ctx, "open");
+  });
+
+  privateChat.callbackQuery("cn:add", async (ctx) => {
+    const session = sessions.get(keyOf(ctx));
+    if (!session) return expired(ctx);
+    await ctx.answerCallbackQuery();
+    session.adding = true;
+    const sent = await ctx.reply(ctx.t("codename-add-prompt"), {
+      reply_markup: new InlineKeyboard().text(ctx.t("codename-button-done"), "cn:done"),
+    });
+    session.messageIds.push(sent.message_id);
+    sessions.set(keyOf(ctx), session);
+  });
+
+  privateChat.callbackQuery("cn:done", async (ctx) => {
+    const session = sessions.get(keyOf(ctx));
+    if (!session) return expired(ctx);
+    await ctx.answerCallbackQuery();
+    sessions.delete(keyOf(ctx));
+    await wipeIds(ctx.api, ctx.chat.id, [
+      ...session.messageIds,
+      ctx.callbackQuery.message?.message_id ?? 0,
+    ]);
+    await ctx.reply(ctx.t("codename-session-closed"));
+  });
+
+  // Additions to the testimony while a session is open.
+  privateChat.on("message", async (ctx, next) => {
+    const session = sessions.get(keyOf(ctx));
+    if (!session?.adding) return next();
+    session.messageIds.push(ctx.message.message_id);
+    sessions.set(keyOf(ctx), session);
+    const file = fileOf(ctx.message);
+    if (ctx.message.text && !ctx.message.text.startsWith("/")) {
+      await deps.submissions.addFollowUp(session.submissionId, ctx.message.text);
+    } else if (file) {
+      try {
+        const body = await openFileStream(ctx.api, deps.apiRoot, file);
+        await deps.submissions.addFollowUpAttachment(session.submissionId, file.meta, body);
+      } catch (error) {
+        if (!(error instanceof FileTooBigError)) throw error;
+        const sent = await ctx.reply(ctx.t("interview-file-too-big"));
+        session.messageIds.push(sent.message_id);
+        return;
+      }
+    } else {
+      return next();
+    }
+    const sent = await ctx.reply(ctx.t("codename-added"), {
+      reply_markup: new InlineKeyboard().text(ctx.t("codename-button-done"), "cn:done"),
+    });
+    session.messageIds.push(sent.message_id);
+  });
+
+  // A codename typed in: after a prompt, or any message that looks like one.
+  privateChat.on("message:text", async (ctx, next) => {
+    const key = keyOf(ctx);
+    const waiting = awaiting.get(key);
+    const text = ctx.message.text;
+    if (!waiting && !looksLikeCodename(text)) return next();
+    if (text.startsWith("/")) return next();
+    // The codename must not stay in the chat.
+    await ctx.deleteMessage().catch(() => {});
+    if (!deps.attemptLimiter.take(key)) {
+      await ctx.reply(ctx.t("codename-too-many-attempts"));
+      return;
+    }
+    const view = await deps.submissions.openWithCodename(text);
+    if (!view) {
+      const memo = deps.receipts.get(key);
+      const keyboard =
+        waiting?.mode === "check" && memo
+          ? new InlineKeyboard().text(ctx.t("receipt-button-show-again"), "cn:show")
+          : undefined;
+      await ctx.reply(ctx.t("codename-not-found"), { reply_markup: keyboard });
+      return;
+    }
+    awaiting.delete(key);
+    if (waiting) await ctx.api.deleteMessage(ctx.chat.id, waiting.promptId).catch(() => {});
+
+    const memo = deps.receipts.get(key);
+    if (waiting?.mode === "check" && memo) {
+      // Leave only the final message, now saying that the codename was checked.
+      deps.receipts.delete(key);
+      await ctx.api
+        .editMessageText(
+          ctx.chat.id,
+          memo.finalMessageId,
+          `${ctx.t("receipt-final")}\n\n${ctx.t("receipt-checked")}`,
+          {
+            parse_mode: "HTML",
+          },
+        )
+        .catch(() => ctx.reply(ctx.t("receipt-checked")));
+      return;
+    }
+
+    const lines = [
+      ctx.t("codename-status", { status: ctx.t(`status-${view.status}`), day: view.createdOn }),
+    ];
+    if (view.replies.length === 0) lines.push("", ctx.t("codename-no-replies"));
+    for (const reply of view.replies)
+      lines.push("", `${ctx.t("codename-reply")}\n${escapeHtml(reply)}`);
+    const sent = await ctx.reply(lines.join("\n"), {
+      parse_mode: "HTML",
+      reply_markup: new InlineKeyboard()
+        .text(ctx.t("codename-button-add"), "cn:add")
+        .row()
+        .text(ctx.t("codename-button-done"), "cn:done"),
+    });
+    sessions.set(key, {
+      submissionId: view.submissionId,
+      messageIds: [sent.message_id],
+      adding: false,
+    });
+  });
+
+  async function expired(ctx: BotContext) {
+    await ctx.answerCallbackQuery({ text: ctx.t("codename-session-expired"), show_alert: true });
+  }
+
+  return feature;
+}

@@ -1,0 +1,51 @@
+// First in line for private chats: flood control, locations and contacts (never stored), and
+// /forget, the panic exit that deletes everything without a confirmation dialog.
+import { Composer } from "grammy";
+import type { InterviewService } from "../../services/interview.js";
+import { ExpiringMap, type RateLimiter } from "../../services/limits.js";
+import type { PreferencesService } from "../../services/preferences.js";
+import type { BotContext } from "../context.js";
+import { wipeRange } from "../wipe.js";
+
+/** How far back /forget deletes when there is no draft telling where the conversation began. */
+const FORGET_RANGE = 500;
+
+export function createSafetyFeature(deps: {
+  interview: InterviewService;
+  preferences: PreferencesService;
+  floodLimiter: RateLimiter;
+}) {
+  const feature = new Composer<BotContext>();
+  const privateChat = feature.chatType("private");
+  const warned = new ExpiringMap<true>(60_000);
+
+  privateChat.use(async (ctx, next) => {
+    const key = deps.interview.userHash(ctx.from.id);
+    if (deps.floodLimiter.take(key)) return next();
+    if (ctx.callbackQuery) {
+      await ctx.answerCallbackQuery({ text: ctx.t("safety-slow-down"), show_alert: true });
+      return;
+    }
+    // One warning a minute; the message itself is not processed, and the warning says so.
+    if (warned.get(key)) return;
+    warned.set(key, true);
+    await ctx.reply(ctx.t("safety-slow-down"));
+  });
+
+  privateChat.on(["message:location", "message:venue", "message:contact"], async (ctx) => {
+    await ctx.deleteMessage().catch(() => {});
+    await ctx.reply(ctx.t("safety-location-contact"));
+  });
+
+  privateChat.command("forget", async (ctx) => {
+    const draft = await deps.interview.find(ctx.from.id);
+    const last = ctx.message.message_id;
+    const first = draft?.state.firstMessageId ?? last - FORGET_RANGE;
+    await deps.interview.discard(ctx.from.id);
+    await deps.preferences.forget(ctx.from.id);
+    await wipeRange(ctx.api, ctx.chat.id, Math.min(first, last - FORGET_RANGE), last);
+    await ctx.reply(ctx.t("safety-forgotten"));
+  });
+
+  return feature;
+}

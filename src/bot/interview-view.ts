@@ -1,0 +1,124 @@
+// How the interview looks in the chat: question messages, keyboards, the review.
+import { InlineKeyboard } from "grammy";
+import type { Draft } from "../services/interview.js";
+import {
+  helpKey,
+  optionKey,
+  optionsOf,
+  type Question,
+  type Questionnaire,
+  questionKey,
+  visibleQuestions,
+} from "../services/questionnaire.js";
+import type { BotContext } from "./context.js";
+
+type Translate = BotContext["t"];
+
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+export function questionText(
+  t: Translate,
+  questionnaire: Questionnaire,
+  draft: Draft,
+  question: Question,
+  answered: boolean,
+): string {
+  const visible = visibleQuestions(questionnaire, draft.state.choices);
+  const number = visible.findIndex((q) => q.id === question.id) + 1;
+  const lines = [
+    `<b>${number}/${visible.length}.</b> ${escapeHtml(t(questionKey(question.id)))}`,
+    "",
+    `<i>${escapeHtml(t(helpKey(question.id)))}</i>`,
+  ];
+  if (question.type === "multi") lines.push("", t("interview-multi-hint"));
+  if (question.type === "text" || question.type === "text_or_media") {
+    lines.push("", t("interview-text-hint"));
+  }
+  if (question.type === "media") lines.push("", t("interview-media-hint"));
+  if (question.type === "year") lines.push("", t("interview-year-hint"));
+  if (answered) lines.push("", t("interview-already-answered"));
+  return lines.join("\n");
+}
+
+export function questionKeyboard(
+  t: Translate,
+  draft: Draft,
+  question: Question,
+  isFirst: boolean,
+): InlineKeyboard {
+  const keyboard = new InlineKeyboard();
+  const chosen = draft.state.choices[question.id] ?? [];
+  if (question.type === "choice" || question.type === "yesno") {
+    for (const option of optionsOf(question)) {
+      const mark = chosen.includes(option) ? "● " : "";
+      keyboard.text(`${mark}${t(optionKey(question.id, option))}`, `iv:a:${question.id}:${option}`);
+      keyboard.row();
+    }
+  }
+  if (question.type === "multi") {
+    const selecting = draft.state.selecting ?? chosen;
+    for (const option of optionsOf(question)) {
+      const mark = selecting.includes(option) ? "☑ " : "☐ ";
+      keyboard.text(`${mark}${t(optionKey(question.id, option))}`, `iv:t:${question.id}:${option}`);
+      keyboard.row();
+    }
+    keyboard.text(t("interview-button-done"), `iv:next:${question.id}`).row();
+  }
+  if (!isFirst) keyboard.text(t("interview-button-back"), `iv:back:${question.id}`);
+  if (!question.required) keyboard.text(t("interview-button-skip"), `iv:skip:${question.id}`);
+  keyboard.text(t("interview-button-cancel"), "iv:cancel");
+  return keyboard;
+}
+
+/** The note under a multi-message answer: how much is stored, and the Next button. */
+export function savedNote(
+  t: Translate,
+  question: Question,
+  counts: { parts: number; files: number },
+) {
+  const text = t("interview-saved", { parts: counts.parts, files: counts.files });
+  const keyboard = new InlineKeyboard()
+    .text(t("interview-button-next"), `iv:next:${question.id}`)
+    .row()
+    .text(t("interview-button-back"), `iv:back:${question.id}`)
+    .text(t("interview-button-cancel"), "iv:cancel");
+  return { text, keyboard };
+}
+
+/** The review: every shown question with answered / skipped / files, and redo buttons. */
+export function reviewMessage(
+  t: Translate,
+  questionnaire: Questionnaire,
+  draft: Draft,
+  counts: Record<string, { parts: number; files: number }>,
+) {
+  const visible = visibleQuestions(questionnaire, draft.state.choices);
+  const lines = [t("interview-review-title"), ""];
+  const keyboard = new InlineKeyboard();
+  visible.forEach((question, index) => {
+    const count = counts[question.id];
+    const status = !count
+      ? t("interview-review-skipped")
+      : count.files > 0
+        ? t("interview-review-files", { files: count.files })
+        : t("interview-review-answered");
+    lines.push(`${index + 1}. ${escapeHtml(shorten(t(questionKey(question.id))))} — ${status}`);
+    keyboard.text(String(index + 1), `iv:redo:${question.id}`);
+    if ((index + 1) % 6 === 0) keyboard.row();
+  });
+  lines.push("", t("interview-review-hint"));
+  keyboard
+    .row()
+    .text(t("interview-button-submit"), "iv:submit")
+    .row()
+    .text(t("interview-button-cancel"), "iv:cancel");
+  return { text: lines.join("\n"), keyboard };
+}
+
+function shorten(text: string, max = 48): string {
+  const firstLine = text.split("\n")[0] ?? "";
+  return firstLine.length <= max ? firstLine : `${firstLine.slice(0, max - 1).trimEnd()}…`;
+}
+
+export { escapeHtml };

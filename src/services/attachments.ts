@@ -1,0 +1,52 @@
+// Encrypted file bodies: streamed from Telegram through the encryptor into the chunk store.
+import { CHUNK_SIZE, type PartsRepository } from "../storage/parts.repo.js";
+import { type EditorKeyring, encryptStreamForEditors } from "./encryption.js";
+
+export interface AttachmentMeta {
+  kind: string;
+  fileName?: string;
+  mimeType?: string;
+  size?: number;
+  duration?: number;
+}
+
+/**
+ * Encrypts `body` for the editors and stores the ciphertext in chunks. The plaintext is never
+ * whole in memory and never on disk. Returns the attachment id; nothing is left on failure.
+ */
+export async function storeEncryptedAttachment(
+  parts: PartsRepository,
+  keyring: EditorKeyring,
+  body: ReadableStream<Uint8Array>,
+): Promise<string> {
+  const attachmentId = crypto.randomUUID();
+  let seq = 0;
+  try {
+    for await (const chunk of rechunk(encryptStreamForEditors(keyring, body))) {
+      await parts.writeChunk(attachmentId, seq++, chunk);
+    }
+  } catch (error) {
+    await parts.deleteAttachments([attachmentId]);
+    throw error;
+  }
+  return attachmentId;
+}
+
+/** Collects stream output into CHUNK_SIZE pieces (openpgp emits many small ones). */
+async function* rechunk(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = [];
+  let length = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    pending.push(value);
+    length += value.length;
+    if (length >= CHUNK_SIZE) {
+      yield Buffer.concat(pending);
+      pending = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield Buffer.concat(pending);
+}

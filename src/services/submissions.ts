@@ -1,0 +1,148 @@
+// Drafts become submissions; codename receipts; what a source sees when they come back;
+// follow-ups and editors' replies.
+import type { DraftsRepository } from "../storage/drafts.repo.js";
+import type { PartsRepository } from "../storage/parts.repo.js";
+import type { SubmissionRow, SubmissionsRepository } from "../storage/submissions.repo.js";
+import { type AttachmentMeta, storeEncryptedAttachment } from "./attachments.js";
+import { generateCodename, hashCodename, normaliseCodename } from "./codename.js";
+import {
+  createReplyKeyPair,
+  decryptForSource,
+  type EditorKeyring,
+  encryptForSourceAndEditors,
+  encryptTextForEditors,
+} from "./encryption.js";
+import { type Draft, dayOf } from "./interview.js";
+
+export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;
+export type Status = (typeof STATUSES)[number];
+
+export interface SubmissionReceipt {
+  number: number;
+  /** Shown once to the source, never stored. */
+  codename: string;
+  answers: number;
+  attachments: number;
+  questionnaireVersion: number;
+  locale: string;
+}
+
+export interface SourceView {
+  submissionId: string;
+  status: string;
+  createdOn: string;
+  /** Editors' replies, decrypted with the codename, in memory only. */
+  replies: string[];
+  followUps: number;
+}
+
+export function createSubmissionsService(deps: {
+  drafts: DraftsRepository;
+  parts: PartsRepository;
+  submissions: SubmissionsRepository;
+  keyring: EditorKeyring;
+  pepper: Uint8Array;
+  now?: () => Date;
+}) {
+  const now = deps.now ?? (() => new Date());
+
+  return {
+    /** Turns the draft into a submission no longer linked to the user, and makes its receipt. */
+    async submit(draft: Draft): Promise<SubmissionReceipt> {
+      const codename = generateCodename(draft.locale === "en" ? "en" : "ru");
+      const codenameHash = await hashCodename(deps.pepper, codename);
+      const replyKey = await createReplyKeyPair(codename);
+      const partRows = await deps.parts.listForDraft(draft.id);
+      const row = await deps.drafts.transaction(async (tx) => {
+        const created = await deps.submissions.create(
+          {
+            questionnaireVersion: draft.questionnaireVersion,
+            locale: draft.locale,
+            createdOn: dayOf(now()),
+            codenameHash,
+            replyPublicKey: replyKey.publicKey,
+            replyPrivateKey: replyKey.encryptedPrivateKey,
+          },
+          tx,
+        );
+        await deps.parts.moveToSubmission(draft.id, created.id, tx);
+        await deps.drafts.delete(draft.id, tx);
+        return created;
+      });
+      return {
+        number: row.number,
+        codename,
+        answers: partRows.filter((p) => p.kind !== "attachment").length,
+        attachments: partRows.filter((p) => p.kind === "attachment").length,
+        questionnaireVersion: row.questionnaireVersion,
+        locale: row.locale,
+      };
+    },
+
+    /** The submission a codename opens, or undefined. Replies are decrypted here, in memory. */
+    async openWithCodename(typed: string): Promise<SourceView | undefined> {
+      const codename = normaliseCodename(typed);
+      const row = await deps.submissions.findByCodenameHash(
+        await hashCodename(deps.pepper, codename),
+      );
+      if (!row) return undefined;
+      const replies: string[] = [];
+      for (const part of await deps.parts.listForSubmission(row.id, ["reply"])) {
+        replies.push(await decryptForSource(row.replyPrivateKey, codename, part.ciphertext));
+      }
+      const followUps = (await deps.parts.listForSubmission(row.id, ["followup"])).length;
+      return {
+        submissionId: row.id,
+        status: row.status,
+        createdOn: row.createdOn,
+        replies,
+        followUps,
+      };
+    },
+
+    /** A source adds to their testimony later: encrypted for editors like any answer. */
+    async addFollowUp(submissionId: string, text: string): Promise<void> {
+      const ciphertext = await encryptTextForEditors(deps.keyring, text);
+      await deps.parts.add(
+        { submissionId },
+        { questionId: "followup", kind: "followup", ciphertext, createdOn: dayOf(now()) },
+      );
+    },
+
+    async addFollowUpAttachment(
+      submissionId: string,
+      meta: AttachmentMeta,
+      body: ReadableStream<Uint8Array>,
+    ): Promise<void> {
+      const attachmentId = await storeEncryptedAttachment(deps.parts, deps.keyring, body);
+      const description = await encryptTextForEditors(deps.keyring, JSON.stringify(meta));
+      await deps.parts.add(
+        { submissionId },
+        {
+          questionId: "followup",
+          kind: "attachment",
+          ciphertext: description,
+          attachmentId,
+          createdOn: dayOf(now()),
+        },
+      );
+    },
+
+    /** An editor's reply: readable by the source (with the codename) and by every editor. */
+    async addReply(submission: SubmissionRow, text: string): Promise<void> {
+      const ciphertext = await encryptForSourceAndEditors(
+        deps.keyring,
+        submission.replyPublicKey,
+        text,
+      );
+      await deps.parts.add(
+        { submissionId: submission.id },
+        { questionId: "reply", kind: "reply", ciphertext, createdOn: dayOf(now()) },
+      );
+    },
+
+    findByNumber: (number: number) => deps.submissions.findByNumber(number),
+  };
+}
+
+export type SubmissionsService = ReturnType<typeof createSubmissionsService>;

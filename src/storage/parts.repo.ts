@@ -1,0 +1,128 @@
+// Encrypted parts of drafts and submissions, and the chunked store for encrypted file bodies.
+import { and, asc, count, eq, inArray, isNotNull, max, sql } from "drizzle-orm";
+import type { Db } from "./db.js";
+import type { Transaction } from "./drafts.repo.js";
+import { attachmentChunks, parts } from "./schema.js";
+
+export type PartRow = typeof parts.$inferSelect;
+export type PartKind = "text" | "choice" | "attachment" | "followup" | "reply";
+type DbOrTx = Db | Transaction;
+
+/** Chunk size of stored ciphertext: big enough to be cheap, small enough to keep memory flat. */
+export const CHUNK_SIZE = 256 * 1024;
+
+export function createPartsRepository({ db }: { db: Db }) {
+  return {
+    async add(
+      owner: { draftId: string } | { submissionId: string },
+      part: {
+        questionId: string;
+        kind: PartKind;
+        ciphertext: Uint8Array;
+        attachmentId?: string;
+        createdOn: string;
+      },
+      tx: DbOrTx = db,
+    ): Promise<string> {
+      const where =
+        "draftId" in owner
+          ? eq(parts.draftId, owner.draftId)
+          : eq(parts.submissionId, owner.submissionId);
+      const [last] = await tx
+        .select({ seq: max(parts.seq) })
+        .from(parts)
+        .where(where);
+      const [row] = await tx
+        .insert(parts)
+        .values({ ...owner, ...part, seq: (last?.seq ?? 0) + 1 })
+        .returning({ id: parts.id });
+      if (!row) throw new Error("part insert returned nothing");
+      return row.id;
+    },
+
+    /** Deletes the parts of some questions of a draft (a redo, a skip, or an abandoned branch). */
+    async deleteForQuestions(draftId: string, questionIds: string[], tx: DbOrTx = db) {
+      if (questionIds.length === 0) return;
+      const removed = await tx
+        .delete(parts)
+        .where(and(eq(parts.draftId, draftId), inArray(parts.questionId, questionIds)))
+        .returning({ attachmentId: parts.attachmentId });
+      await deleteChunks(
+        tx,
+        removed.map((r) => r.attachmentId).filter((id) => id !== null),
+      );
+    },
+
+    async listForDraft(draftId: string): Promise<PartRow[]> {
+      return db.select().from(parts).where(eq(parts.draftId, draftId)).orderBy(asc(parts.seq));
+    },
+
+    async listForSubmission(submissionId: string, kinds?: PartKind[]): Promise<PartRow[]> {
+      const where = kinds
+        ? and(eq(parts.submissionId, submissionId), inArray(parts.kind, kinds))
+        : eq(parts.submissionId, submissionId);
+      return db.select().from(parts).where(where).orderBy(asc(parts.seq));
+    },
+
+    /** Counts per question of a draft: text/choice parts and attachments. */
+    async countsForDraft(draftId: string) {
+      return db
+        .select({ questionId: parts.questionId, kind: parts.kind, n: count() })
+        .from(parts)
+        .where(eq(parts.draftId, draftId))
+        .groupBy(parts.questionId, parts.kind);
+    },
+
+    /** Moves every part of a draft to its submission (the draft row is deleted after). */
+    async moveToSubmission(draftId: string, submissionId: string, tx: DbOrTx = db) {
+      await tx.update(parts).set({ draftId: null, submissionId }).where(eq(parts.draftId, draftId));
+    },
+
+    /** Attachment ids of drafts about to be deleted (the cascade removes part rows only). */
+    async attachmentIdsOfDrafts(draftIds: string[], tx: DbOrTx = db): Promise<string[]> {
+      if (draftIds.length === 0) return [];
+      const rows = await tx
+        .select({ id: parts.attachmentId })
+        .from(parts)
+        .where(and(inArray(parts.draftId, draftIds), isNotNull(parts.attachmentId)));
+      return rows.map((r) => r.id).filter((id) => id !== null);
+    },
+
+    async deleteAttachments(ids: string[], tx: DbOrTx = db) {
+      await deleteChunks(tx, ids);
+    },
+
+    async writeChunk(attachmentId: string, seq: number, data: Uint8Array, tx: DbOrTx = db) {
+      await tx.insert(attachmentChunks).values({ attachmentId, seq, data });
+    },
+
+    /** Streams an attachment's ciphertext chunk by chunk. */
+    async *readAttachment(attachmentId: string): AsyncGenerator<Uint8Array> {
+      for (let seq = 0; ; seq++) {
+        const [row] = await db
+          .select({ data: attachmentChunks.data })
+          .from(attachmentChunks)
+          .where(
+            and(eq(attachmentChunks.attachmentId, attachmentId), eq(attachmentChunks.seq, seq)),
+          );
+        if (!row) return;
+        yield row.data;
+      }
+    },
+
+    async attachmentSize(attachmentId: string): Promise<number> {
+      const [row] = await db
+        .select({ size: sql<number>`coalesce(sum(length(${attachmentChunks.data})), 0)::int` })
+        .from(attachmentChunks)
+        .where(eq(attachmentChunks.attachmentId, attachmentId));
+      return Number(row?.size ?? 0);
+    },
+  };
+}
+
+async function deleteChunks(tx: DbOrTx, ids: string[]) {
+  if (ids.length === 0) return;
+  await tx.delete(attachmentChunks).where(inArray(attachmentChunks.attachmentId, ids));
+}
+
+export type PartsRepository = ReturnType<typeof createPartsRepository>;

@@ -1,0 +1,70 @@
+// Runs the real bot (createApp, as main.ts does) against the fake Bot API and a fresh database.
+import { randomBytes } from "node:crypto";
+import { type RunnerHandle, run } from "@grammyjs/runner";
+import { APP_DEFAULTS, type App, type AppConfig, createApp } from "../../src/app.js";
+import type { EditorKeyring } from "../../src/services/encryption.js";
+import { loadSecrets, type Secrets } from "../../src/storage/secrets.js";
+import { createTestStorage, type TestStorage } from "./db.js";
+import { type FakeBotApi, startFakeBotApi } from "./fake-bot-api.js";
+import { makeTestEditorKeyring, type TestKey } from "./keys.js";
+import { captureLogs } from "./log-capture.js";
+
+export const TEST_TOKEN = "7000000001:AAE-test-token-secret-value_abcdefghijk";
+export const EDITORS_CHAT_ID = -1001234567890;
+
+export interface TestBot {
+  api: FakeBotApi;
+  storage: TestStorage;
+  app: App;
+  keyring: EditorKeyring;
+  editorKeys: TestKey[];
+  secrets: Secrets;
+  logs: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startTestBot(
+  options: { config?: Partial<AppConfig>; now?: () => Date; dataDir?: string } = {},
+): Promise<TestBot> {
+  const api = await startFakeBotApi({ token: TEST_TOKEN });
+  api.group({ id: EDITORS_CHAT_ID, title: "Editors", type: "supergroup", botIsAdmin: true });
+  const storage = await createTestStorage({ dataDir: options.dataDir });
+  const { keyring, keys } = await makeTestEditorKeyring(2);
+  // With a data directory, secrets live there as in production; otherwise in memory.
+  const secrets = options.dataDir
+    ? loadSecrets({ dataDir: options.dataDir })
+    : { pepper: randomBytes(32), serverKey: randomBytes(32) };
+  const { logger, output } = captureLogs("debug");
+  const app = createApp({
+    config: {
+      ...APP_DEFAULTS,
+      BOT_TOKEN: TEST_TOKEN,
+      TELEGRAM_API_ROOT: api.apiRoot,
+      EDITORS_CHAT_ID,
+      ...options.config,
+    },
+    db: storage.db,
+    keyring,
+    secrets,
+    logger,
+    botInfo: api.botInfo,
+    now: options.now,
+  });
+  const runner: RunnerHandle = run(app.bot, {
+    runner: { fetch: { timeout: 1 } },
+  });
+  return {
+    api,
+    storage,
+    app,
+    keyring,
+    editorKeys: keys,
+    secrets,
+    logs: output,
+    stop: async () => {
+      await runner.stop();
+      await storage.close();
+      await api.close();
+    },
+  };
+}
