@@ -6,10 +6,13 @@ import {
   date,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   serial,
   text,
+  timestamp,
+  unique,
   uuid,
 } from "drizzle-orm/pg-core";
 
@@ -61,6 +64,11 @@ export const submissions = pgTable("submissions", {
   replyPublicKey: bytea("reply_public_key").notNull(),
   /** The reply private key, protected with the codename as passphrase. */
   replyPrivateKey: bytea("reply_private_key").notNull(),
+  /**
+   * Only if the source asked to be told about replies: their chat id, sealed with the server key.
+   * Deleted with the submission.
+   */
+  replyNotice: bytea("reply_notice"),
 });
 
 /**
@@ -98,4 +106,92 @@ export const attachmentChunks = pgTable(
   (t) => [primaryKey({ columns: [t.attachmentId, t.seq] })],
 );
 
-export const schema = { preferences, drafts, submissions, parts, attachmentChunks };
+/** What editors and admins did: action, submission number, day, actor as a hash. No content. */
+export const audit = pgTable("audit", {
+  id: serial("id").primaryKey(),
+  action: text("action").notNull(),
+  submissionNumber: integer("submission_number"),
+  /** e.g. the new status, a guidance version, counts. Never content. */
+  detail: text("detail"),
+  actorHash: text("actor_hash"),
+  day: date("day").notNull(),
+});
+
+/**
+ * People who opted in to guidance broadcasts: the chat id sealed with the server key, an HMAC
+ * for de-duplication, the locale. Never linked to drafts or submissions.
+ */
+export const subscribers = pgTable("subscribers", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  chatHash: text("chat_hash").notNull().unique(),
+  sealedChatId: bytea("sealed_chat_id").notNull(),
+  locale: text("locale").notNull(),
+});
+
+/** Guidance texts written by admins, per locale, every version kept. Public information. */
+export const guidance = pgTable(
+  "guidance",
+  {
+    id: serial("id").primaryKey(),
+    locale: text("locale").notNull(),
+    version: integer("version").notNull(),
+    text: text("text").notNull(),
+    /** Telegram message entities (formatting) of the text. */
+    entities: jsonb("entities").notNull().default([]),
+    createdOn: date("created_on").notNull(),
+  },
+  (t) => [unique("guidance_locale_version").on(t.locale, t.version)],
+);
+
+/** A broadcast job: what to send per locale, and its progress. */
+export const broadcasts = pgTable("broadcasts", {
+  id: serial("id").primaryKey(),
+  /** "running" | "done" | "cancelled" */
+  status: text("status").notNull().default("running"),
+  /** Per locale: { text, entities }. */
+  messages: jsonb("messages").notNull(),
+  /** The admin chat and message that show progress. */
+  progressChatId: text("progress_chat_id"),
+  progressMessageId: integer("progress_message_id"),
+  /** A 429 pauses the whole job until then. */
+  pausedUntil: timestamp("paused_until", { withTimezone: true }),
+  sent: integer("sent").notNull().default(0),
+  failed: integer("failed").notNull().default(0),
+  unsubscribed: integer("unsubscribed").notNull().default(0),
+  total: integer("total").notNull().default(0),
+  createdOn: date("created_on").notNull(),
+});
+
+/** One row per subscriber of a running broadcast; deleted when the broadcast ends. */
+export const deliveries = pgTable(
+  "deliveries",
+  {
+    id: serial("id").primaryKey(),
+    broadcastId: integer("broadcast_id")
+      .notNull()
+      .references(() => broadcasts.id, { onDelete: "cascade" }),
+    subscriberId: uuid("subscriber_id").notNull(),
+    /** "pending" | "sending" | "sent" | "failed" */
+    state: text("state").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    /** Not before this time (back-off), and the lease of an instance that took the row. */
+    notBefore: timestamp("not_before", { withTimezone: true }),
+  },
+  (t) => [
+    index("deliveries_pending_idx").on(t.broadcastId, t.state),
+    unique("deliveries_once").on(t.broadcastId, t.subscriberId),
+  ],
+);
+
+export const schema = {
+  preferences,
+  drafts,
+  submissions,
+  parts,
+  attachmentChunks,
+  audit,
+  subscribers,
+  guidance,
+  broadcasts,
+  deliveries,
+};

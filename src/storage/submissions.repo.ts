@@ -9,7 +9,8 @@ type DbOrTx = Db | Transaction;
 export function createSubmissionsRepository({ db }: { db: Db }) {
   return {
     async create(
-      values: Omit<SubmissionRow, "id" | "number" | "status" | "statusNote">,
+      values: Omit<SubmissionRow, "id" | "number" | "status" | "statusNote" | "replyNotice"> &
+        Partial<Pick<SubmissionRow, "replyNotice">>,
       tx: DbOrTx = db,
     ): Promise<SubmissionRow> {
       const [row] = await tx.insert(submissions).values(values).returning();
