@@ -260,6 +260,57 @@ safety-slow-down = Too many messages in a row. The last one was not saved — wa
 safety-location-contact = Locations and contacts point to you or to other people. The bot did not save it and deleted the message. Describe the place in words, as vaguely as you are comfortable with.
 safety-forgotten = Done: the unfinished testimony and your settings were deleted, and so were the messages in this chat (except those older than two days). Delete the chat on your side too.
 
-## Editors
 
-editors-new-submission = New testimony #{ $number } · questionnaire v{ $version } · answers: { $answers }, files: { $attachments } · language: { $locale } · { $day } · status: new
+## Decrypted by an editor (testimony.md)
+
+export-title = Testimony #{ $number }
+export-meta = Received: { $day } · language: { $locale } · questionnaire v{ $version } · status: { $status }
+export-skipped = skipped
+export-attachment = file
+export-followups = Additions from the source
+export-replies = Replies from the editors
+
+## Editors' chat
+
+editors-notice = Testimony #{ $number } · questionnaire v{ $version } · answers: { $answers }, files: { $attachments }, additions: { $followups }, editors' replies: { $replies } · language: { $locale } · { $day } · status: { $status }
+editors-status-new = new
+editors-status-in_review = in review
+editors-status-verified = verified
+editors-status-published = published
+editors-status-rejected = rejected
+editors-button-export = Export
+editors-button-reply = Reply
+editors-button-purge = Yes, delete for good
+editors-button-keep = No, keep it
+editors-status-set = #{ $number }: status "{ $status }".
+editors-not-found = There is no testimony #{ $number } (it may have been deleted).
+editors-export-caption = Testimony #{ $number }: encrypted archive{ $volumes ->
+    [1] {""}
+   *[other] , { $volumes } parts (join them in order)
+}. Decrypt on your own computer: npm run editor -- decrypt FILE --key YOUR_KEY --out FOLDER
+editors-reply-prompt = Reply to the source of #{ $number }: write it as your next message, replying to this one. The bot encrypts the reply and deletes your message from the chat. To cancel — /cancel.
+editors-reply-text-only = A reply can only be text. Write it again, or /cancel.
+editors-reply-stored = The reply to #{ $number } was encrypted and stored. The source reads it with their codename.
+editors-reply-not-deleted = I could not delete your message with the reply: make the bot an admin allowed to delete messages, and delete it yourself.
+editors-reply-cancelled = All right, the reply was cancelled.
+editors-purge-confirm = Delete testimony #{ $number } with all its files, additions and replies? It cannot be restored.
+editors-purged = Testimony #{ $number } was deleted for good.
+editors-keys = Editor keys the testimonies are encrypted to ({ $count }):
+editors-list-empty = No testimonies.
+editors-list-line = #{ $number } · { $day } · { $status } · answers: { $answers }, files: { $attachments }, editors' replies: { $replies }
+editors-unknown-status = Unknown status. Possible: { $statuses }
+editors-usage-export = Like this: /export NUMBER
+editors-usage-reply = Like this: /reply NUMBER
+editors-usage-purge = Like this: /purge NUMBER
+editors-usage-status = Like this: /status NUMBER STATUS [note for the source]. Statuses: { $statuses }
+editors-help =
+    Commands of the editors' chat:
+    /list [status] — testimonies: number, day, status, counts
+    /export NUMBER — the encrypted archive of a testimony
+    /status NUMBER STATUS [note] — change the status; the source sees the note
+    /reply NUMBER — reply to the source (with your next message)
+    /purge NUMBER — delete a testimony for good
+    /keys — fingerprints of the editor keys
+    No content of testimonies comes into this chat: decrypt on your own computer only.
+
+source-reply-notice = The editors replied to your testimony. To read the reply, send your codename: /codename

@@ -261,6 +261,57 @@ safety-slow-down = Слишком много сообщений подряд. П
 safety-location-contact = Геопозиция и контакты указывают на вас или на других людей. Бот их не сохранил и удалил сообщение. Опишите место словами и так обще, как вам спокойно.
 safety-forgotten = Готово: неоконченный рассказ и настройки удалены, сообщения в этом чате тоже (кроме тех, что старше двух суток). Удалите чат и у себя.
 
-## Редакции
 
-editors-new-submission = Новый рассказ №{ $number } · анкета v{ $version } · ответов: { $answers }, файлов: { $attachments } · язык: { $locale } · { $day } · статус: новый
+## Расшифровка у редактора (testimony.md)
+
+export-title = Рассказ №{ $number }
+export-meta = Получен: { $day } · язык: { $locale } · анкета v{ $version } · статус: { $status }
+export-skipped = пропущено
+export-attachment = файл
+export-followups = Дополнения источника
+export-replies = Ответы редакции
+
+## Чат редакции
+
+editors-notice = Рассказ №{ $number } · анкета v{ $version } · ответов: { $answers }, файлов: { $attachments }, дополнений: { $followups }, ответов редакции: { $replies } · язык: { $locale } · { $day } · статус: { $status }
+editors-status-new = новый
+editors-status-in_review = в работе
+editors-status-verified = проверен
+editors-status-published = опубликован
+editors-status-rejected = отклонён
+editors-button-export = Экспорт
+editors-button-reply = Ответить
+editors-button-purge = Да, удалить навсегда
+editors-button-keep = Нет, оставить
+editors-status-set = №{ $number }: статус «{ $status }».
+editors-not-found = Рассказа №{ $number } нет (возможно, он удалён).
+editors-export-caption = Рассказ №{ $number }: зашифрованный архив{ $volumes ->
+    [1] {""}
+   *[other] , частей: { $volumes } (склейте их по порядку)
+}. Расшифровка на своём компьютере: npm run editor -- decrypt ФАЙЛ --key ВАШ_КЛЮЧ --out ПАПКА
+editors-reply-prompt = Ответ источнику по №{ $number }: напишите его следующим сообщением в ответ на это. Бот зашифрует ответ и удалит ваше сообщение из чата. Отмена — /cancel.
+editors-reply-text-only = Ответ может быть только текстом. Напишите его ещё раз или /cancel.
+editors-reply-stored = Ответ по №{ $number } зашифрован и сохранён. Источник прочитает его со своей кодовой фразой.
+editors-reply-not-deleted = Не получилось удалить ваше сообщение с ответом: сделайте бота администратором с правом удалять сообщения и удалите его сами.
+editors-reply-cancelled = Хорошо, ответ отменён.
+editors-purge-confirm = Удалить рассказ №{ $number } со всеми файлами, дополнениями и ответами? Восстановить его будет нельзя.
+editors-purged = Рассказ №{ $number } удалён безвозвратно.
+editors-keys = Ключи редакторов, которыми шифруются рассказы ({ $count }):
+editors-list-empty = Рассказов нет.
+editors-list-line = №{ $number } · { $day } · { $status } · ответов: { $answers }, файлов: { $attachments }, ответов редакции: { $replies }
+editors-unknown-status = Неизвестный статус. Возможные: { $statuses }
+editors-usage-export = Так: /export НОМЕР
+editors-usage-reply = Так: /reply НОМЕР
+editors-usage-purge = Так: /purge НОМЕР
+editors-usage-status = Так: /status НОМЕР СТАТУС [заметка для источника]. Статусы: { $statuses }
+editors-help =
+    Команды чата редакции:
+    /list [статус] — рассказы: номер, день, статус, число ответов
+    /export НОМЕР — зашифрованный архив рассказа
+    /status НОМЕР СТАТУС [заметка] — сменить статус; заметку увидит источник
+    /reply НОМЕР — ответить источнику (следующим сообщением)
+    /purge НОМЕР — удалить рассказ навсегда
+    /keys — отпечатки ключей редакторов
+    Содержание рассказов в этот чат не попадает: расшифровка только на своём компьютере.
+
+source-reply-notice = Редакция ответила на ваш рассказ. Чтобы прочитать ответ, отправьте кодовую фразу: /codename

@@ -4,12 +4,15 @@ import type { UserFromGetMe } from "grammy/types";
 import { createBot } from "./bot/index.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
-import type { EditorKeyring } from "./services/encryption.js";
+import { createEditorialService } from "./services/editorial.js";
+import { type EditorKeyring, formatFingerprint } from "./services/encryption.js";
+import { createExportService } from "./services/export.js";
 import { createInterviewService } from "./services/interview.js";
 import { createPreferencesService } from "./services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
-import { createSealer } from "./services/sealing.js";
+import { createSealer, hashTelegramId } from "./services/sealing.js";
 import { createSubmissionsService } from "./services/submissions.js";
+import { createAuditRepository } from "./storage/audit.repo.js";
 import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
 import { createPartsRepository } from "./storage/parts.repo.js";
@@ -85,6 +88,18 @@ export function createApp(options: {
     now,
   });
 
+  const sealer = createSealer(secrets.serverKey);
+  const editorial = createEditorialService({
+    db,
+    submissions: submissionsRepo,
+    parts,
+    audit: createAuditRepository({ db }),
+    keyring,
+    sealer,
+    now,
+  });
+  const exporter = createExportService({ parts });
+
   const bot = createBot({
     token: config.BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
@@ -94,6 +109,10 @@ export function createApp(options: {
     preferences,
     interview,
     submissions,
+    editorial,
+    exporter,
+    fingerprints: keyring.fingerprints.map(formatFingerprint),
+    actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
     limits: {
       maxTextLength: config.MAX_TEXT_LENGTH,
       maxSubmissionsPerDay: config.MAX_SUBMISSIONS_PER_DAY,

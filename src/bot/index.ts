@@ -4,12 +4,15 @@ import { sequentialize } from "@grammyjs/runner";
 import { Bot, type BotError } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Logger } from "../logger.js";
+import type { EditorialService } from "../services/editorial.js";
+import type { ExportService } from "../services/export.js";
 import type { InterviewService } from "../services/interview.js";
 import { ExpiringMap, RateLimiter } from "../services/limits.js";
 import type { Locale, PreferencesService } from "../services/preferences.js";
 import type { SubmissionReceipt, SubmissionsService } from "../services/submissions.js";
 import type { BotContext } from "./context.js";
 import { createCodenameFeature } from "./features/codename.js";
+import { createEditorsFeature, editorsNotice } from "./features/editors.js";
 import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
 import { createLanguageFeature } from "./features/language.js";
 import { createSafetyFeature } from "./features/safety.js";
@@ -26,6 +29,12 @@ export interface BotDeps {
   preferences: PreferencesService;
   interview: InterviewService;
   submissions: SubmissionsService;
+  editorial: EditorialService;
+  exporter: ExportService;
+  /** Fingerprints of the editor keys in use (shown by /keys in the editors' chat). */
+  fingerprints: readonly string[];
+  /** HMAC of an editor's or admin's Telegram id, for the audit table. */
+  actorHash: (userId: number) => string;
   limits: {
     maxTextLength: number;
     maxSubmissionsPerDay: number;
@@ -69,20 +78,14 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   safe.use(i18n);
 
   const receipts = new ExpiringMap<ReceiptMemo>(15 * 60_000);
+  const editorsT = (key: string, args?: Record<string, string | number>) =>
+    i18n.t(deps.defaultLocale, key, args);
   const notifyEditors = async (receipt: SubmissionReceipt) => {
     if (deps.editorsChatId === undefined) return;
-    const today = (deps.now?.() ?? new Date()).toISOString().slice(0, 10);
-    await bot.api.sendMessage(
-      deps.editorsChatId,
-      i18n.t(deps.defaultLocale, "editors-new-submission", {
-        number: receipt.number,
-        version: receipt.questionnaireVersion,
-        answers: receipt.answers,
-        attachments: receipt.attachments,
-        locale: receipt.locale,
-        day: today,
-      }),
-    );
+    const summary = await deps.editorial.summary(receipt.number);
+    if (!summary) return;
+    const notice = editorsNotice(editorsT, summary);
+    await bot.api.sendMessage(deps.editorsChatId, notice.text, { reply_markup: notice.keyboard });
   };
 
   safe.use(
@@ -111,6 +114,18 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       receipts,
       attemptLimiter: new RateLimiter(deps.limits.codenameAttemptsPerHour, HOUR),
       apiRoot: deps.apiRoot,
+    }),
+  );
+  safe.use(
+    createEditorsFeature({
+      editorsChatId: deps.editorsChatId,
+      editorial: deps.editorial,
+      exporter: deps.exporter,
+      fingerprints: deps.fingerprints,
+      actorHash: deps.actorHash,
+      noticeToSource: async (chatId, locale) => {
+        await bot.api.sendMessage(chatId, i18n.t(locale, "source-reply-notice"));
+      },
     }),
   );
   safe.use(createStartFeature());

@@ -88,6 +88,28 @@ export function createPartsRepository({ db }: { db: Db }) {
       return rows.map((r) => r.id).filter((id) => id !== null);
     },
 
+    /** Every part and attachment body of a submission (a purge). */
+    async deleteForSubmission(submissionId: string, tx: DbOrTx = db) {
+      const removed = await tx
+        .delete(parts)
+        .where(eq(parts.submissionId, submissionId))
+        .returning({ attachmentId: parts.attachmentId });
+      await deleteChunks(
+        tx,
+        removed.map((r) => r.attachmentId).filter((id) => id !== null),
+      );
+    },
+
+    /** Per submission: parts by kind (for editors' lists and notices). */
+    async countsForSubmissions(submissionIds: string[]) {
+      if (submissionIds.length === 0) return [];
+      return db
+        .select({ submissionId: parts.submissionId, kind: parts.kind, n: count() })
+        .from(parts)
+        .where(inArray(parts.submissionId, submissionIds))
+        .groupBy(parts.submissionId, parts.kind);
+    },
+
     async deleteAttachments(ids: string[], tx: DbOrTx = db) {
       await deleteChunks(tx, ids);
     },

@@ -1,4 +1,4 @@
-import { count, desc, eq } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt } from "drizzle-orm";
 import type { Db } from "./db.js";
 import type { Transaction } from "./drafts.repo.js";
 import { submissions } from "./schema.js";
@@ -28,8 +28,23 @@ export function createSubmissionsRepository({ db }: { db: Db }) {
       const rows = await db.select().from(submissions).where(eq(submissions.number, number));
       return rows[0];
     },
-    async list(limit = 50): Promise<SubmissionRow[]> {
-      return db.select().from(submissions).orderBy(desc(submissions.number)).limit(limit);
+    async list(limit = 50, status?: string): Promise<SubmissionRow[]> {
+      return db
+        .select()
+        .from(submissions)
+        .where(status ? eq(submissions.status, status) : undefined)
+        .orderBy(desc(submissions.number))
+        .limit(limit);
+    },
+    /** Submissions in some statuses created before a day (retention). */
+    async listOlderThan(day: string, statuses: string[]): Promise<SubmissionRow[]> {
+      return db
+        .select()
+        .from(submissions)
+        .where(and(lt(submissions.createdOn, day), inArray(submissions.status, statuses)));
+    },
+    async delete(id: string, tx: DbOrTx = db): Promise<void> {
+      await tx.delete(submissions).where(eq(submissions.id, id));
     },
     async setStatus(id: string, status: string, statusNote: Uint8Array | null = null) {
       await db.update(submissions).set({ status, statusNote }).where(eq(submissions.id, id));

@@ -143,7 +143,7 @@ describe("the interview, end to end", () => {
     // Editors were told, without content.
     const notice = await bot.api.waitFor(() => bot.api.botMessages(EDITORS_CHAT_ID)[0]);
     expect(notice.text).toMatch(
-      /Новый рассказ №1 · анкета v1 · ответов: \d+, файлов: 3 · язык: ru/,
+      /^Рассказ №1 · анкета v1 · ответов: 12, файлов: 3, .* · язык: ru · \d{4}-\d{2}-\d{2} · статус: новый$/,
     );
     expect(notice.text).not.toContain("Херсон");
 

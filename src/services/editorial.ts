@@ -1,0 +1,156 @@
+// What editors do with submissions: list, set a status, reply, purge, and retention.
+// Everything here is content-free except replies, which are encrypted before they are stored.
+import type { AuditRepository } from "../storage/audit.repo.js";
+import type { Db } from "../storage/db.js";
+import type { PartsRepository } from "../storage/parts.repo.js";
+import type { SubmissionRow, SubmissionsRepository } from "../storage/submissions.repo.js";
+import { type EditorKeyring, encryptForSourceAndEditors } from "./encryption.js";
+import { dayOf } from "./interview.js";
+import type { Sealer } from "./sealing.js";
+import { STATUSES, type Status } from "./submissions.js";
+
+export function isStatus(value: unknown): value is Status {
+  return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
+}
+
+export interface SubmissionSummary {
+  number: number;
+  status: string;
+  createdOn: string;
+  locale: string;
+  questionnaireVersion: number;
+  answers: number;
+  attachments: number;
+  followUps: number;
+  replies: number;
+}
+
+/** Statuses whose submissions RETENTION_DAYS purges. */
+export const FINISHED_STATUSES: Status[] = ["published", "rejected"];
+
+export const replyNoticeContext = (submissionId: string) => `reply-notice:${submissionId}`;
+
+export function createEditorialService(deps: {
+  db: Db;
+  submissions: SubmissionsRepository;
+  parts: PartsRepository;
+  audit: AuditRepository;
+  keyring: EditorKeyring;
+  sealer: Sealer;
+  now?: () => Date;
+}) {
+  const today = () => dayOf(deps.now?.() ?? new Date());
+
+  const summarise = async (rows: SubmissionRow[]): Promise<SubmissionSummary[]> => {
+    const counts = await deps.parts.countsForSubmissions(rows.map((r) => r.id));
+    return rows.map((row) => {
+      const of = (kind: string) =>
+        Number(counts.find((c) => c.submissionId === row.id && c.kind === kind)?.n ?? 0);
+      return {
+        number: row.number,
+        status: row.status,
+        createdOn: row.createdOn,
+        locale: row.locale,
+        questionnaireVersion: row.questionnaireVersion,
+        answers: of("text") + of("choice"),
+        attachments: of("attachment"),
+        followUps: of("followup"),
+        replies: of("reply"),
+      };
+    });
+  };
+
+  return {
+    async list(status?: Status, limit = 30): Promise<SubmissionSummary[]> {
+      return summarise(await deps.submissions.list(limit, status));
+    },
+
+    async summary(number: number): Promise<SubmissionSummary | undefined> {
+      const row = await deps.submissions.findByNumber(number);
+      return row ? (await summarise([row]))[0] : undefined;
+    },
+
+    find: (number: number) => deps.submissions.findByNumber(number),
+
+    async setStatus(
+      number: number,
+      status: Status,
+      actorHash: string,
+      note?: string,
+    ): Promise<SubmissionRow | undefined> {
+      const row = await deps.submissions.findByNumber(number);
+      if (!row) return undefined;
+      // A public note is for the source: readable with their codename (and by editors).
+      const sealedNote = note
+        ? await encryptForSourceAndEditors(deps.keyring, row.replyPublicKey, note)
+        : null;
+      await deps.submissions.setStatus(row.id, status, sealedNote);
+      await deps.audit.record({
+        action: "status",
+        submissionNumber: number,
+        detail: status,
+        actorHash,
+        day: today(),
+      });
+      return { ...row, status, statusNote: sealedNote };
+    },
+
+    /**
+     * Stores an editor's reply, encrypted to the source's reply key and the editors' keys.
+     * Returns the source's chat id if they asked to be told about replies.
+     */
+    async reply(
+      number: number,
+      text: string,
+      actorHash: string,
+    ): Promise<{ stored: boolean; noticeChatId?: number }> {
+      const row = await deps.submissions.findByNumber(number);
+      if (!row) return { stored: false };
+      const ciphertext = await encryptForSourceAndEditors(deps.keyring, row.replyPublicKey, text);
+      await deps.parts.add(
+        { submissionId: row.id },
+        { questionId: "reply", kind: "reply", ciphertext, createdOn: today() },
+      );
+      await deps.audit.record({
+        action: "reply",
+        submissionNumber: number,
+        detail: null,
+        actorHash,
+        day: today(),
+      });
+      if (!row.replyNotice) return { stored: true };
+      const chatId = Number(
+        Buffer.from(deps.sealer.unseal(row.replyNotice, replyNoticeContext(row.id))).toString(),
+      );
+      return { stored: true, noticeChatId: chatId };
+    },
+
+    /** Deletes every stored byte of a submission: parts, files, replies, the sealed link. */
+    async purge(number: number, actorHash: string | null): Promise<boolean> {
+      const row = await deps.submissions.findByNumber(number);
+      if (!row) return false;
+      await deps.db.transaction(async (tx) => {
+        await deps.parts.deleteForSubmission(row.id, tx);
+        await deps.submissions.delete(row.id, tx);
+      });
+      await deps.audit.record({
+        action: actorHash ? "purge" : "retention-purge",
+        submissionNumber: number,
+        detail: null,
+        actorHash,
+        day: today(),
+      });
+      return true;
+    },
+
+    /** Purges published or rejected submissions created more than `days` days ago. */
+    async purgeExpired(days: number): Promise<number[]> {
+      const cutoff = dayOf(new Date((deps.now?.() ?? new Date()).getTime() - days * 86_400_000));
+      const rows = await deps.submissions.listOlderThan(cutoff, FINISHED_STATUSES);
+      for (const row of rows) await this.purge(row.number, null);
+      return rows.map((row) => row.number);
+    },
+  };
+}
+
+export type EditorialService = ReturnType<typeof createEditorialService>;

@@ -1,0 +1,79 @@
+// Encrypted export: one tar archive per submission with every part exactly as stored
+// (ciphertext) and a manifest that says what each part is. No plaintext content.
+import type { PartKind, PartsRepository } from "../storage/parts.repo.js";
+import type { SubmissionRow } from "../storage/submissions.repo.js";
+import { writeTar } from "./tar.js";
+
+export const EXPORT_FORMAT = 1;
+/** Telegram bots may upload up to 50 MB; volumes stay below it. */
+export const VOLUME_SIZE = 49 * 1024 * 1024;
+
+export interface ManifestPart {
+  /** The encrypted part (an answer, a file's description, a follow-up, a reply). */
+  file: string;
+  questionId: string;
+  kind: PartKind;
+  seq: number;
+  /** For attachments: the encrypted file body. */
+  body?: string;
+}
+
+export interface Manifest {
+  format: number;
+  submission: number;
+  questionnaireVersion: number;
+  locale: string;
+  status: string;
+  createdOn: string;
+  parts: ManifestPart[];
+}
+
+export function archiveName(number: number): string {
+  return `submission-${number}.tar`;
+}
+
+export function createExportService(deps: { parts: PartsRepository }) {
+  return {
+    /** The archive as a stream of chunks; attachment bodies are read chunk by chunk. */
+    async *archive(submission: SubmissionRow): AsyncGenerator<Uint8Array> {
+      const rows = await deps.parts.listForSubmission(submission.id);
+      const manifest: Manifest = {
+        format: EXPORT_FORMAT,
+        submission: submission.number,
+        questionnaireVersion: submission.questionnaireVersion,
+        locale: submission.locale,
+        status: submission.status,
+        createdOn: submission.createdOn,
+        parts: rows.map((row, index) => {
+          const base = `parts/${String(index + 1).padStart(4, "0")}`;
+          return {
+            file: `${base}.pgp`,
+            questionId: row.questionId,
+            kind: row.kind as PartKind,
+            seq: row.seq,
+            ...(row.attachmentId ? { body: `${base}.body.pgp` } : {}),
+          };
+        }),
+      };
+      const parts = deps.parts;
+      async function* entries() {
+        const json = Buffer.from(JSON.stringify(manifest, null, 2), "utf8");
+        yield { name: "manifest.json", size: json.length, chunks: [json] };
+        for (const [index, row] of rows.entries()) {
+          const entry = manifest.parts[index] as ManifestPart;
+          yield { name: entry.file, size: row.ciphertext.length, chunks: [row.ciphertext] };
+          if (row.attachmentId && entry.body) {
+            yield {
+              name: entry.body,
+              size: await parts.attachmentSize(row.attachmentId),
+              chunks: parts.readAttachment(row.attachmentId),
+            };
+          }
+        }
+      }
+      yield* writeTar(entries());
+    },
+  };
+}
+
+export type ExportService = ReturnType<typeof createExportService>;
