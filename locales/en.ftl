@@ -239,6 +239,7 @@ codename-prompt = Send your codename. The bot deletes that message at once.
 codename-not-found = Nothing was found for this codename. Check the words and their order and try again.
 codename-too-many-attempts = Too many attempts. Try again in an hour.
 codename-status = Testimony received on { $day }. Status: { $status }.
+codename-status-note = Note from the editors: { $note }
 codename-no-replies = No reply from the editors yet.
 codename-reply = <b>Reply from the editors:</b>
 codename-button-add = Add to my testimony

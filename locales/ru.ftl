@@ -240,6 +240,7 @@ codename-prompt = Отправьте кодовую фразу. Сообщени
 codename-not-found = По этой фразе ничего не найдено. Проверьте слова и порядок и попробуйте ещё раз.
 codename-too-many-attempts = Слишком много попыток. Попробуйте через час.
 codename-status = Рассказ получен { $day }. Статус: { $status }.
+codename-status-note = Заметка редакции: { $note }
 codename-no-replies = Ответов от редакции пока нет.
 codename-reply = <b>Ответ редакции:</b>
 codename-button-add = Дополнить рассказ

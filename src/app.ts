@@ -125,7 +125,7 @@ export function createApp(options: {
 
   return {
     bot,
-    services: { preferences, interview, submissions },
+    services: { preferences, interview, submissions, editorial, exporter },
     repositories: { drafts, parts, submissions: submissionsRepo },
   };
 }

@@ -11,34 +11,15 @@ import {
   formatFingerprint,
   generateEditorKey,
 } from "../services/encryption.js";
+import { archiveCommands } from "./archive-commands.js";
+import { CliError, type Command, UsageError } from "./command.js";
+import { promptHidden, readAllStdin } from "./prompt.js";
 
 const MIN_PASSPHRASE_LENGTH = 12;
 const EXPIRY_WARNING_DAYS = 30;
 
-interface Command {
-  /** One or more words, e.g. "keys check". */
-  name: string;
-  args: string;
-  summary: string;
-  /** More lines for `<command> --help`. */
-  details: string[];
-  run(argv: string[]): Promise<number>;
-}
-
-/** A mistake in how the tool was called: exit code 2 and a pointer to --help. */
-class UsageError extends Error {}
-
-/** Something the user can fix; printed as one line, exit code 1 (or the given code). */
-class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
-
 const commands: Command[] = [
+  ...archiveCommands,
   {
     name: "keygen",
     args: '--name "Your name" --out DIR',
@@ -253,46 +234,6 @@ async function readNewPassphrase(): Promise<string> {
   }
   if (first !== second) throw new CliError("the two passphrases differ; nothing was written");
   return first;
-}
-
-async function readAllStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-/** Reads one line from the terminal without echoing it. */
-function promptHidden(question: string): Promise<string> {
-  const input = process.stdin;
-  process.stderr.write(question);
-  return new Promise((resolve, reject) => {
-    let answer = "";
-    const wasRaw = input.isRaw;
-    const finish = (error?: Error) => {
-      input.off("data", onData);
-      input.setRawMode(wasRaw);
-      input.pause();
-      process.stderr.write("\n");
-      if (error) reject(error);
-      else resolve(answer);
-    };
-    const onData = (chunk: string) => {
-      for (const char of chunk) {
-        if (char === "\r" || char === "\n") return finish();
-        if (char === "\u0003") return finish(new CliError("cancelled", 130)); // Ctrl-C
-        if (char === "\u0004" && answer === "") return finish(new CliError("cancelled", 130));
-        if (char === "\u001b") return; // arrow keys and other escape sequences: ignore the rest
-        if (char === "\u007f" || char === "\b") answer = [...answer].slice(0, -1).join("");
-        else if (char === "\u0015")
-          answer = ""; // Ctrl-U
-        else if (char >= " ") answer += char;
-      }
-    };
-    input.setRawMode(true);
-    input.setEncoding("utf8");
-    input.on("data", onData);
-    input.resume();
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ export interface SourceView {
   /** Editors' replies, decrypted with the codename, in memory only. */
   replies: string[];
   followUps: number;
+  /** A short public note editors attached to the status, if any. */
+  statusNote?: string;
 }
 
 export function createSubmissionsService(deps: {
@@ -97,6 +99,9 @@ export function createSubmissionsService(deps: {
         createdOn: row.createdOn,
         replies,
         followUps,
+        statusNote: row.statusNote
+          ? await decryptForSource(row.replyPrivateKey, codename, row.statusNote)
+          : undefined,
       };
     },
 

@@ -14,7 +14,8 @@ import type { ReceiptMemo } from "./interview.js";
 
 interface Awaiting {
   mode: "check" | "open";
-  promptId: number;
+  /** The prompt, the /codename command and "not found" answers: deleted once the codename is in. */
+  messageIds: number[];
 }
 
 interface Session {
@@ -25,6 +26,8 @@ interface Session {
 }
 
 const SESSION_MS = 30 * 60_000;
+/** Telegram takes up to 4096 characters per message; stay below it, markup included. */
+const MESSAGE_LIMIT = 4000;
 
 export function createCodenameFeature(deps: {
   interview: InterviewService;
@@ -39,14 +42,18 @@ export function createCodenameFeature(deps: {
   const sessions = new ExpiringMap<Session>(SESSION_MS);
   const keyOf = (ctx: BotContext) => deps.interview.userHash(ctx.from?.id as number);
 
-  const prompt = async (ctx: BotContext, mode: Awaiting["mode"]) => {
+  const prompt = async (ctx: BotContext, mode: Awaiting["mode"], commandId?: number) => {
+    // An earlier prompt (and its "not found" answers) is superseded: it leaves the chat.
+    const previous = awaiting.get(keyOf(ctx));
+    if (previous) await wipeIds(ctx.api, ctx.chat?.id as number, previous.messageIds);
     const text = mode === "check" ? ctx.t("receipt-check-prompt") : ctx.t("codename-prompt");
     const keyboard =
       mode === "check"
         ? new InlineKeyboard().text(ctx.t("receipt-button-skip-check"), "cn:skipcheck")
         : undefined;
     const sent = await ctx.reply(text, { reply_markup: keyboard });
-    awaiting.set(keyOf(ctx), { mode, promptId: sent.message_id });
+    const messageIds = commandId === undefined ? [] : [commandId];
+    awaiting.set(keyOf(ctx), { mode, messageIds: [...messageIds, sent.message_id] });
   };
 
   // "Written down, delete it": the codename leaves the chat; then a check from the source's notes.
@@ -77,7 +84,7 @@ export function createCodenameFeature(deps: {
     await ctx.deleteMessage().catch(() => {});
   });
 
-  privateChat.command("codename", (ctx) => prompt(ctx, "open"));
+  privateChat.command("codename", (ctx) => prompt(ctx, "open", ctx.message.message_id));
   privateChat.callbackQuery("cn:start", async (ctx) => {
     await ctx.answerCallbackQuery();
     await prompt(ctx, "open");
@@ -144,22 +151,28 @@ export function createCodenameFeature(deps: {
     if (text.startsWith("/")) return next();
     // The codename must not stay in the chat.
     await ctx.deleteMessage().catch(() => {});
-    if (!deps.attemptLimiter.take(key)) {
+    // Only wrong attempts count (README: "wrong-codename attempts per account").
+    if (!deps.attemptLimiter.check(key)) {
       await ctx.reply(ctx.t("codename-too-many-attempts"));
       return;
     }
     const view = await deps.submissions.openWithCodename(text);
     if (!view) {
+      deps.attemptLimiter.take(key);
       const memo = deps.receipts.get(key);
       const keyboard =
         waiting?.mode === "check" && memo
           ? new InlineKeyboard().text(ctx.t("receipt-button-show-again"), "cn:show")
           : undefined;
-      await ctx.reply(ctx.t("codename-not-found"), { reply_markup: keyboard });
+      const sent = await ctx.reply(ctx.t("codename-not-found"), { reply_markup: keyboard });
+      if (waiting) {
+        waiting.messageIds.push(sent.message_id);
+        awaiting.set(key, waiting);
+      }
       return;
     }
     awaiting.delete(key);
-    if (waiting) await ctx.api.deleteMessage(ctx.chat.id, waiting.promptId).catch(() => {});
+    if (waiting) await wipeIds(ctx.api, ctx.chat.id, waiting.messageIds);
 
     const memo = deps.receipts.get(key);
     if (waiting?.mode === "check" && memo) {
@@ -178,24 +191,35 @@ export function createCodenameFeature(deps: {
       return;
     }
 
-    const lines = [
+    const status = [
       ctx.t("codename-status", { status: ctx.t(`status-${view.status}`), day: view.createdOn }),
     ];
-    if (view.replies.length === 0) lines.push("", ctx.t("codename-no-replies"));
-    for (const reply of view.replies)
-      lines.push("", `${ctx.t("codename-reply")}\n${escapeHtml(reply)}`);
-    const sent = await ctx.reply(lines.join("\n"), {
-      parse_mode: "HTML",
-      reply_markup: new InlineKeyboard()
-        .text(ctx.t("codename-button-add"), "cn:add")
-        .row()
-        .text(ctx.t("codename-button-done"), "cn:done"),
-    });
-    sessions.set(key, {
-      submissionId: view.submissionId,
-      messageIds: [sent.message_id],
-      adding: false,
-    });
+    if (view.statusNote) {
+      status.push(ctx.t("codename-status-note", { note: escapeHtml(view.statusNote) }));
+    }
+    const blocks = [status.join("\n")];
+    if (view.replies.length === 0) blocks.push(ctx.t("codename-no-replies"));
+    for (const reply of view.replies) {
+      const [first = "", ...rest] = splitEscaped(reply, MESSAGE_LIMIT - 100);
+      blocks.push(`${ctx.t("codename-reply")}\n${first}`, ...rest);
+    }
+    // Many or long replies do not fit into one message: send as many as needed.
+    const messages = packBlocks(blocks, MESSAGE_LIMIT);
+    const messageIds: number[] = [];
+    for (const [index, text] of messages.entries()) {
+      const last = index === messages.length - 1;
+      const sent = await ctx.reply(text, {
+        parse_mode: "HTML",
+        reply_markup: last
+          ? new InlineKeyboard()
+              .text(ctx.t("codename-button-add"), "cn:add")
+              .row()
+              .text(ctx.t("codename-button-done"), "cn:done")
+          : undefined,
+      });
+      messageIds.push(sent.message_id);
+    }
+    sessions.set(key, { submissionId: view.submissionId, messageIds, adding: false });
   });
 
   async function expired(ctx: BotContext) {
@@ -203,4 +227,35 @@ export function createCodenameFeature(deps: {
   }
 
   return feature;
+}
+
+/** HTML-escapes `text` in pieces of at most `max` characters each (never splitting an escape). */
+function splitEscaped(text: string, max: number): string[] {
+  const pieces: string[] = [];
+  let current = "";
+  for (const char of text) {
+    const escaped = escapeHtml(char);
+    if (current.length + escaped.length > max) {
+      pieces.push(current);
+      current = "";
+    }
+    current += escaped;
+  }
+  pieces.push(current);
+  return pieces;
+}
+
+/** Joins blocks with blank lines into as few messages of at most `max` characters as fit. */
+function packBlocks(blocks: string[], max: number): string[] {
+  const messages: string[] = [];
+  let current = "";
+  for (const block of blocks) {
+    if (current && current.length + 2 + block.length > max) {
+      messages.push(current);
+      current = "";
+    }
+    current = current ? `${current}\n\n${block}` : block;
+  }
+  if (current) messages.push(current);
+  return messages;
 }

@@ -195,11 +195,11 @@ export function createEditorsFeature(deps: {
       noteText || undefined,
     );
     if (!updated) return notFound(ctx, number);
+    // The note is for the source and stored encrypted; the plaintext leaves the editors' chat.
+    if (noteText) await ctx.deleteMessage().catch(() => {});
     await ctx.reply(
       ctx.t("editors-status-set", { number, status: ctx.t(`editors-status-${status}`) }),
     );
-    // The note is public to the source; remove the plaintext from the editors' chat too.
-    if (noteText) await ctx.deleteMessage().catch(() => {});
   });
 
   editors.command("reply", async (ctx) => {

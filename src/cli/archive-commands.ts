@@ -1,0 +1,272 @@
+// Editor-tool commands around submissions: export from the database, decrypt archives locally,
+// reply from outside Telegram.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createEditorialService } from "../services/editorial.js";
+import {
+  DecryptionError,
+  loadEditorKeys,
+  NotForThisKeyError,
+  unlockPrivateKey,
+  WrongPassphraseError,
+} from "../services/encryption.js";
+import { archiveName, createExportService } from "../services/export.js";
+import { isLocale } from "../services/preferences.js";
+import { createSealer } from "../services/sealing.js";
+import { ArchiveError } from "../services/tar.js";
+import { openArchive, renderMarkdown, type Testimony } from "../services/testimony.js";
+import { createAuditRepository } from "../storage/audit.repo.js";
+import { openStorage, type Storage } from "../storage/db.js";
+import { createPartsRepository } from "../storage/parts.repo.js";
+import { createSubmissionsRepository } from "../storage/submissions.repo.js";
+import { CliError, type Command, UsageError } from "./command.js";
+import { readPassphrase } from "./prompt.js";
+
+const databaseOptions = {
+  "database-url": { type: "string" },
+  "data-dir": { type: "string" },
+} as const;
+
+/** The server's database: --database-url, --data-dir, or DATABASE_URL / DATA_DIR as the bot uses. */
+async function openDatabase(values: {
+  "database-url"?: string;
+  "data-dir"?: string;
+}): Promise<Storage> {
+  const databaseUrl =
+    values["database-url"] ?? (values["data-dir"] ? undefined : process.env.DATABASE_URL);
+  const dataDir = values["data-dir"] ?? process.env.DATA_DIR ?? "./data";
+  try {
+    return await openStorage(databaseUrl ? { databaseUrl } : { dataDir });
+  } catch (error) {
+    throw new CliError(
+      `${(error as Error).message}${databaseUrl ? "" : " (the embedded database can be read only while the bot is stopped)"}`,
+    );
+  }
+}
+
+async function exportCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...databaseOptions, all: { type: "boolean" }, out: { type: "string" } },
+    allowPositionals: true,
+  });
+  if (!values.out) throw new UsageError("export needs --out DIR");
+  if (!values.all && positionals.length === 0) {
+    throw new UsageError("export needs --all or one or more submission numbers");
+  }
+  const numbers = positionals.map((p) => {
+    const n = Number(p.replace(/^[#№]/, ""));
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`"${p}" is not a submission number`);
+    return n;
+  });
+  const storage = await openDatabase(values);
+  try {
+    const submissions = createSubmissionsRepository({ db: storage.db });
+    const exporter = createExportService({ parts: createPartsRepository({ db: storage.db }) });
+    const rows = values.all
+      ? await submissions.list(Number.MAX_SAFE_INTEGER)
+      : await Promise.all(numbers.map((n) => submissions.findByNumber(n)));
+    await mkdir(values.out, { recursive: true, mode: 0o700 });
+    let written = 0;
+    for (const [index, row] of rows.entries()) {
+      if (!row) {
+        process.stderr.write(`submission ${numbers[index]} does not exist (skipped)\n`);
+        continue;
+      }
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of exporter.archive(row)) chunks.push(chunk);
+      const file = path.join(values.out, archiveName(row.number));
+      await writeFile(file, Buffer.concat(chunks), { mode: 0o600 });
+      process.stdout.write(`${file}\n`);
+      written++;
+    }
+    process.stdout.write(`${written} archive(s) written. They are encrypted: decrypt them with\n`);
+    process.stdout.write(
+      "  npm run editor -- decrypt ARCHIVE... --key YOUR_PRIVATE_KEY --out DIR\n",
+    );
+    return rows.every(Boolean) ? 0 : 1;
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Groups volume files (x.tar.001, x.tar.002 …) into whole archives, in order. */
+export function groupVolumes(files: string[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const file of files) {
+    const base = file.replace(/\.\d{3}$/, "");
+    groups.set(base, [...(groups.get(base) ?? []), file].sort());
+  }
+  return groups;
+}
+
+async function decryptCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { key: { type: "string" }, out: { type: "string" }, lang: { type: "string" } },
+    allowPositionals: true,
+  });
+  if (positionals.length === 0) throw new UsageError("decrypt needs one or more archive files");
+  if (!values.key) throw new UsageError("decrypt needs --key YOUR_PRIVATE_KEY_FILE");
+  if (!values.out) throw new UsageError("decrypt needs --out DIR");
+  const lang = values.lang ?? "ru";
+  if (!isLocale(lang)) throw new UsageError("--lang must be ru or en");
+
+  let armored: string;
+  try {
+    armored = await readFile(values.key, "utf8");
+  } catch {
+    throw new CliError(`cannot read the key file ${values.key}`);
+  }
+  const passphrase = await readPassphrase(`Passphrase for ${path.basename(values.key)}: `);
+  let key: Awaited<ReturnType<typeof unlockPrivateKey>>;
+  try {
+    key = await unlockPrivateKey(armored, passphrase);
+  } catch (error) {
+    if (error instanceof WrongPassphraseError) {
+      throw new CliError(`wrong passphrase for ${values.key}; nothing was decrypted`);
+    }
+    throw new CliError(`${values.key}: ${(error as Error).message}`);
+  }
+
+  let failures = 0;
+  for (const [base, files] of groupVolumes(positionals)) {
+    try {
+      const parts = await Promise.all(files.map((f) => readFile(f)));
+      const testimony = await openArchive(Buffer.concat(parts), key);
+      const folder = await writeTestimony(testimony, values.out, lang);
+      process.stdout.write(`${base} → ${folder}\n`);
+    } catch (error) {
+      failures++;
+      process.stderr.write(`error: ${describeDecryptError(base, error)}\n`);
+    }
+  }
+  if (failures === 0) {
+    process.stdout.write(
+      "These folders hold plaintext. Keep them on an encrypted disk and delete them when done.\n",
+    );
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+function describeDecryptError(file: string, error: unknown): string {
+  if (error instanceof NotForThisKeyError) {
+    return `${file} is not encrypted to your key ${error.fingerprint}; it is for key ids ${error.recipientKeyIds.join(", ")} (ask an editor whose key is among them)`;
+  }
+  if (error instanceof ArchiveError || error instanceof DecryptionError) {
+    return `${file}: ${error.message}`;
+  }
+  if ((error as NodeJS.ErrnoException).code === "ENOENT") return `${file}: no such file`;
+  return `${file}: ${(error as Error).message}`;
+}
+
+/** Writes submission-N/ with testimony.md, attachments/ and meta.json; returns the folder. */
+export async function writeTestimony(testimony: Testimony, out: string, lang: "ru" | "en") {
+  const folder = path.join(out, `submission-${testimony.manifest.submission}`);
+  await mkdir(path.join(folder, "attachments"), { recursive: true, mode: 0o700 });
+  await writeFile(path.join(folder, "testimony.md"), renderMarkdown(testimony, lang), {
+    mode: 0o600,
+  });
+  const { parts: _parts, ...meta } = testimony.manifest;
+  const attachments = [];
+  for (const item of testimony.items) {
+    if (!item.attachment) continue;
+    const file = path.join(folder, "attachments", item.attachment.fileName);
+    await writeFile(file, item.attachment.bytes, { mode: 0o600 });
+    attachments.push({
+      file: `attachments/${item.attachment.fileName}`,
+      question: item.questionId,
+      ...item.attachment.meta,
+    });
+  }
+  await writeFile(
+    path.join(folder, "meta.json"),
+    `${JSON.stringify({ ...meta, attachments }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
+  return folder;
+}
+
+async function replyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...databaseOptions, "text-file": { type: "string" }, keys: { type: "string" } },
+    allowPositionals: true,
+  });
+  const number = Number((positionals[0] ?? "").replace(/^[#№]/, ""));
+  if (!Number.isInteger(number) || number <= 0)
+    throw new UsageError("reply needs a submission number");
+  if (!values["text-file"]) throw new UsageError("reply needs --text-file FILE");
+  const keyPaths = (values.keys ?? process.env.EDITOR_KEYS ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (keyPaths.length === 0) {
+    throw new UsageError("reply needs the editors' public keys: --keys PATHS or EDITOR_KEYS");
+  }
+  const text = (await readFile(values["text-file"], "utf8")).trim();
+  if (!text) throw new CliError(`${values["text-file"]} is empty`);
+  const keyring = await loadEditorKeys(keyPaths);
+  const storage = await openDatabase(values);
+  try {
+    const editorial = createEditorialService({
+      db: storage.db,
+      submissions: createSubmissionsRepository({ db: storage.db }),
+      parts: createPartsRepository({ db: storage.db }),
+      audit: createAuditRepository({ db: storage.db }),
+      keyring,
+      // The reply notice needs the bot; this tool only stores the reply.
+      sealer: createSealer(new Uint8Array(32)),
+    });
+    const submission = await editorial.find(number);
+    if (!submission) throw new CliError(`submission ${number} does not exist`);
+    await editorial.reply(number, text, "editor-tool");
+    process.stdout.write(
+      `The reply to ${number} was encrypted and stored. The source reads it with their codename.\n`,
+    );
+    if (submission.replyNotice) {
+      process.stdout.write(
+        "The source asked to be told about replies; only a reply from the editors' chat sends that notice.\n",
+      );
+    }
+    return 0;
+  } finally {
+    await storage.close();
+  }
+}
+
+export const archiveCommands: Command[] = [
+  {
+    name: "export",
+    args: "--all | NUMBER... --out DIR [--database-url URL | --data-dir DIR]",
+    summary: "write encrypted archives of submissions straight from the database",
+    details: [
+      "For teams that run their own server. Reads DATABASE_URL / DATA_DIR like the bot (the",
+      "embedded database only while the bot is stopped). Archives stay encrypted.",
+    ],
+    run: exportCommand,
+  },
+  {
+    name: "decrypt",
+    args: "ARCHIVE... --key PRIVATE_KEY --out DIR [--lang ru|en]",
+    summary: "decrypt archives on your computer into readable folders",
+    details: [
+      "Asks for the key's passphrase (or reads it from the first line of stdin). Writes",
+      "DIR/submission-N/ with testimony.md, attachments/ and meta.json. Volumes",
+      "(submission-N.tar.001, .002 …) are joined automatically. The output is plaintext:",
+      "keep it on an encrypted disk.",
+    ],
+    run: decryptCommand,
+  },
+  {
+    name: "reply",
+    args: "NUMBER --text-file FILE [--keys PATHS] [--database-url URL | --data-dir DIR]",
+    summary: "store a reply to a source without Telegram",
+    details: [
+      "Encrypts the text to the submission's reply key and to the editors' public keys",
+      "(--keys or EDITOR_KEYS) and stores it; the source reads it with their codename.",
+    ],
+    run: replyCommand,
+  },
+];

@@ -1,0 +1,235 @@
+// Editors' side, end to end: notice without content, status buttons only in the editors' chat,
+// export → local decryption with the editor tool, replies the source reads, purge.
+
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readTar } from "../../src/services/tar.js";
+import { EDITORS_CHAT_ID, startTestBot, type TestBot } from "../helpers/harness.js";
+import { driveInterview } from "../helpers/interview-driver.js";
+import { GpgHome } from "../helpers/keys.js";
+import { runTsx } from "../helpers/run.js";
+import { dumpDatabase, findPlanted } from "../helpers/scan.js";
+
+const STORY = "Командир батальона Горбунков отдал приказ в марте";
+const REPLY = "Спасибо, мы прочитали. Можно уточнить месяц?";
+const FILE = randomBytes(300_000);
+
+describe("editors", () => {
+  let bot: TestBot;
+  let codename: string;
+  const editor = () =>
+    bot.api
+      .group({ id: EDITORS_CHAT_ID, title: "Editors" })
+      .member(bot.api.user({ id: 9001, first_name: "Editor", language_code: "ru" }));
+  const editorsChat = () => bot.api.messages(EDITORS_CHAT_ID);
+
+  beforeAll(async () => {
+    bot = await startTestBot();
+    const source = bot.api.user({ id: 8001, first_name: "Источник", language_code: "ru" });
+    codename = (await driveInterview(bot.api, source, { texts: [STORY], file: FILE })) ?? "";
+  });
+  afterAll(() => bot.stop());
+
+  it("notifies the editors' chat with a number, counts and status only", async () => {
+    const notice = await bot.api.waitFor(() => bot.api.botMessages(EDITORS_CHAT_ID)[0]);
+    expect(notice.text).toMatch(/^Рассказ №1 · анкета v1 · ответов: \d+, файлов: 2, дополнений: 0/);
+    expect(notice.text).toContain("статус: новый");
+    expect(JSON.stringify(editorsChat())).not.toContain("Горбунков");
+    const buttons = notice.reply_markup?.inline_keyboard.flat().map((b) => b.text);
+    expect(buttons).toEqual([
+      "в работе",
+      "проверен",
+      "опубликован",
+      "отклонён",
+      "Экспорт",
+      "Ответить",
+    ]);
+  });
+
+  it("changes the status in place from the editors' chat, audits it, and shows it to the source", async () => {
+    const notice = bot.api.botMessages(EDITORS_CHAT_ID)[0];
+    await editor().press("в работе");
+    const edited = await bot.api.waitFor(() =>
+      bot.api
+        .botMessages(EDITORS_CHAT_ID)
+        .find((m) => m.message_id === notice?.message_id && m.text?.includes("статус: в работе")),
+    );
+    expect(edited.reply_markup?.inline_keyboard.flat().map((b) => b.text)).not.toContain(
+      "в работе",
+    );
+    const audit = await bot.storage.db.execute(
+      sql`select action, submission_number, detail, actor_hash, day::text as day from audit`,
+    );
+    const rows = Array.isArray(audit) ? audit : (audit as { rows: unknown[] }).rows;
+    expect(rows).toEqual([
+      expect.objectContaining({ action: "status", submission_number: 1, detail: "in_review" }),
+    ]);
+    expect(JSON.stringify(rows)).not.toContain("9001");
+
+    const source = bot.api.user({ id: 8001, first_name: "Источник" });
+    await source.command("codename");
+    await source.nextBotMessage({ newOnly: true });
+    await source.send(codename);
+    expect((await source.nextBotMessage({ newOnly: true })).text).toContain(
+      "Статус: редакция читает",
+    );
+    await source.press("Готово, удалить переписку");
+  });
+
+  it("treats the same buttons and commands anywhere else as unknown", async () => {
+    const stranger = bot.api.user({ id: 8500, first_name: "Stranger", language_code: "ru" });
+    await stranger.command("start");
+    const briefing = await stranger.nextBotMessage();
+    await stranger.pressData(briefing.message_id, "ed:s:1:published");
+    const answer = await bot.api.waitFor(() =>
+      bot.api
+        .calls("answerCallbackQuery")
+        .map((c) => c.params as { text?: string })
+        .find((p) => p.text?.includes("больше не действует")),
+    );
+    expect(answer.text).toBe("Эта кнопка больше не действует. Нажмите /start, чтобы продолжить.");
+    await stranger.command("list");
+    expect((await stranger.nextBotMessage()).text).toBe(
+      "Я понимаю только кнопки и команды. Начать — /start, справка — /help.",
+    );
+    const other = bot.api.group({ id: -100999, title: "Other", botIsAdmin: true });
+    await other.member(stranger.user).command("list");
+    await other.member(stranger.user).command("status", "1 published");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(other.botMessages()).toEqual([]);
+    expect((await bot.app.services.editorial.summary(1))?.status).toBe("in_review");
+  });
+
+  it("exports an encrypted archive that the editor tool decrypts into the exact answers", async () => {
+    await editor().press("Экспорт");
+    const document = await bot.api.waitFor(() =>
+      bot.api
+        .botMessages(EDITORS_CHAT_ID)
+        .find((m) => m.document?.file_name === "submission-1.tar"),
+    );
+    const archive = bot.api.fileBytes(document);
+    const entries = readTar(archive);
+    const manifest = JSON.parse(Buffer.from(entries[0]?.data ?? []).toString("utf8"));
+    expect(manifest).toMatchObject({
+      format: 1,
+      submission: 1,
+      questionnaireVersion: 1,
+      locale: "ru",
+    });
+    // Nothing readable inside the archive itself.
+    expect(findPlanted(Buffer.from(archive), [STORY])).toEqual([]);
+
+    const dir = mkdtempSync(join(tmpdir(), "tb-export-"));
+    const archiveFile = join(dir, "submission-1.tar");
+    writeFileSync(archiveFile, archive);
+    const key = bot.editorKeys[1] as (typeof bot.editorKeys)[number];
+    const keyFile = join(dir, "editor.private.asc");
+    writeFileSync(keyFile, key.armoredPrivateKey);
+    const run = runTsx(
+      "src/cli/editor.ts",
+      ["decrypt", archiveFile, "--key", keyFile, "--out", join(dir, "out")],
+      {
+        input: `${key.passphrase}\n`,
+      },
+    );
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const markdown = readFileSync(join(dir, "out/submission-1/testimony.md"), "utf8");
+    expect(markdown).toContain("# Рассказ №1");
+    expect(markdown).toContain(`> ${STORY}`);
+    const meta = JSON.parse(readFileSync(join(dir, "out/submission-1/meta.json"), "utf8"));
+    const attachment = readFileSync(join(dir, "out/submission-1", meta.attachments[0].file));
+    expect(attachment.equals(FILE)).toBe(true);
+
+    // Plain gpg opens any single part too.
+    const gpg = await GpgHome.create();
+    gpg.importKey(key.armoredPrivateKey, key.passphrase);
+    const story = manifest.parts.find((p: { questionId: string }) => p.questionId === "story");
+    const part = entries.find((e) => e.name === story.file);
+    const out = gpg.decrypt(part?.data as Uint8Array, key.passphrase);
+    expect(out.stdout.toString("utf8").trimEnd()).toBe(STORY);
+  });
+
+  it("stores an editor's reply encrypted, deletes the plaintext, and lets the source read it", async () => {
+    await editor().command("reply", "1");
+    const prompt = await bot.api.waitFor(() =>
+      bot.api.botMessages(EDITORS_CHAT_ID).find((m) => m.text?.startsWith("Ответ источнику по №1")),
+    );
+    const sent = await editor().reply(prompt.message_id, REPLY);
+    await bot.api.waitFor(() =>
+      bot.api
+        .botMessages(EDITORS_CHAT_ID)
+        .find((m) => m.text?.startsWith("Ответ по №1 зашифрован")),
+    );
+    expect(editorsChat().some((m) => m.message_id === sent.message_id)).toBe(false);
+    expect(editorsChat().some((m) => m.message_id === prompt.message_id)).toBe(false);
+
+    const source = bot.api.user({ id: 8001, first_name: "Источник" });
+    await source.command("codename");
+    await source.nextBotMessage({ newOnly: true });
+    await source.send(codename);
+    const view = await source.nextBotMessage({ newOnly: true });
+    expect(view.text).toContain("Ответ редакции:");
+    expect(view.text).toContain(REPLY);
+
+    expect(findPlanted(await dumpDatabase(bot.storage), [REPLY, STORY])).toEqual([]);
+  });
+
+  it("lists, shows keys, sets a status with a note the source sees", async () => {
+    await editor().command("list");
+    expect((await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true })).text).toMatch(
+      /^№1 · \d{4}-\d{2}-\d{2} · в работе · ответов: \d+, файлов: 2, ответов редакции: 1$/,
+    );
+    await editor().command("keys");
+    const keys = await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true });
+    expect(keys.text).toContain(bot.keyring.fingerprints[0]?.slice(0, 4));
+    await editor().command("status", "1 published");
+    expect((await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true })).text).toBe(
+      "№1: статус «опубликован».",
+    );
+    const noted = await editor().command("status", "1 published Вышло в выпуске от пятницы");
+    await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true });
+    expect(editorsChat().some((m) => m.message_id === noted.message_id)).toBe(false);
+    const source = bot.api.user({ id: 8001, first_name: "Источник" });
+    await source.command("codename");
+    await source.nextBotMessage({ newOnly: true });
+    await source.send(codename);
+    const view = (await source.nextBotMessage({ newOnly: true })).text;
+    expect(view).toContain("Статус: опубликован");
+    expect(view).toContain("Заметка редакции: Вышло в выпуске от пятницы");
+    await source.press("Готово, удалить переписку");
+    await editor().command("status", "1 nonsense");
+    expect((await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true })).text).toContain(
+      "Так: /status НОМЕР СТАТУС",
+    );
+  });
+
+  it("purges every byte of a submission after confirmation", async () => {
+    await editor().command("purge", "1");
+    await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true });
+    await editor().press("Да, удалить навсегда");
+    await bot.api.waitFor(() =>
+      editorsChat().find((m) => m.text === "Рассказ №1 удалён безвозвратно."),
+    );
+    const count = async (table: string) => {
+      const result = await bot.storage.db.execute(
+        sql.raw(`select count(*)::int as n from ${table}`),
+      );
+      const rows = Array.isArray(result) ? result : (result as { rows: { n: number }[] }).rows;
+      return Number((rows[0] as { n: number }).n);
+    };
+    expect(await count("submissions")).toBe(0);
+    expect(await count("parts")).toBe(0);
+    expect(await count("attachment_chunks")).toBe(0);
+    // The codename now opens nothing.
+    const source = bot.api.user({ id: 8001, first_name: "Источник" });
+    await source.command("codename");
+    await source.nextBotMessage({ newOnly: true });
+    await source.send(codename);
+    expect((await source.nextBotMessage({ newOnly: true })).text).toContain("ничего не найдено");
+  });
+});
