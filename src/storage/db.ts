@@ -62,7 +62,8 @@ async function openPostgres(url: string, max: number): Promise<Storage> {
     throw new StorageError(`DATABASE_URL: cannot connect to PostgreSQL (${code})`);
   }
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
-  return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+  let closing: Promise<void> | undefined;
+  return { db, kind: "postgres", close: () => (closing ??= client.end({ timeout: 5 })) };
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Storage> {
@@ -81,10 +82,13 @@ async function openPglite(dataDir: string | undefined): Promise<Storage> {
     client = await PGlite.create();
   }
   const db = drizzlePglite({ client, schema }) as unknown as Db;
+  let closed = false;
   return {
     db,
     kind: "pglite",
     close: async () => {
+      if (closed) return;
+      closed = true;
       await client.close();
       releaseLock();
     },
