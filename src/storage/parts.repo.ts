@@ -121,14 +121,15 @@ export function createPartsRepository({ db }: { db: Db }) {
     /** Streams an attachment's ciphertext chunk by chunk. */
     async *readAttachment(attachmentId: string): AsyncGenerator<Uint8Array> {
       for (let seq = 0; ; seq++) {
+        // base64 on the way out too (see writeChunk).
         const [row] = await db
-          .select({ data: attachmentChunks.data })
+          .select({ data: sql<string>`encode(${attachmentChunks.data}, 'base64')` })
           .from(attachmentChunks)
           .where(
             and(eq(attachmentChunks.attachmentId, attachmentId), eq(attachmentChunks.seq, seq)),
           );
         if (!row) return;
-        yield row.data;
+        yield new Uint8Array(Buffer.from(row.data, "base64"));
       }
     },
 
