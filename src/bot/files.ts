@@ -19,8 +19,10 @@ export interface IncomingFile {
   meta: AttachmentMeta & { kind: MediaKind };
 }
 
-/** The file a message carries (largest photo size), or undefined for non-file messages. */
+/** The file a message carries (largest photo size), or undefined for non-file messages and GIFs. */
 export function fileOf(message: Message): IncomingFile | undefined {
+  // GIFs (animations) come with a document field too; they are not testimony material.
+  if (message.animation) return undefined;
   if (message.photo && message.photo.length > 0) {
     const photo = message.photo[message.photo.length - 1];
     if (!photo) return undefined;

@@ -21,11 +21,18 @@ export async function storeEncryptedAttachment(
 ): Promise<string> {
   const attachmentId = crypto.randomUUID();
   let seq = 0;
+  // Each chunk is written while the next one is encrypted (one write in flight, so memory stays
+  // at about two chunks): the database's latency hides behind the encryption.
+  let writing: Promise<void> | undefined;
   try {
     for await (const chunk of rechunk(encryptStreamForEditors(keyring, body))) {
-      await parts.writeChunk(attachmentId, seq++, chunk);
+      await writing;
+      writing = parts.writeChunk(attachmentId, seq++, chunk);
+      writing.catch(() => {}); // awaited above or below; only keeps it from counting as unhandled
     }
+    await writing;
   } catch (error) {
+    await writing?.catch(() => {}); // no write may land after the cleanup
     await parts.deleteAttachments([attachmentId]);
     throw error;
   }

@@ -78,8 +78,9 @@ export function createInterviewService(deps: {
   // The state key depends on the Telegram id, which is not stored: a dump alone cannot open it.
   const stateContext = (userId: number) => `draft:${userId}`;
 
-  const expiresOn = () =>
-    dayOf(new Date(now().getTime() + deps.limits.draftTtlHours * 3600_000 + 86_400_000 - 1));
+  // The last day the draft may live: it goes once that day is over (find, sweepExpired compare
+  // `expiresOn < today`), so it lives at least the TTL and less than a day more.
+  const expiresOn = () => dayOf(new Date(now().getTime() + deps.limits.draftTtlHours * 3600_000));
 
   const toDraft = (userId: number, row: DraftRow): Draft => ({
     id: row.id,

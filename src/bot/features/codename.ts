@@ -79,9 +79,11 @@ export function createCodenameFeature(deps: {
 
   privateChat.callbackQuery("cn:skipcheck", async (ctx) => {
     await ctx.answerCallbackQuery();
+    const waiting = awaiting.get(keyOf(ctx));
     awaiting.delete(keyOf(ctx));
     deps.receipts.delete(keyOf(ctx));
     await ctx.deleteMessage().catch(() => {});
+    if (waiting) await wipeIds(ctx.api, ctx.chat.id, waiting.messageIds);
   });
 
   privateChat.command("codename", (ctx) => prompt(ctx, "open", ctx.message.message_id));
@@ -182,10 +184,8 @@ export function createCodenameFeature(deps: {
         .editMessageText(
           ctx.chat.id,
           memo.finalMessageId,
-          `${ctx.t("receipt-final")}\n\n${ctx.t("receipt-checked")}`,
-          {
-            parse_mode: "HTML",
-          },
+          `${memo.finalText}\n\n${ctx.t("receipt-checked")}`,
+          { parse_mode: "HTML" },
         )
         .catch(() => ctx.reply(ctx.t("receipt-checked")));
       return;

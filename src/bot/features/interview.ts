@@ -27,6 +27,8 @@ type PrivateContext = Filter<BotContext, "message" | "callback_query" | "edited_
 export interface ReceiptMemo {
   codename: string;
   finalMessageId: number;
+  /** The final message as sent (HTML), so the check can add to it without losing a note. */
+  finalText: string;
 }
 
 export interface InterviewFeatureDeps {
@@ -77,18 +79,20 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     return sent;
   };
 
-  const ask = async (ctx: BotContext, draft: Draft, question: Question) => {
+  /** `resume`: back at the question the source was on; what they add goes on the same answer. */
+  const ask = async (ctx: BotContext, draft: Draft, question: Question, resume = false) => {
     const counts = await interview.answerCounts(draft);
+    const continuing = resume && draft.state.replacing === question.id;
     draft.position = question.id;
     draft.locale = await ctx.i18n.getLocale();
-    draft.state.replacing = undefined;
+    if (!continuing) draft.state.replacing = undefined;
     draft.state.selecting = undefined;
     draft.state.noteMessageId = undefined;
     if (question.type === "media" && question.mediaWarning) {
       await send(ctx, draft, ctx.t("interview-media-warning"));
     }
     const isFirst = !previousQuestion(questionnaire, question.id, draft.state.choices);
-    const answered = Boolean(counts[question.id]) && question.type !== "choice";
+    const answered = Boolean(counts[question.id]) && question.type !== "choice" && !continuing;
     await send(
       ctx,
       draft,
@@ -134,7 +138,10 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     draft.state.noteMessageId = sent.message_id;
   };
 
-  /** Wipes the interview from the chat: from its first message to the last one we know of. */
+  /**
+   * Wipes the interview from the chat: from its first message up to `upTo` (the message just
+   * before the closing one, so answers sent by other features, e.g. a location warning, go too).
+   */
   const wipe = async (ctx: BotContext, draft: Draft, upTo?: number) => {
     const chatId = ctx.chat?.id as number;
     const first = draft.state.firstMessageId ?? upTo ?? 0;
@@ -162,7 +169,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     const existing = await interview.find(userId);
     if (existing) {
       const question = currentQuestion(existing);
-      if (question) await ask(ctx, existing, question);
+      if (question) await ask(ctx, existing, question, true);
       else await showReview(ctx, existing);
       return;
     }
@@ -217,7 +224,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
   inDraft.command("start", async (ctx) => {
     await send(ctx, ctx.draft, ctx.t("interview-resuming"));
     const question = currentQuestion(ctx.draft);
-    if (question) await ask(ctx, ctx.draft, question);
+    if (question) await ask(ctx, ctx.draft, question, true);
     else await showReview(ctx, ctx.draft);
   });
 
@@ -285,7 +292,9 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
       "message:photo",
       "message:document",
     ],
-    async (ctx) => {
+    async (ctx, next) => {
+      // A GIF also carries a document field: it is not an answer ("please answer" below).
+      if (ctx.message.animation) return next();
       const { draft } = ctx;
       const userId = ctx.from.id;
       const question = currentQuestion(draft);
@@ -337,9 +346,9 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     await ctx.answerCallbackQuery();
     await ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch(() => {});
     if (question.id === CONSENT_ID && option === "no") {
-      await wipe(ctx, draft);
       await interview.discard(ctx.from.id);
-      await ctx.reply(ctx.t("interview-consent-declined"));
+      const declined = await ctx.reply(ctx.t("interview-consent-declined"));
+      await wipe(ctx, draft, declined.message_id - 1);
       return;
     }
     await interview.setChoice(ctx.from.id, draft, question.id, [option as string]);
@@ -420,9 +429,9 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
   inDraft.callbackQuery("iv:cancel:yes", async (ctx) => {
     await ctx.answerCallbackQuery();
     const { draft } = ctx;
-    await wipe(ctx, draft, ctx.callbackQuery.message?.message_id);
     await interview.discard(ctx.from.id);
-    await ctx.reply(ctx.t("interview-cancelled"));
+    const cancelled = await ctx.reply(ctx.t("interview-cancelled"));
+    await wipe(ctx, draft, cancelled.message_id - 1);
   });
 
   inDraft.callbackQuery("iv:cancel:no", async (ctx) => {
@@ -438,11 +447,12 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     const userId = ctx.from.id;
     deps.submissionLimiter.take(interview.userHash(userId));
     const receipt = await deps.submissions.submit(draft);
-    await wipe(ctx, draft, ctx.callbackQuery.message?.message_id);
 
     const final = [ctx.t("receipt-final")];
     if (olderThanTelegramAllows(draft)) final.push(ctx.t("receipt-old-messages"));
-    const finalMessage = await ctx.reply(final.join("\n\n"), { parse_mode: "HTML" });
+    const finalText = final.join("\n\n");
+    const finalMessage = await ctx.reply(finalText, { parse_mode: "HTML" });
+    await wipe(ctx, draft, finalMessage.message_id - 1);
     // The codename comes last, so deleting it leaves only the final message.
     await ctx.reply(ctx.t("receipt-codename", { codename: receipt.codename }), {
       parse_mode: "HTML",
@@ -451,6 +461,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     deps.receipts.set(interview.userHash(userId), {
       codename: receipt.codename,
       finalMessageId: finalMessage.message_id,
+      finalText,
     });
     await deps.notifyEditors(receipt).catch((error) => {
       ctx.log.warn({ err: error }, "editors' notification failed");

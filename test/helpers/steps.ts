@@ -1,0 +1,130 @@
+// Small steps shared by the bad-input, codename, wipe and limits tests: reaching a question
+// quickly, reading what is stored for a source, decrypting it as an editor would.
+import type { CallbackQuery, Message } from "grammy/types";
+import { decodePaddedText, decryptWithPrivateKey } from "../../src/services/encryption.js";
+import type { Draft } from "../../src/services/interview.js";
+import type { PartRow } from "../../src/storage/parts.repo.js";
+import type { FakeUser } from "./fake-bot-api.js";
+import type { TestBot } from "./harness.js";
+
+/** The question a bot message asks, read from its buttons ("review" for the review). */
+export function questionIdOf(message: Message): string | undefined {
+  for (const button of message.reply_markup?.inline_keyboard.flat() ?? []) {
+    if (!("callback_data" in button)) continue;
+    if (button.callback_data === "iv:submit") return "review";
+    const id = /^iv:(?:a|t|back|skip|next):(\w+)/.exec(button.callback_data)?.[1];
+    if (id) return id;
+  }
+  return undefined;
+}
+
+/** /start → "Начать рассказ" → consent "Да, начнём"; returns the role question. */
+export async function beginInterview(user: FakeUser, language: "ru" | "en" = "ru") {
+  await user.command("start");
+  await user.nextBotMessage({ newOnly: true });
+  await user.press(language === "ru" ? "Начать рассказ" : "Begin my testimony");
+  await user.nextBotMessage({ newOnly: true });
+  await user.press(language === "ru" ? "Да, начнём" : "Yes, start");
+  return user.nextBotMessage({ newOnly: true });
+}
+
+/** Waits for the next new bot message that asks `questionId`, skipping notes in between. */
+export async function nextQuestion(user: FakeUser, questionId: string): Promise<Message> {
+  for (;;) {
+    const message = await user.nextBotMessage({ newOnly: true });
+    if (questionIdOf(message) === questionId) return message;
+  }
+}
+
+export async function draftOf(bot: TestBot, user: FakeUser): Promise<Draft> {
+  const draft = await bot.app.services.interview.find(user.id);
+  if (!draft) throw new Error(`user ${user.id} has no draft`);
+  return draft;
+}
+
+/** Polls the stored draft until `predicate` holds (the bot saves after it sends a question). */
+export async function waitForDraft(
+  bot: TestBot,
+  user: FakeUser,
+  predicate: (draft: Draft) => boolean,
+  timeoutMs = 5000,
+): Promise<Draft> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const draft = await bot.app.services.interview.find(user.id);
+    if (draft && predicate(draft)) return draft;
+    if (Date.now() > deadline) throw new Error(`draft of ${user.id} not as expected in time`);
+    await settle(20);
+  }
+}
+
+/**
+ * The draft once the bot is done with it: no update waiting, and the stored row unchanged for a
+ * while (the bot saves right after it answers, so an answer alone does not mean "saved").
+ */
+export async function settledDraft(bot: TestBot, user: FakeUser, quietMs = 150): Promise<Draft> {
+  const hash = bot.app.services.interview.userHash(user.id);
+  const deadline = Date.now() + 5000;
+  let last = "";
+  let since = Date.now();
+  for (;;) {
+    const row = await bot.app.repositories.drafts.find(hash);
+    const seen = row ? `${row.position}:${Buffer.from(row.sealedState).toString("hex")}` : "";
+    if (seen !== last || bot.api.pendingUpdates().length > 0) {
+      last = seen;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return draftOf(bot, user);
+    }
+    if (Date.now() > deadline) throw new Error(`draft of ${user.id} did not settle`);
+    await settle(20);
+  }
+}
+
+/**
+ * Moves an existing draft to `questionId` (as a restart at that position would leave it) and
+ * resumes with /start; returns the question message.
+ */
+export async function jumpTo(bot: TestBot, user: FakeUser, questionId: string): Promise<Message> {
+  const draft = await settledDraft(bot, user);
+  draft.position = questionId;
+  await bot.app.services.interview.save(user.id, draft);
+  await user.command("start");
+  return nextQuestion(user, questionId);
+}
+
+/** The stored parts of the user's draft, optionally of one question only. */
+export async function partsOf(
+  bot: TestBot,
+  user: FakeUser,
+  questionId?: string,
+): Promise<PartRow[]> {
+  const rows = await bot.app.repositories.parts.listForDraft((await draftOf(bot, user)).id);
+  return questionId === undefined ? rows : rows.filter((row) => row.questionId === questionId);
+}
+
+/** Parts in a comparable form: question, kind and id (no ciphertext to print on failure). */
+export const partKeys = (rows: PartRow[]) => rows.map((r) => `${r.questionId}:${r.kind}:${r.id}`);
+
+/** Decrypts one stored ciphertext with the first editor's private key (text answers unpadded). */
+export async function decryptAsEditor(bot: TestBot, ciphertext: Uint8Array): Promise<string> {
+  const key = bot.editorKeys[0];
+  if (!key) throw new Error("no editor key");
+  const bytes = await decryptWithPrivateKey(
+    { armoredPrivateKey: key.armoredPrivateKey, passphrase: key.passphrase },
+    ciphertext,
+  );
+  return decodePaddedText(bytes);
+}
+
+/** The alert (or silent answer) the bot gave to a button press. */
+export async function callbackAnswer(bot: TestBot, query: CallbackQuery) {
+  return bot.api.waitFor(() => bot.api.callbackAnswer(query.id), 5000, "callback answer");
+}
+
+/** Lets the bot finish whatever it may still do (for "nothing happened" assertions). */
+export const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The texts of the visible chat, oldest first. */
+export const visibleTexts = (user: FakeUser) =>
+  user.chat().map((m) => m.text ?? m.caption ?? "<media>");

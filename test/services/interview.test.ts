@@ -1,0 +1,291 @@
+// The interview service without Telegram: draft expiry and the sweep, sealed navigation state
+// bound to the Telegram id, abandoned branches leaving nothing behind, redo replacing ciphertext.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  decodePaddedText,
+  decryptWithPrivateKey,
+  type EditorKeyring,
+} from "../../src/services/encryption.js";
+import {
+  createInterviewService,
+  type DraftState,
+  dayOf,
+  type InterviewService,
+} from "../../src/services/interview.js";
+import { parseQuestionnaire } from "../../src/services/questionnaire.js";
+import { createSealer, SealError } from "../../src/services/sealing.js";
+import { createDraftsRepository } from "../../src/storage/drafts.repo.js";
+import { createPartsRepository } from "../../src/storage/parts.repo.js";
+import { attachmentChunks, drafts, parts } from "../../src/storage/schema.js";
+import { createTestStorage, type TestStorage, usingPostgres } from "../helpers/db.js";
+import { cleanupKeyFixtures, makeTestEditorKeyring, type TestKey } from "../helpers/keys.js";
+
+const DAY = 86_400_000;
+
+/** Branches two levels deep, with a media question inside the branch. */
+const questionnaire = parseQuestionnaire(
+  {
+    id: "service_test",
+    version: 3,
+    questions: [
+      { id: "consent", type: "yesno", required: true },
+      { id: "left", type: "choice", options: ["deserted", "stayed"] },
+      {
+        id: "how",
+        type: "choice",
+        options: ["abroad", "hiding"],
+        showIf: { question: "left", in: ["deserted"] },
+      },
+      { id: "route", type: "text", showIf: { question: "how", in: ["abroad"] } },
+      { id: "proof", type: "media", showIf: { question: "left", in: ["deserted"] } },
+      { id: "area", type: "text" },
+      { id: "files", type: "media" },
+    ],
+  },
+  "service-test.json",
+);
+
+const emptyState = (): DraftState => ({
+  choices: {},
+  skipped: [],
+  textLength: {},
+  attachments: {},
+});
+
+const streamOf = (bytes: Uint8Array) =>
+  new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+
+describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, () => {
+  let storage: TestStorage;
+  let keyring: EditorKeyring;
+  let keys: TestKey[];
+  let clock = Date.parse("2025-03-10T12:00:00Z");
+  let service: InterviewService;
+  let userId = 424_242_000;
+
+  beforeAll(async () => {
+    storage = await createTestStorage();
+    ({ keyring, keys } = await makeTestEditorKeyring(1));
+  });
+  afterAll(async () => {
+    await storage.close();
+    await cleanupKeyFixtures();
+  });
+
+  const make = (ttlHours = 72) =>
+    createInterviewService({
+      drafts: createDraftsRepository({ db: storage.db }),
+      parts: createPartsRepository({ db: storage.db }),
+      keyring,
+      sealer: createSealer(serverKey),
+      pepper,
+      questionnaire,
+      limits: { draftTtlHours: ttlHours, maxTextLength: 20_000, maxAttachmentsPerSubmission: 30 },
+      now: () => new Date(clock),
+    });
+  const serverKey = randomBytes(32);
+  const pepper = randomBytes(32);
+  const partsRepo = () => createPartsRepository({ db: storage.db });
+  const decrypt = async (ciphertext: Uint8Array) => {
+    const key = keys[0] as TestKey;
+    const unlock = { armoredPrivateKey: key.armoredPrivateKey, passphrase: key.passphrase };
+    return decodePaddedText(await decryptWithPrivateKey(unlock, ciphertext));
+  };
+  const count = async (table: typeof drafts | typeof parts | typeof attachmentChunks) =>
+    Number(await storage.db.$count(table));
+
+  beforeEach(async () => {
+    clock = Date.parse("2025-03-10T12:00:00Z");
+    userId++;
+    service = make();
+    // Each test starts from empty tables.
+    await storage.db.delete(parts);
+    await storage.db.delete(attachmentChunks);
+    await storage.db.delete(drafts);
+  });
+
+  async function draftWithAnswers(id = userId) {
+    const draft = await service.start(id, "ru", "consent", emptyState());
+    await service.setChoice(id, draft, "consent", ["yes"]);
+    await service.addText(id, draft, "area", "Херсонская область");
+    await service.addAttachment(
+      id,
+      draft,
+      "files",
+      { kind: "photo" },
+      streamOf(randomBytes(300_000)),
+      10,
+    );
+    return draft;
+  }
+
+  it("sweeps a draft whose expiry day has passed, with its parts and attachment chunks", async () => {
+    const draft = await draftWithAnswers();
+    expect(await count(parts)).toBe(3);
+    expect(await count(attachmentChunks)).toBeGreaterThan(1);
+    const row = await createDraftsRepository({ db: storage.db }).find(service.userHash(userId));
+    // Days only at rest: the draft lives to the end of the day the TTL (72 h) ends in, no longer.
+    expect(row?.createdOn).toBe("2025-03-10");
+    expect(row?.expiresOn).toBe("2025-03-13");
+
+    // On the expiry day itself the draft is still there.
+    clock = Date.parse("2025-03-13T23:00:00Z");
+    expect(await service.sweepExpired()).toBe(0);
+    expect(await count(drafts)).toBe(1);
+
+    clock = Date.parse("2025-03-14T00:30:00Z");
+    expect(await service.sweepExpired()).toBe(1);
+    expect(await count(drafts)).toBe(0);
+    expect(await count(parts)).toBe(0);
+    expect(await count(attachmentChunks)).toBe(0);
+    expect(await service.find(userId)).toBeUndefined();
+    expect(draft.id).toBeDefined();
+  });
+
+  it("keeps a draft that is in use: every save pushes the expiry on", async () => {
+    const draft = await draftWithAnswers();
+    clock += 2 * DAY;
+    await service.save(userId, draft);
+    clock += 2 * DAY; // four days after the start, two after the last activity
+    expect(await service.sweepExpired()).toBe(0);
+    expect((await service.find(userId))?.id).toBe(draft.id);
+  });
+
+  it("treats an expired draft as gone in find(), and deletes it there", async () => {
+    const other = userId + 1_000_000;
+    await draftWithAnswers();
+    const kept = await service.start(other, "en", "consent", emptyState());
+    clock += 5 * DAY;
+    await service.save(other, kept); // the other source is active today
+    expect(await service.find(userId)).toBeUndefined();
+    expect(await count(drafts)).toBe(1);
+    expect(await count(parts)).toBe(0);
+    expect(await count(attachmentChunks)).toBe(0);
+    expect((await service.find(other))?.id).toBe(kept.id);
+    // A new interview starts clean.
+    const fresh = await service.start(userId, "ru", "consent", emptyState());
+    expect(await service.answerCounts(fresh)).toEqual({});
+  });
+
+  it("does not open one source's sealed state with another Telegram id", async () => {
+    const draft = await draftWithAnswers();
+    const repo = createDraftsRepository({ db: storage.db });
+    const sealed = (await repo.find(service.userHash(userId)))?.sealedState as Uint8Array;
+    // Someone copies the sealed state into another source's draft row.
+    const intruder = userId + 2_000_000;
+    const theirs = await service.start(intruder, "ru", "consent", emptyState());
+    await repo.update(theirs.id, { sealedState: sealed });
+    await expect(service.find(intruder)).rejects.toBeInstanceOf(SealError);
+    // Nor with another server key, even for the right source.
+    const otherKey = createInterviewService({
+      drafts: repo,
+      parts: partsRepo(),
+      keyring,
+      sealer: createSealer(randomBytes(32)),
+      pepper,
+      questionnaire,
+      limits: { draftTtlHours: 72, maxTextLength: 20_000, maxAttachmentsPerSubmission: 30 },
+      now: () => new Date(clock),
+    });
+    await expect(otherKey.find(userId)).rejects.toBeInstanceOf(SealError);
+    // The owner still opens it, and nothing in the row names the Telegram id.
+    expect((await service.find(userId))?.state.choices).toEqual({ consent: ["yes"] });
+    expect(Buffer.from(sealed).toString("latin1")).not.toContain(String(userId));
+    expect(draft.id).toBeDefined();
+  });
+
+  it("deletes the stored answers of an abandoned branch, down the chain, files included", async () => {
+    const draft = await service.start(userId, "ru", "consent", emptyState());
+    await service.setChoice(userId, draft, "consent", ["yes"]);
+    await service.setChoice(userId, draft, "left", ["deserted"]);
+    await service.setChoice(userId, draft, "how", ["abroad"]);
+    await service.addText(userId, draft, "route", "Через Верхний Ларс");
+    await service.addAttachment(
+      userId,
+      draft,
+      "proof",
+      { kind: "photo" },
+      streamOf(randomBytes(5000)),
+      10,
+    );
+    await service.addText(userId, draft, "area", "Белгородская область");
+    expect(Object.keys(await service.answerCounts(draft)).sort()).toEqual(
+      ["area", "consent", "how", "left", "proof", "route"].sort(),
+    );
+    expect(await count(attachmentChunks)).toBe(1);
+
+    const abandoned = await service.setChoice(userId, draft, "left", ["stayed"]);
+    expect(abandoned.sort()).toEqual(["how", "proof", "route"]);
+    expect(Object.keys(await service.answerCounts(draft)).sort()).toEqual([
+      "area",
+      "consent",
+      "left",
+    ]);
+    expect(await count(attachmentChunks)).toBe(0);
+    expect(draft.state.choices).toEqual({ consent: ["yes"], left: ["stayed"] });
+    expect(draft.state.attachments.proof).toBeUndefined();
+    expect(draft.state.textLength.route).toBeUndefined();
+    // The saved state agrees.
+    expect((await service.find(userId))?.state.choices).toEqual(draft.state.choices);
+
+    // Skipping a choice abandons its branch too.
+    await service.setChoice(userId, draft, "left", ["deserted"]);
+    await service.setChoice(userId, draft, "how", ["abroad"]);
+    await service.addText(userId, draft, "route", "Снова маршрут");
+    await service.skip(userId, draft, "how");
+    expect(Object.keys(await service.answerCounts(draft)).sort()).toEqual([
+      "area",
+      "consent",
+      "left",
+    ]);
+    expect(draft.state.skipped).toContain("how");
+  });
+
+  it("replaces the old ciphertext on a redo, for text and for files", async () => {
+    const draft = await service.start(userId, "ru", "consent", emptyState());
+    await service.addText(userId, draft, "area", "Старый ответ, часть 1");
+    await service.addText(userId, draft, "area", "Старый ответ, часть 2");
+    await service.addAttachment(
+      userId,
+      draft,
+      "files",
+      { kind: "document" },
+      streamOf(randomBytes(4000)),
+      10,
+    );
+    const before = await partsRepo().listForDraft(draft.id);
+    expect(before.map((p) => p.questionId)).toEqual(["area", "area", "files"]);
+    const oldChunks = await count(attachmentChunks);
+    expect(oldChunks).toBe(1);
+
+    // The source comes back to the question (the bot clears `replacing` when it asks again).
+    draft.state.replacing = undefined;
+    await service.addText(userId, draft, "area", "Новый ответ");
+    draft.state.replacing = undefined;
+    const newFile = randomBytes(6000);
+    await service.addAttachment(userId, draft, "files", { kind: "photo" }, streamOf(newFile), 10);
+
+    const after = await partsRepo().listForDraft(draft.id);
+    expect(after.map((p) => p.questionId)).toEqual(["area", "files"]);
+    expect(await decrypt(after[0]?.ciphertext as Uint8Array)).toBe("Новый ответ");
+    expect(JSON.parse(await decrypt(after[1]?.ciphertext as Uint8Array))).toEqual({
+      kind: "photo",
+    });
+    const oldCiphertexts = before.map((p) => Buffer.from(p.ciphertext).toString("hex"));
+    for (const part of after) {
+      expect(oldCiphertexts).not.toContain(Buffer.from(part.ciphertext).toString("hex"));
+    }
+    // Only the new file's chunks are left.
+    expect(await count(attachmentChunks)).toBe(1);
+    expect(after[1]?.attachmentId).not.toBe(before[2]?.attachmentId);
+    expect(draft.state.textLength.area).toBe("Новый ответ".length);
+    expect(draft.state.attachments.files).toBe(1);
+    expect(dayOf(new Date(clock))).toBe("2025-03-10");
+  });
+});
