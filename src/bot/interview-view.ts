@@ -107,8 +107,13 @@ export function reviewMessage(
     keyboard.text(String(index + 1), `iv:redo:${question.id}`);
     if ((index + 1) % 6 === 0) keyboard.row();
   });
-  lines.push("", t("interview-review-hint"));
+  lines.push("", t("interview-review-hint"), "", t("interview-review-notice-explained"));
   keyboard
+    .row()
+    .text(
+      t(draft.state.notifyReplies ? "interview-button-notice-on" : "interview-button-notice-off"),
+      "iv:notice",
+    )
     .row()
     .text(t("interview-button-submit"), "iv:submit")
     .row()

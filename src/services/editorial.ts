@@ -4,10 +4,14 @@ import type { AuditRepository } from "../storage/audit.repo.js";
 import type { Db } from "../storage/db.js";
 import type { PartsRepository } from "../storage/parts.repo.js";
 import type { SubmissionRow, SubmissionsRepository } from "../storage/submissions.repo.js";
-import { type EditorKeyring, encryptForSourceAndEditors } from "./encryption.js";
+import {
+  type EditorKeyring,
+  encryptForSourceAndEditors,
+  encryptTextForEditors,
+} from "./encryption.js";
 import { dayOf } from "./interview.js";
 import type { Sealer } from "./sealing.js";
-import { STATUSES, type Status } from "./submissions.js";
+import { replyNoticeContext, STATUSES, type Status } from "./submissions.js";
 
 export function isStatus(value: unknown): value is Status {
   return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
@@ -23,12 +27,12 @@ export interface SubmissionSummary {
   attachments: number;
   followUps: number;
   replies: number;
+  /** Editors' private notes. */
+  notes: number;
 }
 
 /** Statuses whose submissions RETENTION_DAYS purges. */
 export const FINISHED_STATUSES: Status[] = ["published", "rejected"];
-
-export const replyNoticeContext = (submissionId: string) => `reply-notice:${submissionId}`;
 
 export function createEditorialService(deps: {
   db: Db;
@@ -36,7 +40,8 @@ export function createEditorialService(deps: {
   parts: PartsRepository;
   audit: AuditRepository;
   keyring: EditorKeyring;
-  sealer: Sealer;
+  /** Opens the sealed reply-notice link; without it (the editor tool) no notice chat is known. */
+  sealer?: Sealer;
   now?: () => Date;
 }) {
   const today = () => dayOf(deps.now?.() ?? new Date());
@@ -56,6 +61,7 @@ export function createEditorialService(deps: {
         attachments: of("attachment"),
         followUps: of("followup"),
         replies: of("reply"),
+        notes: of("note"),
       };
     });
   };
@@ -97,13 +103,14 @@ export function createEditorialService(deps: {
 
     /**
      * Stores an editor's reply, encrypted to the source's reply key and the editors' keys.
-     * Returns the source's chat id if they asked to be told about replies.
+     * Returns the source's chat id if they asked to be told about replies (and the sealer is
+     * there to open it); `noticeRequested` says they asked.
      */
     async reply(
       number: number,
       text: string,
       actorHash: string,
-    ): Promise<{ stored: boolean; noticeChatId?: number }> {
+    ): Promise<{ stored: boolean; noticeRequested?: boolean; noticeChatId?: number }> {
       const row = await deps.submissions.findByNumber(number);
       if (!row) return { stored: false };
       const ciphertext = await encryptForSourceAndEditors(deps.keyring, row.replyPublicKey, text);
@@ -119,10 +126,30 @@ export function createEditorialService(deps: {
         day: today(),
       });
       if (!row.replyNotice) return { stored: true };
+      if (!deps.sealer) return { stored: true, noticeRequested: true };
       const chatId = Number(
         Buffer.from(deps.sealer.unseal(row.replyNotice, replyNoticeContext(row.id))).toString(),
       );
-      return { stored: true, noticeChatId: chatId };
+      return { stored: true, noticeRequested: true, noticeChatId: chatId };
+    },
+
+    /** An editors' private note: encrypted to the editors' keys only, never shown to the source. */
+    async addNote(number: number, text: string, actorHash: string): Promise<boolean> {
+      const row = await deps.submissions.findByNumber(number);
+      if (!row) return false;
+      const ciphertext = await encryptTextForEditors(deps.keyring, text);
+      await deps.parts.add(
+        { submissionId: row.id },
+        { questionId: "note", kind: "note", ciphertext, createdOn: today() },
+      );
+      await deps.audit.record({
+        action: "note",
+        submissionNumber: number,
+        detail: null,
+        actorHash,
+        day: today(),
+      });
+      return true;
     },
 
     /** Deletes every stored byte of a submission: parts, files, replies, the sealed link. */

@@ -20,6 +20,8 @@ export interface DraftState {
   replacing?: string;
   /** Selections in progress on a multi-choice question. */
   selecting?: string[];
+  /** The source asked to be told in this chat when editors reply (off unless they choose). */
+  notifyReplies?: boolean;
   /** Answering a question again from the review: return to the review afterwards. */
   fromReview?: boolean;
   /** The chat's message ids from the start of the interview to now: the wipe range. */

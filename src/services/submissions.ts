@@ -13,6 +13,10 @@ import {
   encryptTextForEditors,
 } from "./encryption.js";
 import { type Draft, dayOf } from "./interview.js";
+import type { Sealer } from "./sealing.js";
+
+/** The sealing context of a submission's reply notice (its chat id). */
+export const replyNoticeContext = (submissionId: string) => `reply-notice:${submissionId}`;
 
 export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -44,20 +48,39 @@ export function createSubmissionsService(deps: {
   submissions: SubmissionsRepository;
   keyring: EditorKeyring;
   pepper: Uint8Array;
+  /** Seals the source's chat id when they ask to be told about replies. */
+  sealer?: Sealer;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
 
   return {
     /** Turns the draft into a submission no longer linked to the user, and makes its receipt. */
-    async submit(draft: Draft): Promise<SubmissionReceipt> {
+    /**
+     * `noticeChatId`: only if the source asked to be told about replies; it is sealed with the
+     * server key beside the submission and goes when the submission is purged.
+     */
+    async submit(
+      draft: Draft,
+      options: { noticeChatId?: number } = {},
+    ): Promise<SubmissionReceipt> {
       const codename = generateCodename(draft.locale === "en" ? "en" : "ru");
       const codenameHash = await hashCodename(deps.pepper, codename);
       const replyKey = await createReplyKeyPair(codename);
       const partRows = await deps.parts.listForDraft(draft.id);
+      const id = crypto.randomUUID();
+      if (options.noticeChatId !== undefined && !deps.sealer) {
+        throw new Error("submit: a reply notice needs the sealer");
+      }
+      const replyNotice =
+        options.noticeChatId !== undefined && deps.sealer
+          ? deps.sealer.seal(Buffer.from(String(options.noticeChatId)), replyNoticeContext(id))
+          : null;
       const row = await deps.drafts.transaction(async (tx) => {
         const created = await deps.submissions.create(
           {
+            id,
+            replyNotice,
             questionnaireVersion: draft.questionnaireVersion,
             locale: draft.locale,
             createdOn: dayOf(now()),

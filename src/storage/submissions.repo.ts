@@ -10,7 +10,7 @@ export function createSubmissionsRepository({ db }: { db: Db }) {
   return {
     async create(
       values: Omit<SubmissionRow, "id" | "number" | "status" | "statusNote" | "replyNotice"> &
-        Partial<Pick<SubmissionRow, "replyNotice">>,
+        Partial<Pick<SubmissionRow, "id" | "replyNotice">>,
       tx: DbOrTx = db,
     ): Promise<SubmissionRow> {
       const [row] = await tx.insert(submissions).values(values).returning();

@@ -179,10 +179,42 @@ describe("editors", () => {
     expect(findPlanted(await dumpDatabase(bot.storage), [REPLY, STORY])).toEqual([]);
   });
 
+  it("tells a source who asked for it that there is a reply — in their chat, without content", async () => {
+    const asker = bot.api.user({ id: 7391045512, first_name: "Второй", language_code: "ru" });
+    await driveInterview(bot.api, asker, { texts: ["второй рассказ"], notifyReplies: true });
+    const quiet = bot.api.user({ id: 7391045513, first_name: "Третий", language_code: "ru" });
+    await driveInterview(bot.api, quiet, { texts: ["третий рассказ"] });
+    const rows = await bot.app.repositories.submissions.list();
+    expect(rows.find((r) => r.number === 2)?.replyNotice).toBeInstanceOf(Uint8Array);
+    expect(rows.find((r) => r.number === 3)?.replyNotice).toBeNull();
+    expect(findPlanted(await dumpDatabase(bot.storage), ["7391045512", "7391045513"])).toEqual([]);
+
+    for (const number of [2, 3]) {
+      await editor().command("reply", String(number));
+      const prompt = await bot.api.waitFor(() =>
+        bot.api
+          .botMessages(EDITORS_CHAT_ID)
+          .find((m) => m.text?.startsWith(`Ответ источнику по №${number}`)),
+      );
+      await editor().reply(prompt.message_id, `${REPLY} (${number})`);
+      await bot.api.waitFor(() =>
+        bot.api
+          .botMessages(EDITORS_CHAT_ID)
+          .find((m) => m.text?.startsWith(`Ответ по №${number} зашифрован`)),
+      );
+    }
+    const notice = await bot.api.waitFor(() =>
+      asker.botMessages().find((m) => m.text?.startsWith("Редакция ответила")),
+    );
+    expect(notice.text).not.toContain(REPLY);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(quiet.botMessages().some((m) => m.text?.startsWith("Редакция ответила"))).toBe(false);
+  });
+
   it("lists, shows keys, sets a status with a note the source sees", async () => {
     await editor().command("list");
     expect((await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true })).text).toMatch(
-      /^№1 · \d{4}-\d{2}-\d{2} · в работе · ответов: \d+, файлов: 2, ответов редакции: 1$/,
+      /^№1 · \d{4}-\d{2}-\d{2} · в работе · ответов: \d+, файлов: 2, ответов редакции: 1$/m,
     );
     await editor().command("keys");
     const keys = await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true });
@@ -209,22 +241,35 @@ describe("editors", () => {
   });
 
   it("purges every byte of a submission after confirmation", async () => {
+    const row = await bot.app.services.editorial.find(1);
+    const partsBefore = await bot.app.repositories.parts.listForSubmission(row?.id as string);
+    const attachmentIds = partsBefore.map((p) => p.attachmentId).filter((id) => id !== null);
+    expect(attachmentIds.length).toBeGreaterThan(0);
     await editor().command("purge", "1");
-    await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true });
+    await bot.api.waitFor(() =>
+      editorsChat().find((m) => m.text?.startsWith("Удалить рассказ №1")),
+    );
     await editor().press("Да, удалить навсегда");
     await bot.api.waitFor(() =>
       editorsChat().find((m) => m.text === "Рассказ №1 удалён безвозвратно."),
     );
-    const count = async (table: string) => {
-      const result = await bot.storage.db.execute(
-        sql.raw(`select count(*)::int as n from ${table}`),
-      );
+    const count = async (query: string) => {
+      const result = await bot.storage.db.execute(sql.raw(query));
       const rows = Array.isArray(result) ? result : (result as { rows: { n: number }[] }).rows;
       return Number((rows[0] as { n: number }).n);
     };
-    expect(await count("submissions")).toBe(0);
-    expect(await count("parts")).toBe(0);
-    expect(await count("attachment_chunks")).toBe(0);
+    const ids = attachmentIds.map((id) => `'${id}'`).join(",");
+    expect(await count("select count(*)::int as n from submissions where number = 1")).toBe(0);
+    expect(
+      await count(`select count(*)::int as n from parts where submission_id = '${row?.id}'`),
+    ).toBe(0);
+    expect(
+      await count(
+        `select count(*)::int as n from attachment_chunks where attachment_id in (${ids})`,
+      ),
+    ).toBe(0);
+    // Other testimonies are untouched.
+    expect(await count("select count(*)::int as n from submissions")).toBe(2);
     // The codename now opens nothing.
     const source = bot.api.user({ id: 8001, first_name: "Источник" });
     await source.command("codename");

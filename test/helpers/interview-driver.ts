@@ -13,9 +13,13 @@ export interface DriveOptions {
   texts: string[];
   /** Bytes sent as a document on media questions (skipped when absent). */
   file?: Uint8Array;
+  /** Bytes sent as a voice message (audio/ogg) instead of text on text-or-media questions. */
+  voice?: Uint8Array;
   language?: "ru" | "en";
   /** Leave the interview in progress after this many questions. */
   stopAfter?: number;
+  /** Turn on "tell me here when editors reply" at the review. */
+  notifyReplies?: boolean;
 }
 
 export const LABELS = {
@@ -77,6 +81,10 @@ export async function driveInterview(
       await user.press(firstOption.text);
     } else if (question.type === "year") {
       await user.send("2023");
+    } else if (question.type === "text_or_media" && options.voice) {
+      await user.sendVoice(options.voice, { duration: 3 });
+      await user.nextBotMessage();
+      await user.press(labels.next);
     } else if (question.type === "text" || question.type === "text_or_media") {
       await user.send(options.texts[textIndex++ % options.texts.length] as string);
       await user.nextBotMessage();
@@ -88,6 +96,16 @@ export async function driveInterview(
     } else {
       await user.press(labels.skip);
     }
+  }
+  if (options.notifyReplies) {
+    await user.press(/Сообщить об ответе здесь: выкл|Tell me here about a reply: off/);
+    await api.waitFor(() =>
+      user
+        .botMessages()
+        .some((m) =>
+          m.reply_markup?.inline_keyboard.flat().some((b) => /: вкл|: on$/.test(b.text)),
+        ),
+    );
   }
   await user.press(labels.submit);
   const receipt = await api.waitFor(() =>

@@ -440,13 +440,25 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     await interview.save(ctx.from.id, ctx.draft);
   });
 
+  inDraft.callbackQuery("iv:notice", async (ctx) => {
+    const { draft } = ctx;
+    if (draft.position !== REVIEW) return staleButton(ctx);
+    draft.state.notifyReplies = !draft.state.notifyReplies;
+    await ctx.answerCallbackQuery();
+    const review = reviewMessage(ctx.t, questionnaire, draft, await interview.answerCounts(draft));
+    await ctx.editMessageReplyMarkup({ reply_markup: review.keyboard }).catch(() => {});
+    await interview.save(ctx.from.id, draft);
+  });
+
   inDraft.callbackQuery("iv:submit", async (ctx) => {
     const { draft } = ctx;
     if (draft.position !== REVIEW) return staleButton(ctx);
     await ctx.answerCallbackQuery();
     const userId = ctx.from.id;
     deps.submissionLimiter.take(interview.userHash(userId));
-    const receipt = await deps.submissions.submit(draft);
+    const receipt = await deps.submissions.submit(draft, {
+      noticeChatId: draft.state.notifyReplies ? ctx.chat?.id : undefined,
+    });
 
     const final = [ctx.t("receipt-final")];
     if (olderThanTelegramAllows(draft)) final.push(ctx.t("receipt-old-messages"));
