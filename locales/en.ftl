@@ -25,6 +25,8 @@ help-text =
     What the bot can do:
     /start — the beginning and the safety rules
     /codename — read the editors' reply or add to your testimony with your codename
+    /guidance — the newsroom's guidance: the law, safety, where to get help
+    /subscribe — get the guidance in this chat (/unsubscribe to stop)
     /cancel — cancel the testimony (the bot asks first)
     /forget — delete the unfinished testimony and the conversation at once
     /privacy — what the bot keeps and what it does not
@@ -188,6 +190,9 @@ interview-review-files = { $files ->
    *[other] { $files } files
 }
 interview-review-hint = To answer again, press the question's number: the new answer replaces the old one. If all is right, press "Send to the editors".
+interview-review-notice-explained = The bot can write to you here when the editors reply (without the reply itself — you read it with your codename). For that it keeps an encrypted link between this chat and your testimony until the testimony is deleted. This is off unless you turn it on.
+interview-button-notice-off = 🔕 Tell me here about a reply: off
+interview-button-notice-on = 🔔 Tell me here about a reply: on
 
 interview-stale-button = This button belongs to another step. Continue from the latest message.
 interview-resuming = You have an unfinished testimony. Let's continue where you stopped.
@@ -257,9 +262,9 @@ status-rejected = closed
 
 ## Safety
 
-safety-slow-down = Too many messages in a row. The last one was not saved — wait a minute and send it again.
+safety-slow-down = Too many messages in a row. This message and any sent in the next minute were not saved — wait a minute and send them again.
 safety-location-contact = Locations and contacts point to you or to other people. The bot did not save it and deleted the message. Describe the place in words, as vaguely as you are comfortable with.
-safety-forgotten = Done: the unfinished testimony and your settings were deleted, and so were the messages in this chat (except those older than two days). Delete the chat on your side too.
+safety-forgotten = Done: the unfinished testimony, your settings and your subscription to guidance were deleted, and so were the messages in this chat (except those older than two days). Delete the chat on your side too.
 
 
 ## Decrypted by an editor (testimony.md)
@@ -315,3 +320,152 @@ editors-help =
     No content of testimonies comes into this chat: decrypt on your own computer only.
 
 source-reply-notice = The editors replied to your testimony. To read the reply, send your codename: /codename
+
+## Guidance and subscription
+
+subscribe-button = Subscribe to guidance
+subscribe-done =
+    You are subscribed to the newsroom's guidance: changes in the law, safer ways out, where to get help. It will come to this chat. Language: { $language } (change it with /language).
+
+    What this means: to be able to write to you, the bot keeps a link to this chat — encrypted, without your name or phone number, and not connected to any testimony. The bot's messages stay visible in this chat until you delete it.
+
+    To unsubscribe — /unsubscribe: the link is deleted at once.
+subscribe-already = You are already subscribed. Language of the guidance: { $language } (change it with /language). To unsubscribe — /unsubscribe.
+unsubscribe-done = You are unsubscribed: the link to this chat was deleted, and the bot will not write to you on its own again. You can read the guidance at any time — /guidance.
+unsubscribe-none = You are not subscribed, there is nothing to delete. To subscribe — /subscribe.
+guidance-none = The newsroom has not published any guidance yet. To get it when it appears — /subscribe.
+guidance-fallback = There is no guidance in your language yet. Here it is in { $language }:
+
+## Admins: guidance and broadcasts
+
+admin-help =
+    Admin commands:
+    /guidance_set — a new version of the guidance for one language
+    /broadcast — send the guidance or a one-off text to subscribers
+    /broadcast_status — how the broadcast is going
+    /broadcast_cancel — stop the broadcast
+    /stats — counts, no content
+admin-stats =
+    Numbers only:
+    Testimonies by status: { $submissions }
+    Unfinished testimonies: { $drafts }
+    Subscribers by language: { $subscribers }
+    Broadcasts: { $broadcasts }
+admin-guidance-choose = Which language is the new version of the guidance for? Next to each, the current version.
+admin-guidance-prompt = Send the guidance for { $language } as one message. Formatting (bold, italics, links) is kept.
+admin-guidance-preview = This is how readers in { $language } will see it. It will be version { $version }.
+admin-guidance-published = Published: { $language }, version { $version }. Readers see it with /guidance; to send it to subscribers — /broadcast.
+admin-text-only = This needs text (formatting is fine). Photos, files and stickers do not work here.
+admin-stale = This button is out of date. Start again with the command.
+admin-cancelled = Cancelled, nothing was saved.
+admin-button-cancel = Cancel
+admin-button-publish = Publish
+admin-button-send = Send
+admin-button-guidance = Current guidance ({ $versions })
+admin-button-one-off = One-off text
+admin-button-skip-language = Skip this language
+admin-broadcast-choose = What should be sent? Subscribers now: { $total }.
+admin-broadcast-busy = A broadcast is already running. Wait for it to finish or stop it: /broadcast_cancel.
+admin-broadcast-text-prompt = Send the text for subscribers in { $language }. If you skip the language, its subscribers get the text in another language.
+admin-broadcast-no-text = No text was given, the broadcast is cancelled.
+admin-broadcast-preview = { $language }, recipients: { $count }. They will get:
+admin-broadcast-preview-fallback = { $language }, recipients: { $count }. There is no text in this language; they will get:
+admin-broadcast-confirm = Recipients in all: { $total }. Send?
+admin-broadcast-starting = The broadcast is starting, recipients: { $total }. This message will be updated.
+admin-broadcast-none = There have been no broadcasts yet.
+admin-broadcast-nothing-running = Nothing is being sent right now.
+admin-progress-title = Broadcast #{ $id }: { $status ->
+        [done] finished
+        [cancelled] stopped
+       *[running] running
+    }
+admin-progress-counts = Delivered: { $sent } of { $total } · not delivered: { $failed } · unsubscribed: { $unsubscribed } · left: { $remaining }
+admin-progress-rate = Rate: { $rate } messages/s
+admin-progress-paused = Telegram asked to wait: paused for { $seconds } more s.
+
+## Review desk (npm run editor -- desk) and editors' notes
+
+export-notes = Editors' notes
+desk-title = Review desk
+desk-skip-link = Skip to the content
+desk-language = Language
+desk-lock = Lock
+desk-mode-database = Database
+desk-mode-archives = Archives: { $count }
+desk-read-only = Read only: the desk was opened with archive files. To set statuses and write notes and replies, open it on the database (--database-url or --data-dir).
+desk-unlock-heading = Unlock the desk
+desk-unlock-intro = Testimonies are decrypted here, on your computer. Your key and everything decrypted stay only in the memory of this desk and this page; closing the desk forgets them.
+desk-key-file = Your private key file (.private.asc)
+desk-key-preset = Key: { $file }
+desk-passphrase = Passphrase of the key
+desk-unlock = Unlock
+desk-unlocking = Checking the key…
+desk-unlocked-as = Key { $fingerprint }
+desk-error-no-key = Choose your private key file.
+desk-error-no-passphrase = Type the passphrase of the key.
+desk-error-wrong-passphrase = Wrong passphrase for this key. Nothing was decrypted.
+desk-error-not-a-key = This file is not an OpenPGP private key. Choose the .private.asc file made with "npm run editor -- keygen".
+desk-error-not-for-key = This key does not open these testimonies. Your key: { $fingerprint }. They are encrypted to the key ids { $recipients }.
+desk-error-locked = The desk is locked. Unlock it again.
+desk-error-not-found = There is no testimony #{ $number } (it may have been deleted).
+desk-error-read-only = The desk is read only: it was opened with archive files.
+desk-error-empty = Write the text first.
+desk-error-too-long = The text is too long: at most { $max } characters.
+desk-error-folder = Give a folder on this computer, for example ~/secure/decrypted.
+desk-error-save = Could not write to { $folder }: { $reason }
+desk-error-damaged = This testimony could not be opened: { $reason }
+desk-error-closed = The desk is closed. Start it again: npm run editor -- desk
+desk-error-other = Something went wrong: { $reason }
+desk-problems = Could not be read: { $list }
+desk-inbox = Testimonies
+desk-filter = Show
+desk-filter-all = All
+desk-inbox-empty = No testimonies here.
+desk-keys-hint = Keys: j / k or ↑ / ↓ to move, Enter to open, Esc to come back to the list.
+desk-col-number = No.
+desk-col-day = Received
+desk-col-language = Language
+desk-col-version = Questionnaire
+desk-col-status = Status
+desk-col-answers = Answers
+desk-col-files = Files
+desk-col-followups = Additions
+desk-col-replies = Replies
+desk-col-notes = Notes
+desk-open = Open testimony #{ $number }
+desk-back = ← All testimonies
+desk-meta = Received { $day } · language: { $locale } · questionnaire v{ $version }
+desk-decrypting = Decrypting…
+desk-answers = Answers
+desk-thread = Conversation with the source
+desk-from-source = Source
+desk-from-editors = Editors
+desk-thread-empty = No additions from the source and no replies yet.
+desk-notes-private = Only editors read notes: they are encrypted to the editors' keys.
+desk-file-voice = Voice message
+desk-file-audio = Audio
+desk-file-video = Video
+desk-file-video_note = Video message
+desk-file-photo = Photo
+desk-file-document = Document
+desk-file-save = Save to disk
+desk-file-warning = Saving writes the decrypted file to your disk as plaintext.
+desk-work = Work
+desk-status = Status
+desk-status-set = Set status
+desk-status-done = Status: { $status }.
+desk-reply = Reply to the source
+desk-reply-hint = Encrypted to the source's codename key and to the editors' keys; the source reads it with the codename.
+desk-reply-send = Send reply
+desk-reply-done = The reply was encrypted and stored.
+desk-reply-notice = The source asked to be told about replies; only a reply from the editors' chat sends that notice.
+desk-note = Private note
+desk-note-add = Add note
+desk-note-done = The note was encrypted and stored.
+desk-save = Save decrypted copy…
+desk-save-heading = Save a decrypted copy of #{ $number }
+desk-save-warning = This writes the testimony and its files to disk as plaintext: a folder submission-{ $number } with testimony.md, attachments/ and meta.json. Use an encrypted disk and delete the copy when you are done.
+desk-save-folder = Folder on this computer
+desk-save-confirm = Write the plaintext copy
+desk-cancel = Cancel
+desk-save-done = Saved to { $folder }. This is plaintext.

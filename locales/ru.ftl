@@ -25,6 +25,8 @@ help-text =
     Что умеет бот:
     /start — начало и правила безопасности
     /codename — прочитать ответ редакции или дополнить рассказ по кодовой фразе
+    /guidance — советы редакции: законы, безопасность, куда обращаться
+    /subscribe — получать советы в этот чат (/unsubscribe — отписаться)
     /cancel — отменить рассказ (бот переспросит)
     /forget — сразу удалить неоконченный рассказ и переписку
     /privacy — что бот хранит и чего не хранит
@@ -189,6 +191,9 @@ interview-review-files = { $files ->
    *[other] { $files } файлов
 }
 interview-review-hint = Чтобы ответить заново, нажмите номер вопроса: новый ответ заменит прежний. Если всё верно, нажмите «Отправить редакции».
+interview-review-notice-explained = Бот может написать вам здесь, когда редакция ответит (без текста ответа — его вы прочитаете по кодовой фразе). Для этого он сохранит зашифрованную связь между этим чатом и рассказом, пока рассказ не удалят. По умолчанию это выключено.
+interview-button-notice-off = 🔕 Сообщить об ответе здесь: выкл.
+interview-button-notice-on = 🔔 Сообщить об ответе здесь: вкл.
 
 interview-stale-button = Эта кнопка относится к другому шагу. Продолжайте с последнего сообщения.
 interview-resuming = У вас есть неоконченный рассказ. Продолжим с того же места.
@@ -258,9 +263,9 @@ status-rejected = закрыт
 
 ## Безопасность
 
-safety-slow-down = Слишком много сообщений подряд. Последнее не сохранено — подождите минуту и отправьте его снова.
+safety-slow-down = Слишком много сообщений подряд. Это сообщение и те, что придут в ближайшую минуту, не сохранены — подождите минуту и отправьте их снова.
 safety-location-contact = Геопозиция и контакты указывают на вас или на других людей. Бот их не сохранил и удалил сообщение. Опишите место словами и так обще, как вам спокойно.
-safety-forgotten = Готово: неоконченный рассказ и настройки удалены, сообщения в этом чате тоже (кроме тех, что старше двух суток). Удалите чат и у себя.
+safety-forgotten = Готово: неоконченный рассказ, настройки и подписка на советы удалены, сообщения в этом чате тоже (кроме тех, что старше двух суток). Удалите чат и у себя.
 
 
 ## Расшифровка у редактора (testimony.md)
@@ -316,3 +321,152 @@ editors-help =
     Содержание рассказов в этот чат не попадает: расшифровка только на своём компьютере.
 
 source-reply-notice = Редакция ответила на ваш рассказ. Чтобы прочитать ответ, отправьте кодовую фразу: /codename
+
+## Советы редакции и подписка
+
+subscribe-button = Подписаться на советы редакции
+subscribe-done =
+    Вы подписаны на советы редакции: что изменилось в законах, как безопаснее выехать, куда обращаться за помощью. Они будут приходить в этот чат. Язык: { $language } (сменить — /language).
+
+    Что это значит. Чтобы писать вам, бот хранит ссылку на этот чат — в зашифрованном виде, без имени и номера телефона и без всякой связи с вашим рассказом. Сообщения от бота будут видны в этом чате, пока вы его не удалите.
+
+    Отписаться — /unsubscribe: ссылка удаляется сразу.
+subscribe-already = Вы уже подписаны. Язык советов: { $language } (сменить — /language). Отписаться — /unsubscribe.
+unsubscribe-done = Вы отписались: ссылка на этот чат удалена, и сам бот вам больше не напишет. Советы можно прочитать в любой момент — /guidance.
+unsubscribe-none = Вы не подписаны, удалять нечего. Подписаться — /subscribe.
+guidance-none = Редакция пока не опубликовала советов. Чтобы получить их, когда они появятся, — /subscribe.
+guidance-fallback = Советов на вашем языке пока нет. Вот они на языке «{ $language }»:
+
+## Администраторы: советы и рассылки
+
+admin-help =
+    Команды администратора:
+    /guidance_set — новая версия советов для одного языка
+    /broadcast — разослать подписчикам советы или разовый текст
+    /broadcast_status — как идёт рассылка
+    /broadcast_cancel — остановить рассылку
+    /stats — счётчики, без содержания
+admin-stats =
+    Только числа:
+    Рассказы по статусам: { $submissions }
+    Неоконченные рассказы: { $drafts }
+    Подписчики по языкам: { $subscribers }
+    Рассылки: { $broadcasts }
+admin-guidance-choose = Для какого языка новая версия советов? Рядом — номер текущей версии.
+admin-guidance-prompt = Пришлите советы для языка «{ $language }» одним сообщением. Форматирование (жирный, курсив, ссылки) сохранится.
+admin-guidance-preview = Так советы увидят читатели на языке «{ $language }». Это будет версия { $version }.
+admin-guidance-published = Опубликовано: «{ $language }», версия { $version }. Читатели видят её по команде /guidance; разослать подписчикам — /broadcast.
+admin-text-only = Нужен текст (форматирование можно). Фото, файлы и стикеры здесь не подходят.
+admin-stale = Эта кнопка устарела. Начните заново с команды.
+admin-cancelled = Отменено, ничего не сохранено.
+admin-button-cancel = Отмена
+admin-button-publish = Опубликовать
+admin-button-send = Разослать
+admin-button-guidance = Текущие советы ({ $versions })
+admin-button-one-off = Разовый текст
+admin-button-skip-language = Пропустить язык
+admin-broadcast-choose = Что разослать? Подписчиков сейчас: { $total }.
+admin-broadcast-busy = Рассылка уже идёт. Дождитесь конца или остановите её: /broadcast_cancel.
+admin-broadcast-text-prompt = Пришлите текст для подписчиков на языке «{ $language }». Если пропустить язык, его подписчики получат текст на другом языке.
+admin-broadcast-no-text = Не задано ни одного текста, рассылка отменена.
+admin-broadcast-preview = «{ $language }», получателей: { $count }. Они получат:
+admin-broadcast-preview-fallback = «{ $language }», получателей: { $count }. Текста на этом языке нет, они получат:
+admin-broadcast-confirm = Всего получателей: { $total }. Разослать?
+admin-broadcast-starting = Рассылка начинается, получателей: { $total }. Это сообщение будет обновляться.
+admin-broadcast-none = Рассылок ещё не было.
+admin-broadcast-nothing-running = Сейчас ничего не рассылается.
+admin-progress-title = Рассылка №{ $id }: { $status ->
+        [done] завершена
+        [cancelled] остановлена
+       *[running] идёт
+    }
+admin-progress-counts = Доставлено: { $sent } из { $total } · не доставлено: { $failed } · отписались: { $unsubscribed } · осталось: { $remaining }
+admin-progress-rate = Скорость: { $rate } сообщ./с
+admin-progress-paused = Telegram попросил подождать: пауза ещё { $seconds } с.
+
+## Стол редакции (npm run editor -- desk) и заметки редакции
+
+export-notes = Заметки редакции
+desk-title = Стол редакции
+desk-skip-link = К содержимому
+desk-language = Язык
+desk-lock = Заблокировать
+desk-mode-database = База данных
+desk-mode-archives = Архивы: { $count }
+desk-read-only = Только чтение: стол открыт на файлах архивов. Чтобы менять статусы, писать заметки и ответы, откройте его на базе данных (--database-url или --data-dir).
+desk-unlock-heading = Разблокировать стол
+desk-unlock-intro = Рассказы расшифровываются здесь, на вашем компьютере. Ваш ключ и всё расшифрованное остаются только в памяти этого стола и этой страницы; когда стол закрыт, всё забыто.
+desk-key-file = Файл вашего закрытого ключа (.private.asc)
+desk-key-preset = Ключ: { $file }
+desk-passphrase = Пароль ключа
+desk-unlock = Разблокировать
+desk-unlocking = Проверяю ключ…
+desk-unlocked-as = Ключ { $fingerprint }
+desk-error-no-key = Выберите файл закрытого ключа.
+desk-error-no-passphrase = Введите пароль ключа.
+desk-error-wrong-passphrase = Неверный пароль для этого ключа. Ничего не расшифровано.
+desk-error-not-a-key = Этот файл — не закрытый ключ OpenPGP. Выберите файл .private.asc, сделанный командой «npm run editor -- keygen».
+desk-error-not-for-key = Этот ключ не открывает эти рассказы. Ваш ключ: { $fingerprint }. Они зашифрованы для ключей { $recipients }.
+desk-error-locked = Стол заблокирован. Разблокируйте его снова.
+desk-error-not-found = Рассказа №{ $number } нет (возможно, он удалён).
+desk-error-read-only = Стол открыт только для чтения: на файлах архивов.
+desk-error-empty = Сначала напишите текст.
+desk-error-too-long = Текст слишком длинный: не больше { $max } знаков.
+desk-error-folder = Укажите папку на этом компьютере, например ~/secure/decrypted.
+desk-error-save = Не удалось записать в { $folder }: { $reason }
+desk-error-damaged = Этот рассказ не открылся: { $reason }
+desk-error-closed = Стол закрыт. Запустите его снова: npm run editor -- desk
+desk-error-other = Что-то пошло не так: { $reason }
+desk-problems = Не удалось прочитать: { $list }
+desk-inbox = Рассказы
+desk-filter = Показать
+desk-filter-all = Все
+desk-inbox-empty = Здесь нет рассказов.
+desk-keys-hint = Клавиши: j / k или ↑ / ↓ — выбор, Enter — открыть, Esc — назад к списку.
+desk-col-number = №
+desk-col-day = Получен
+desk-col-language = Язык
+desk-col-version = Анкета
+desk-col-status = Статус
+desk-col-answers = Ответов
+desk-col-files = Файлов
+desk-col-followups = Дополнений
+desk-col-replies = Ответов редакции
+desk-col-notes = Заметок
+desk-open = Открыть рассказ №{ $number }
+desk-back = ← Все рассказы
+desk-meta = Получен { $day } · язык: { $locale } · анкета v{ $version }
+desk-decrypting = Расшифровываю…
+desk-answers = Ответы
+desk-thread = Переписка с источником
+desk-from-source = Источник
+desk-from-editors = Редакция
+desk-thread-empty = Дополнений от источника и ответов редакции пока нет.
+desk-notes-private = Заметки читает только редакция: они зашифрованы ключами редакторов.
+desk-file-voice = Голосовое сообщение
+desk-file-audio = Аудио
+desk-file-video = Видео
+desk-file-video_note = Видеосообщение
+desk-file-photo = Фото
+desk-file-document = Документ
+desk-file-save = Сохранить на диск
+desk-file-warning = Сохранение запишет расшифрованный файл на диск в открытом виде.
+desk-work = Работа
+desk-status = Статус
+desk-status-set = Сменить статус
+desk-status-done = Статус: { $status }.
+desk-reply = Ответ источнику
+desk-reply-hint = Шифруется ключом кодовой фразы источника и ключами редакторов; источник читает ответ по кодовой фразе.
+desk-reply-send = Отправить ответ
+desk-reply-done = Ответ зашифрован и сохранён.
+desk-reply-notice = Источник просил сообщать ему об ответах; такое уведомление отправляет только ответ из чата редакции.
+desk-note = Заметка для редакции
+desk-note-add = Добавить заметку
+desk-note-done = Заметка зашифрована и сохранена.
+desk-save = Сохранить расшифрованную копию…
+desk-save-heading = Расшифрованная копия рассказа №{ $number }
+desk-save-warning = Копия запишется на диск в открытом виде: папка submission-{ $number } с testimony.md, attachments/ и meta.json. Используйте зашифрованный диск и удалите копию, когда закончите.
+desk-save-folder = Папка на этом компьютере
+desk-save-confirm = Записать открытую копию
+desk-cancel = Отмена
+desk-save-done = Сохранено в { $folder }. Это открытый текст.
