@@ -1,24 +1,36 @@
 // The composition root: builds services from storage, keys and secrets, and the bot from those.
 // main.ts, the tests and the benchmarks all assemble the bot here, the same way.
 import type { UserFromGetMe } from "grammy/types";
+import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
 import { createBot } from "./bot/index.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
+import { createAdminService } from "./services/admin.js";
+import {
+  type BroadcastWorkerOptions,
+  createBroadcastService,
+  createBroadcastWorker,
+} from "./services/broadcast.js";
 import { createEditorialService } from "./services/editorial.js";
 import { type EditorKeyring, formatFingerprint } from "./services/encryption.js";
 import { createExportService } from "./services/export.js";
+import { createGuidanceService } from "./services/guidance.js";
 import { createInterviewService } from "./services/interview.js";
 import { createPreferencesService } from "./services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
 import { createSealer, hashTelegramId } from "./services/sealing.js";
 import { createSubmissionsService } from "./services/submissions.js";
+import { createSubscriptionsService } from "./services/subscriptions.js";
 import { createAuditRepository } from "./storage/audit.repo.js";
+import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
+import { createGuidanceRepository } from "./storage/guidance.repo.js";
 import { createPartsRepository } from "./storage/parts.repo.js";
 import { createPreferencesRepository } from "./storage/preferences.repo.js";
 import type { Secrets } from "./storage/secrets.js";
 import { createSubmissionsRepository } from "./storage/submissions.repo.js";
+import { createSubscribersRepository } from "./storage/subscribers.repo.js";
 
 export type AppConfig = Pick<
   Config,
@@ -32,6 +44,8 @@ export type AppConfig = Pick<
   | "MAX_SUBMISSIONS_PER_DAY"
   | "CODENAME_ATTEMPTS_PER_HOUR"
   | "FLOOD_MESSAGES_PER_MINUTE"
+  | "ADMIN_IDS"
+  | "BROADCAST_RATE_PER_SECOND"
 >;
 
 export const APP_DEFAULTS = {
@@ -43,6 +57,8 @@ export const APP_DEFAULTS = {
   MAX_SUBMISSIONS_PER_DAY: 3,
   CODENAME_ATTEMPTS_PER_HOUR: 5,
   FLOOD_MESSAGES_PER_MINUTE: 40,
+  ADMIN_IDS: [] as number[],
+  BROADCAST_RATE_PER_SECOND: 25,
 } as const satisfies Partial<AppConfig>;
 
 export function createApp(options: {
@@ -54,6 +70,10 @@ export function createApp(options: {
   questionnairePath?: string;
   botInfo?: UserFromGetMe;
   now?: () => Date;
+  /** Only this process uses the database (embedded PGlite): see BroadcastWorkerOptions. */
+  exclusiveStorage?: boolean;
+  /** Timings of the broadcast worker (tests make them short). */
+  broadcastWorker?: Partial<Omit<BroadcastWorkerOptions, "ratePerSecond" | "defaultLocale">>;
 }) {
   const { config, db, keyring, secrets, now } = options;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
@@ -86,6 +106,7 @@ export function createApp(options: {
     keyring,
     pepper: secrets.pepper,
     now,
+    sealer: createSealer(secrets.serverKey),
   });
 
   const sealer = createSealer(secrets.serverKey);
@@ -100,6 +121,59 @@ export function createApp(options: {
   });
   const exporter = createExportService({ parts });
 
+  // Guidance and broadcasts (subscribers are sealed with the server key; never linked to drafts).
+  const audit = createAuditRepository({ db });
+  const subscribersRepo = createSubscribersRepository({ db });
+  const broadcastsRepo = createBroadcastsRepository({ db });
+  const subscriptions = createSubscriptionsService({
+    repo: subscribersRepo,
+    sealer,
+    pepper: secrets.pepper,
+  });
+  const guidance = createGuidanceService({
+    repo: createGuidanceRepository({ db }),
+    defaultLocale: config.DEFAULT_LOCALE,
+    now,
+  });
+  const delivery = createBroadcastDelivery({
+    token: config.BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    defaultLocale: config.DEFAULT_LOCALE,
+  });
+  const broadcastWorker = createBroadcastWorker(
+    {
+      repo: broadcastsRepo,
+      subscriptions,
+      sealer,
+      send: delivery.send,
+      report: delivery.report,
+      audit,
+      onError: (error) => options.logger.warn({ err: error }, "broadcast worker"),
+    },
+    {
+      ratePerSecond: config.BROADCAST_RATE_PER_SECOND,
+      defaultLocale: config.DEFAULT_LOCALE,
+      exclusive: options.exclusiveStorage,
+      ...options.broadcastWorker,
+    },
+  );
+  const broadcasts = createBroadcastService({
+    repo: broadcastsRepo,
+    subscriptions,
+    sealer,
+    now,
+    onCreated: () => broadcastWorker.wake(),
+  });
+  const admin = createAdminService({
+    audit,
+    submissions: submissionsRepo,
+    drafts,
+    subscribers: subscribersRepo,
+    broadcasts: broadcastsRepo,
+    pepper: secrets.pepper,
+    now,
+  });
+
   const bot = createBot({
     token: config.BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
@@ -113,6 +187,11 @@ export function createApp(options: {
     exporter,
     fingerprints: keyring.fingerprints.map(formatFingerprint),
     actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
+    adminIds: config.ADMIN_IDS,
+    subscriptions,
+    guidance,
+    broadcasts,
+    admin,
     limits: {
       maxTextLength: config.MAX_TEXT_LENGTH,
       maxSubmissionsPerDay: config.MAX_SUBMISSIONS_PER_DAY,
@@ -125,8 +204,26 @@ export function createApp(options: {
 
   return {
     bot,
-    services: { preferences, interview, submissions, editorial, exporter },
-    repositories: { drafts, parts, submissions: submissionsRepo },
+    services: {
+      preferences,
+      interview,
+      submissions,
+      editorial,
+      exporter,
+      subscriptions,
+      guidance,
+      broadcasts,
+      admin,
+    },
+    repositories: {
+      drafts,
+      parts,
+      submissions: submissionsRepo,
+      subscribers: subscribersRepo,
+      broadcasts: broadcastsRepo,
+    },
+    /** Delivers broadcasts: start it with the bot, stop it before storage closes. */
+    broadcastWorker,
   };
 }
 

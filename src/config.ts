@@ -90,6 +90,10 @@ const schema = z
     MAX_SUBMISSIONS_PER_DAY: intFromString(1, 100).default(3),
     CODENAME_ATTEMPTS_PER_HOUR: intFromString(1, 100).default(5),
     FLOOD_MESSAGES_PER_MINUTE: intFromString(5, 1000).default(40),
+    // Unset: keep submissions until editors purge them.
+    RETENTION_DAYS: optionalString.pipe(intFromString(1, 36_500).optional()),
+    // Telegram allows about 30 messages a second in all; paid broadcasts up to 1000.
+    BROADCAST_RATE_PER_SECOND: intFromString(1, 1000).default(25),
     PEPPER: optionalString.pipe(
       z
         .string()

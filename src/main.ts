@@ -47,19 +47,28 @@ async function start(config: Config, logger: Logger): Promise<void> {
   const storage = await openStorage({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   logger.info({ storage: storage.kind }, "storage ready");
 
-  const { bot, services } = createApp({
+  const { bot, services, broadcastWorker } = createApp({
     config,
     db: storage.db,
     keyring,
     secrets,
     logger,
+    exclusiveStorage: storage.kind === "pglite",
   });
   // Expired drafts and their ciphertext are deleted now and then every hour.
-  const sweep = () =>
-    services.interview.sweepExpired().then(
-      (count) => count > 0 && logger.info({ count }, "expired drafts deleted"),
-      (error) => logger.warn({ err: error }, "draft sweep failed"),
-    );
+  // Hourly: expired drafts go; with RETENTION_DAYS, so do old published or rejected submissions.
+  const sweep = async () => {
+    try {
+      const drafts = await services.interview.sweepExpired();
+      if (drafts > 0) logger.info({ count: drafts }, "expired drafts deleted");
+      if (config.RETENTION_DAYS !== undefined) {
+        const purged = await services.editorial.purgeExpired(config.RETENTION_DAYS);
+        if (purged.length > 0) logger.info({ count: purged.length }, "retention purge");
+      }
+    } catch (error) {
+      logger.warn({ err: error }, "sweep failed");
+    }
+  };
   void sweep();
   const sweepTimer = setInterval(sweep, 3600_000);
   sweepTimer.unref();
@@ -77,8 +86,17 @@ async function start(config: Config, logger: Logger): Promise<void> {
       runner: { fetch: { allowed_updates: ["message", "edited_message", "callback_query"] } },
     });
     logger.info("polling");
-    stopReceiving = () => runner.stop();
+    stopReceiving = async () => {
+      await runner.stop();
+      // runner.stop() ends fetching but does not wait for the handlers still running (it resolves
+      // when its fetch loop ends): wait for them, so an answer being stored is not cut off.
+      await waitForIdle(() => runner.size(), SHUTDOWN_GRACE_MS, logger);
+    };
   }
+
+  // Broadcast delivery; unfinished jobs (also after a crash) resume by themselves.
+  broadcastWorker.start();
+  logger.info("broadcast worker started");
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -88,12 +106,28 @@ async function start(config: Config, logger: Logger): Promise<void> {
     // Stop taking updates, let handlers in flight finish, then close storage.
     clearInterval(sweepTimer);
     await stopReceiving();
+    // Broadcast messages in flight finish; claimed but unsent ones go back to the queue.
+    await broadcastWorker.stop();
     await storage.close();
     logger.info("stopped");
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** How long a shutdown waits for handlers in flight (Docker gives 10 s, Kubernetes 30 s). */
+const SHUTDOWN_GRACE_MS = 25_000;
+
+async function waitForIdle(busy: () => number, graceMs: number, logger: Logger): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (busy() > 0) {
+    if (Date.now() > deadline) {
+      logger.warn({ inFlight: busy() }, "handlers still running at shutdown");
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 function startWebhookServer(

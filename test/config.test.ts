@@ -41,6 +41,19 @@ describe("configuration", () => {
     expect(config.EDITORS_CHAT_ID).toBe(-1001234);
   });
 
+  it("takes the broadcast rate, 25 messages a second unless set", () => {
+    expect(parseConfig(valid).BROADCAST_RATE_PER_SECOND).toBe(25);
+    expect(
+      parseConfig({ ...valid, BROADCAST_RATE_PER_SECOND: "20" }).BROADCAST_RATE_PER_SECOND,
+    ).toBe(20);
+    expect(problemsOf({ ...valid, BROADCAST_RATE_PER_SECOND: "0" })[0]).toMatch(
+      /^BROADCAST_RATE_PER_SECOND: /,
+    );
+    expect(problemsOf({ ...valid, BROADCAST_RATE_PER_SECOND: "fast" })[0]).toBe(
+      "BROADCAST_RATE_PER_SECOND: expected a whole number",
+    );
+  });
+
   it("explains how to get a missing BOT_TOKEN and EDITOR_KEYS", () => {
     const problems = problemsOf({});
     expect(problems).toHaveLength(2);

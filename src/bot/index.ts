@@ -4,19 +4,25 @@ import { sequentialize } from "@grammyjs/runner";
 import { Bot, type BotError } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Logger } from "../logger.js";
+import type { AdminService } from "../services/admin.js";
+import type { BroadcastService } from "../services/broadcast.js";
 import type { EditorialService } from "../services/editorial.js";
 import type { ExportService } from "../services/export.js";
+import type { GuidanceService } from "../services/guidance.js";
 import type { InterviewService } from "../services/interview.js";
 import { ExpiringMap, RateLimiter } from "../services/limits.js";
 import type { Locale, PreferencesService } from "../services/preferences.js";
 import type { SubmissionReceipt, SubmissionsService } from "../services/submissions.js";
+import type { SubscriptionsService } from "../services/subscriptions.js";
 import type { BotContext } from "./context.js";
+import { createAdminFeature } from "./features/admin.js";
 import { createCodenameFeature } from "./features/codename.js";
 import { createEditorsFeature, editorsNotice } from "./features/editors.js";
 import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
 import { createLanguageFeature } from "./features/language.js";
 import { createSafetyFeature } from "./features/safety.js";
 import { createStartFeature } from "./features/start.js";
+import { createSubscriptionsFeature } from "./features/subscriptions.js";
 import { createUnhandledFeature } from "./features/unhandled.js";
 import { createI18n } from "./i18n.js";
 
@@ -35,6 +41,12 @@ export interface BotDeps {
   fingerprints: readonly string[];
   /** HMAC of an editor's or admin's Telegram id, for the audit table. */
   actorHash: (userId: number) => string;
+  /** Telegram user ids allowed to use the admin commands (ADMIN_IDS). */
+  adminIds: readonly number[];
+  subscriptions: SubscriptionsService;
+  guidance: GuidanceService;
+  broadcasts: BroadcastService;
+  admin: AdminService;
   limits: {
     maxTextLength: number;
     maxSubmissionsPerDay: number;
@@ -93,6 +105,18 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       interview: deps.interview,
       preferences: deps.preferences,
       floodLimiter: new RateLimiter(deps.limits.floodMessagesPerMinute, 60_000),
+      subscriptions: deps.subscriptions,
+    }),
+  );
+  // Before the interview, so an admin's wizard gets the admin's next message; for anyone else
+  // the admin feature lets every update pass untouched.
+  safe.use(
+    createAdminFeature({
+      adminIds: deps.adminIds,
+      guidance: deps.guidance,
+      broadcasts: deps.broadcasts,
+      admin: deps.admin,
+      defaultLocale: deps.defaultLocale,
     }),
   );
   safe.use(
@@ -129,7 +153,16 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     }),
   );
   safe.use(createStartFeature());
-  safe.use(createLanguageFeature({ preferences: deps.preferences }));
+  safe.use(
+    createSubscriptionsFeature({
+      subscriptions: deps.subscriptions,
+      guidance: deps.guidance,
+      defaultLocale: deps.defaultLocale,
+    }),
+  );
+  safe.use(
+    createLanguageFeature({ preferences: deps.preferences, subscriptions: deps.subscriptions }),
+  );
   safe.use(createUnhandledFeature());
   return bot;
 }

@@ -11,7 +11,19 @@
 //
 // Locks are always taken in the same order (the broadcasts row, then deliveries) so concurrent
 // claims, settles and cancels cannot deadlock.
-import { and, asc, count, eq, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  eq,
+  getTableColumns,
+  inArray,
+  isNull,
+  lte,
+  min,
+  or,
+  sql,
+} from "drizzle-orm";
 import type { Db } from "./db.js";
 import type { Transaction } from "./drafts.repo.js";
 import { broadcasts, deliveries, subscribers } from "./schema.js";
@@ -135,7 +147,7 @@ export function createBroadcastsRepository({ db }: { db: Db }) {
       const { broadcastId, limit, now, intervalMs, leaseMs } = options;
       return db.transaction(async (tx) => {
         const job = await lockJob(tx, broadcastId);
-        if (!job || job.status !== "running") return undefined;
+        if (job?.status !== "running") return undefined;
         const due = await tx
           .select({ id: deliveries.id })
           .from(deliveries)
@@ -272,10 +284,21 @@ export function createBroadcastsRepository({ db }: { db: Db }) {
         .where(eq(broadcasts.id, broadcastId));
     },
 
-    /** Rows not yet sent, failed or dropped. */
-    async remaining(broadcastId: number): Promise<number> {
-      const [row] = await db.select({ n: count() }).from(deliveries).where(open(broadcastId));
-      return Number(row?.n ?? 0);
+    /** The job and its open rows in one statement, so the counts add up to the total. */
+    async withRemaining(
+      broadcastId: number,
+    ): Promise<(BroadcastRow & { remaining: number }) | undefined> {
+      const rows = await db
+        .select({
+          ...getTableColumns(broadcasts),
+          remaining:
+            sql<number>`(select count(*) from ${deliveries} where ${open(broadcastId)})`.mapWith(
+              Number,
+            ),
+        })
+        .from(broadcasts)
+        .where(eq(broadcasts.id, broadcastId));
+      return rows[0];
     },
 
     /** When the earliest open row becomes claimable (null: now). Undefined if none is open. */
@@ -296,7 +319,7 @@ export function createBroadcastsRepository({ db }: { db: Db }) {
     async finishIfComplete(broadcastId: number): Promise<BroadcastRow | undefined> {
       return db.transaction(async (tx) => {
         const job = await lockJob(tx, broadcastId);
-        if (!job || job.status !== "running") return undefined;
+        if (job?.status !== "running") return undefined;
         const [left] = await tx.select({ n: count() }).from(deliveries).where(open(broadcastId));
         if (Number(left?.n ?? 0) > 0) return undefined;
         await tx.delete(deliveries).where(eq(deliveries.broadcastId, broadcastId));
@@ -313,7 +336,7 @@ export function createBroadcastsRepository({ db }: { db: Db }) {
     async cancel(broadcastId: number): Promise<BroadcastRow | undefined> {
       return db.transaction(async (tx) => {
         const job = await lockJob(tx, broadcastId);
-        if (!job || job.status !== "running") return undefined;
+        if (job?.status !== "running") return undefined;
         await tx.delete(deliveries).where(eq(deliveries.broadcastId, broadcastId));
         const [row] = await tx
           .update(broadcasts)

@@ -15,7 +15,11 @@ describe("first contact", () => {
     expect(briefing.text).toContain("Telegram знает ваш номер телефона");
     expect(briefing.text).toContain("удалите чат");
     const buttons = briefing.reply_markup?.inline_keyboard.flat().map((b) => b.text);
-    expect(buttons).toEqual(["Начать рассказ", "У меня есть кодовая фраза"]);
+    expect(buttons).toEqual([
+      "Начать рассказ",
+      "У меня есть кодовая фраза",
+      "Подписаться на советы редакции",
+    ]);
   });
 
   it("answers /start in English for an English-speaking user", async () => {

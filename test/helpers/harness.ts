@@ -23,9 +23,17 @@ export interface TestBot {
   stop(): Promise<void>;
 }
 
-export async function startTestBot(
-  options: { config?: Partial<AppConfig>; now?: () => Date; dataDir?: string } = {},
-): Promise<TestBot> {
+export interface TestBotOptions {
+  config?: Partial<AppConfig>;
+  now?: () => Date;
+  dataDir?: string;
+  /** Telegram user ids allowed to use the admin commands (ADMIN_IDS). */
+  adminIds?: number[];
+  /** Broadcast worker timings (leases, back-off, progress interval). */
+  broadcastWorker?: Parameters<typeof createApp>[0]["broadcastWorker"];
+}
+
+export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
   const api = await startFakeBotApi({ token: TEST_TOKEN });
   api.group({ id: EDITORS_CHAT_ID, title: "Editors", type: "supergroup", botIsAdmin: true });
   const storage = await createTestStorage({ dataDir: options.dataDir });
@@ -41,6 +49,7 @@ export async function startTestBot(
       BOT_TOKEN: TEST_TOKEN,
       TELEGRAM_API_ROOT: api.apiRoot,
       EDITORS_CHAT_ID,
+      ADMIN_IDS: options.adminIds ?? [],
       ...options.config,
     },
     db: storage.db,
@@ -49,10 +58,14 @@ export async function startTestBot(
     logger,
     botInfo: api.botInfo,
     now: options.now,
+    exclusiveStorage: !storage.url,
+    broadcastWorker: options.broadcastWorker,
   });
   const runner: RunnerHandle = run(app.bot, {
     runner: { fetch: { timeout: 1 } },
   });
+  // As in main.ts: the broadcast worker runs with the bot and stops before storage closes.
+  app.broadcastWorker.start();
   return {
     api,
     storage,
@@ -63,6 +76,7 @@ export async function startTestBot(
     logs: output,
     stop: async () => {
       await runner.stop();
+      await app.broadcastWorker.stop();
       await storage.close();
       await api.close();
     },

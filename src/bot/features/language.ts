@@ -1,5 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { isLocale, LOCALES, type PreferencesService } from "../../services/preferences.js";
+import type { SubscriptionsService } from "../../services/subscriptions.js";
 import type { BotContext } from "../context.js";
 
 export function languageKeyboard(ctx: BotContext) {
@@ -8,7 +9,11 @@ export function languageKeyboard(ctx: BotContext) {
   return keyboard;
 }
 
-export function createLanguageFeature(deps: { preferences: PreferencesService }) {
+export function createLanguageFeature(deps: {
+  preferences: PreferencesService;
+  /** A subscriber's guidance follows their language. */
+  subscriptions?: SubscriptionsService;
+}) {
   const feature = new Composer<BotContext>();
   const privateChat = feature.chatType("private");
 
@@ -20,6 +25,7 @@ export function createLanguageFeature(deps: { preferences: PreferencesService })
     const locale = ctx.match[1];
     if (!isLocale(locale)) return ctx.answerCallbackQuery();
     await deps.preferences.rememberLocale(ctx.from.id, locale);
+    await deps.subscriptions?.updateLocale(ctx.chat.id, locale);
     ctx.i18n.useLocale(locale);
     await ctx.answerCallbackQuery();
     await ctx.editMessageText(ctx.t("language-saved"));

@@ -4,6 +4,7 @@ import { Composer } from "grammy";
 import type { InterviewService } from "../../services/interview.js";
 import { ExpiringMap, type RateLimiter } from "../../services/limits.js";
 import type { PreferencesService } from "../../services/preferences.js";
+import type { SubscriptionsService } from "../../services/subscriptions.js";
 import type { BotContext } from "../context.js";
 import { wipeRange } from "../wipe.js";
 
@@ -14,6 +15,8 @@ export function createSafetyFeature(deps: {
   interview: InterviewService;
   preferences: PreferencesService;
   floodLimiter: RateLimiter;
+  /** /forget also ends a subscription: a later broadcast would show up in this chat. */
+  subscriptions?: SubscriptionsService;
 }) {
   const feature = new Composer<BotContext>();
   const privateChat = feature.chatType("private");
@@ -43,6 +46,7 @@ export function createSafetyFeature(deps: {
     const first = draft?.state.firstMessageId ?? last - FORGET_RANGE;
     await deps.interview.discard(ctx.from.id);
     await deps.preferences.forget(ctx.from.id);
+    await deps.subscriptions?.unsubscribe(ctx.chat.id);
     await wipeRange(ctx.api, ctx.chat.id, Math.min(first, last - FORGET_RANGE), last);
     await ctx.reply(ctx.t("safety-forgotten"));
   });

@@ -1,5 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { BotContext } from "../context.js";
+import { SUBSCRIBE_CALLBACK } from "./subscriptions.js";
 
 export function createStartFeature() {
   const feature = new Composer<BotContext>();
@@ -12,7 +13,9 @@ export function createStartFeature() {
       reply_markup: new InlineKeyboard()
         .text(ctx.t("start-button-begin"), "iv:begin")
         .row()
-        .text(ctx.t("start-button-codename"), "cn:start"),
+        .text(ctx.t("start-button-codename"), "cn:start")
+        .row()
+        .text(ctx.t("subscribe-button"), SUBSCRIBE_CALLBACK),
     });
   });
 
