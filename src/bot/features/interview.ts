@@ -21,6 +21,7 @@ import type { BotContext } from "../context.js";
 import { FileTooBigError, fileOf, openFileStream } from "../files.js";
 import { questionKeyboard, questionText, reviewMessage, savedNote } from "../interview-view.js";
 import { TELEGRAM_DELETE_LIMIT_HOURS, wipeRange } from "../wipe.js";
+import { SUBSCRIBE_CALLBACK } from "./subscriptions.js";
 
 type PrivateContext = Filter<BotContext, "message" | "callback_query" | "edited_message">;
 
@@ -45,7 +46,15 @@ export interface InterviewFeatureDeps {
 }
 
 /** Commands that keep working in the middle of an interview (handled by their own features). */
-const PASS_THROUGH_COMMANDS = new Set(["language", "privacy", "forget", "codename"]);
+const PASS_THROUGH_COMMANDS = new Set([
+  "language",
+  "privacy",
+  "forget",
+  "codename",
+  "subscribe",
+  "unsubscribe",
+  "guidance",
+]);
 
 export function createInterviewFeature(deps: InterviewFeatureDeps) {
   const { interview } = deps;
@@ -463,7 +472,10 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     const final = [ctx.t("receipt-final")];
     if (olderThanTelegramAllows(draft)) final.push(ctx.t("receipt-old-messages"));
     const finalText = final.join("\n\n");
-    const finalMessage = await ctx.reply(finalText, { parse_mode: "HTML" });
+    const finalMessage = await ctx.reply(finalText, {
+      parse_mode: "HTML",
+      reply_markup: new InlineKeyboard().text(ctx.t("subscribe-button"), SUBSCRIBE_CALLBACK),
+    });
     await wipe(ctx, draft, finalMessage.message_id - 1);
     // The codename comes last, so deleting it leaves only the final message.
     await ctx.reply(ctx.t("receipt-codename", { codename: receipt.codename }), {
