@@ -11,6 +11,8 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   latency: () => import("./latency.js"),
   attachments: () => import("./attachments.js"),
   "open-interviews": () => import("./open-interviews.js"),
+  export: () => import("./export.js"),
+  broadcast: () => import("./broadcast.js"),
   desk: () => import("./desk.js"),
 };
 

@@ -5,7 +5,8 @@ import type { Transaction } from "./drafts.repo.js";
 import { attachmentChunks, parts } from "./schema.js";
 
 export type PartRow = typeof parts.$inferSelect;
-export type PartKind = "text" | "choice" | "attachment" | "followup" | "reply";
+/** "note": an editors' private note (encrypted to the editors' keys only; never shown to sources). */
+export type PartKind = "text" | "choice" | "attachment" | "followup" | "reply" | "note";
 type DbOrTx = Db | Transaction;
 
 /** Chunk size of stored ciphertext: big enough to be cheap, small enough to keep memory flat. */
@@ -121,15 +122,14 @@ export function createPartsRepository({ db }: { db: Db }) {
     /** Streams an attachment's ciphertext chunk by chunk. */
     async *readAttachment(attachmentId: string): AsyncGenerator<Uint8Array> {
       for (let seq = 0; ; seq++) {
-        // base64 on the way out too (see writeChunk).
         const [row] = await db
-          .select({ data: sql<string>`encode(${attachmentChunks.data}, 'base64')` })
+          .select({ data: attachmentChunks.data })
           .from(attachmentChunks)
           .where(
             and(eq(attachmentChunks.attachmentId, attachmentId), eq(attachmentChunks.seq, seq)),
           );
         if (!row) return;
-        yield new Uint8Array(Buffer.from(row.data, "base64"));
+        yield row.data;
       }
     },
 
