@@ -5,7 +5,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
+COPY migrations ./migrations
+COPY locales ./locales
 COPY questionnaires ./questionnaires
 RUN npm run build
 
@@ -15,11 +18,8 @@ ENV NODE_ENV=production DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The build puts migrations, locales, questionnaires and word lists inside dist/.
 COPY --from=build /app/dist ./dist
-COPY migrations ./migrations
-COPY locales ./locales
-COPY questionnaires ./questionnaires
-COPY src/services/wordlists ./dist/src/services/wordlists
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
