@@ -14,6 +14,8 @@ export interface DraftState {
   skipped: string[];
   /** Characters stored per text question, for the length limit. */
   textLength: Record<string, number>;
+  /** Text messages stored per question (for the "saved" note, without a query). */
+  textParts?: Record<string, number>;
   /** Attachments stored per question. */
   attachments: Record<string, number>;
   /** The question whose old answer has already been replaced during this visit. */
@@ -149,6 +151,8 @@ export function createInterviewService(deps: {
           tx,
         );
         draft.state.textLength[questionId] = length;
+        draft.state.textParts ??= {};
+        draft.state.textParts[questionId] = (draft.state.textParts[questionId] ?? 0) + 1;
         draft.state.skipped = draft.state.skipped.filter((id) => id !== questionId);
         await deps.drafts.update(draft.id, { sealedState: sealState(userId, draft.state) }, tx);
       });
@@ -177,6 +181,7 @@ export function createInterviewService(deps: {
         );
         for (const id of abandoned) {
           delete draft.state.textLength[id];
+          delete draft.state.textParts?.[id];
           delete draft.state.attachments[id];
         }
         await deps.drafts.update(draft.id, { sealedState: sealState(userId, draft.state) }, tx);
@@ -233,6 +238,7 @@ export function createInterviewService(deps: {
       await deps.drafts.transaction(async (tx) => {
         await deps.parts.deleteForQuestions(draft.id, [questionId], tx);
         delete draft.state.textLength[questionId];
+        delete draft.state.textParts?.[questionId];
         delete draft.state.attachments[questionId];
         if (questionId in draft.state.choices) {
           const after = { ...draft.state.choices };
@@ -297,6 +303,7 @@ export function createInterviewService(deps: {
     draft.state.replacing = questionId;
     draft.state.textLength[questionId] = 0;
     draft.state.attachments[questionId] = 0;
+    if (draft.state.textParts) draft.state.textParts[questionId] = 0;
   }
 }
 

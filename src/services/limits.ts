@@ -58,6 +58,11 @@ export class ExpiringMap<V> {
 
   set(key: string, value: V): void {
     this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+    // Entries nobody reads again would otherwise stay: sweep now and then.
+    if (this.entries.size > 1000 && this.entries.size % 1000 === 0) {
+      const now = this.now();
+      for (const [k, entry] of this.entries) if (entry.expires <= now) this.entries.delete(k);
+    }
   }
 
   delete(key: string): void {

@@ -1,5 +1,6 @@
 // Per-user preferences (the interface language), remembered under the hashed user id.
 import type { PreferencesRepository } from "../storage/preferences.repo.js";
+import { ExpiringMap } from "./limits.js";
 import { hashTelegramId } from "./sealing.js";
 
 export const LOCALES = ["ru", "en"] as const;

@@ -1,5 +1,5 @@
 // Encrypted parts of drafts and submissions, and the chunked store for encrypted file bodies.
-import { and, asc, count, eq, inArray, isNotNull, max, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
 import type { Transaction } from "./drafts.repo.js";
 import { attachmentChunks, parts } from "./schema.js";
@@ -29,13 +29,11 @@ export function createPartsRepository({ db }: { db: Db }) {
         "draftId" in owner
           ? eq(parts.draftId, owner.draftId)
           : eq(parts.submissionId, owner.submissionId);
-      const [last] = await tx
-        .select({ seq: max(parts.seq) })
-        .from(parts)
-        .where(where);
+      // The next sequence number is computed in the same statement: one round trip per part.
+      const nextSeq = sql<number>`(select coalesce(max(${parts.seq}), 0) + 1 from ${parts} where ${where})`;
       const [row] = await tx
         .insert(parts)
-        .values({ ...owner, ...part, seq: (last?.seq ?? 0) + 1 })
+        .values({ ...owner, ...part, seq: nextSeq })
         .returning({ id: parts.id });
       if (!row) throw new Error("part insert returned nothing");
       return row.id;

@@ -130,7 +130,11 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
   };
 
   const updateSavedNote = async (ctx: BotContext, draft: Draft, question: Question) => {
-    const counts = (await interview.answerCounts(draft))[question.id] ?? { parts: 0, files: 0 };
+    const known = draft.state.textParts?.[question.id];
+    const counts =
+      known !== undefined
+        ? { parts: known, files: draft.state.attachments[question.id] ?? 0 }
+        : ((await interview.answerCounts(draft))[question.id] ?? { parts: 0, files: 0 });
     const note = savedNote(ctx.t, question, counts);
     const chatId = ctx.chat?.id as number;
     if (draft.state.noteMessageId) {
