@@ -13,8 +13,7 @@ import {
 } from "../services/encryption.js";
 import { archiveName, createExportService } from "../services/export.js";
 import { isLocale } from "../services/preferences.js";
-import { createSealer } from "../services/sealing.js";
-import { ArchiveError } from "../services/tar.js";
+import { ArchiveError, groupVolumes } from "../services/tar.js";
 import { openArchive, renderMarkdown, type Testimony } from "../services/testimony.js";
 import { createAuditRepository } from "../storage/audit.repo.js";
 import { openStorage, type Storage } from "../storage/db.js";
@@ -23,13 +22,13 @@ import { createSubmissionsRepository } from "../storage/submissions.repo.js";
 import { CliError, type Command, UsageError } from "./command.js";
 import { readPassphrase } from "./prompt.js";
 
-const databaseOptions = {
+export const databaseOptions = {
   "database-url": { type: "string" },
   "data-dir": { type: "string" },
 } as const;
 
 /** The server's database: --database-url, --data-dir, or DATABASE_URL / DATA_DIR as the bot uses. */
-async function openDatabase(values: {
+export async function openDatabase(values: {
   "database-url"?: string;
   "data-dir"?: string;
 }): Promise<Storage> {
@@ -89,16 +88,6 @@ async function exportCommand(argv: string[]): Promise<number> {
   } finally {
     await storage.close();
   }
-}
-
-/** Groups volume files (x.tar.001, x.tar.002 …) into whole archives, in order. */
-export function groupVolumes(files: string[]): Map<string, string[]> {
-  const groups = new Map<string, string[]>();
-  for (const file of files) {
-    const base = file.replace(/\.\d{3}$/, "");
-    groups.set(base, [...(groups.get(base) ?? []), file].sort());
-  }
-  return groups;
 }
 
 async function decryptCommand(argv: string[]): Promise<number> {
@@ -216,8 +205,7 @@ async function replyCommand(argv: string[]): Promise<number> {
       parts: createPartsRepository({ db: storage.db }),
       audit: createAuditRepository({ db: storage.db }),
       keyring,
-      // The reply notice needs the bot; this tool only stores the reply.
-      sealer: createSealer(new Uint8Array(32)),
+      // No sealer: the reply notice needs the bot and the server key; this tool only stores.
     });
     const submission = await editorial.find(number);
     if (!submission) throw new CliError(`submission ${number} does not exist`);

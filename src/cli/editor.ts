@@ -13,6 +13,7 @@ import {
 } from "../services/encryption.js";
 import { archiveCommands } from "./archive-commands.js";
 import { CliError, type Command, UsageError } from "./command.js";
+import { deskCommand } from "./desk-command.js";
 import { promptHidden, readAllStdin } from "./prompt.js";
 
 const MIN_PASSPHRASE_LENGTH = 12;
@@ -20,6 +21,7 @@ const EXPIRY_WARNING_DAYS = 30;
 
 const commands: Command[] = [
   ...archiveCommands,
+  deskCommand,
   {
     name: "keygen",
     args: '--name "Your name" --out DIR',

@@ -67,6 +67,27 @@ export async function* writeTar(
   yield new Uint8Array(BLOCK * 2);
 }
 
+export const TAR_BLOCK = BLOCK;
+
+/** One 512-byte header: the entry's name and size, or undefined at the end of the archive. */
+export function parseTarHeader(header: Uint8Array): { name: string; size: number } | undefined {
+  const block = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  if (block.length < BLOCK) throw new ArchiveError("the archive is truncated");
+  if (block.every((byte) => byte === 0)) return undefined;
+  if (block.toString("latin1", 257, 262) !== "ustar") {
+    throw new ArchiveError("this is not an export archive (no tar header where one should be)");
+  }
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (block[i] as number);
+  if (sum !== Number.parseInt(block.toString("latin1", 148, 156).trim(), 8)) {
+    throw new ArchiveError("the archive is damaged (a header checksum does not match)");
+  }
+  return {
+    name: block.toString("utf8", 0, 100).replace(/\0.*$/s, ""),
+    size: Number.parseInt(block.toString("latin1", 124, 136).trim(), 8),
+  };
+}
+
 /** Reads every entry of an archive held in memory. Truncated or damaged archives throw. */
 export function readTar(archive: Uint8Array): TarEntry[] {
   const data = Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength);
@@ -74,23 +95,24 @@ export function readTar(archive: Uint8Array): TarEntry[] {
   let offset = 0;
   for (;;) {
     if (offset + BLOCK > data.length) throw new ArchiveError("the archive is truncated");
-    const block = data.subarray(offset, offset + BLOCK);
-    if (block.every((byte) => byte === 0)) return entries;
-    if (block.toString("latin1", 257, 262) !== "ustar") {
-      throw new ArchiveError("this is not an export archive (no tar header where one should be)");
-    }
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (block[i] as number);
-    if (sum !== Number.parseInt(block.toString("latin1", 148, 156).trim(), 8)) {
-      throw new ArchiveError("the archive is damaged (a header checksum does not match)");
-    }
-    const name = block.toString("utf8", 0, 100).replace(/\0.*$/s, "");
-    const size = Number.parseInt(block.toString("latin1", 124, 136).trim(), 8);
+    const header = parseTarHeader(data.subarray(offset, offset + BLOCK));
+    if (!header) return entries;
+    const { name, size } = header;
     const start = offset + BLOCK;
     if (start + size > data.length) throw new ArchiveError("the archive is truncated");
     entries.push({ name, data: new Uint8Array(data.subarray(start, start + size)) });
     offset = start + size + ((BLOCK - (size % BLOCK)) % BLOCK);
   }
+}
+
+/** Groups volume files (x.tar.001, x.tar.002 …) into whole archives, in order. */
+export function groupVolumes(files: string[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const file of files) {
+    const base = file.replace(/\.\d{3}$/, "");
+    groups.set(base, [...(groups.get(base) ?? []), file].sort());
+  }
+  return groups;
 }
 
 /** Cuts a byte stream into volumes of at most `size` bytes (Telegram's upload limit). */

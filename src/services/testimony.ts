@@ -121,74 +121,142 @@ export function attachmentFileName(
   return `${String(index).padStart(2, "0")}-${questionId}-${meta.kind}.${extension}`;
 }
 
+/** One answer, addition, reply or note of a testimony, ready to show. */
+export type TestimonyEntry =
+  /** `item`: the index in Testimony.items (the desk serves files by it). */
+  | { type: "text"; item: number; text: string }
+  | { type: "choice"; item: number; options: { id: string; label: string }[] }
+  | { type: "attachment"; item: number; fileName: string; meta: AttachmentMeta };
+
+export interface TestimonySection {
+  /** A question id, or "followup", "reply" or "note". */
+  id: string;
+  heading: string;
+  /** A question with no answer (never set for additions, replies and notes). */
+  skipped: boolean;
+  entries: TestimonyEntry[];
+}
+
+/** A testimony in the editor's language: what testimony.md and the review desk both show. */
+export interface TestimonyOutline {
+  title: string;
+  meta: string;
+  /** Every question shown to the source, in order; skipped ones marked. */
+  questions: TestimonySection[];
+  /** Additions from the source, editors' replies and editors' notes: only those that exist. */
+  extras: TestimonySection[];
+}
+
+/** Parts that are not answers to a question, with their headings, in the order shown. */
+const EXTRA_SECTIONS = [
+  ["followup", "export-followups"],
+  ["reply", "export-replies"],
+  ["note", "export-notes"],
+] as const;
+const EXTRA_IDS: readonly string[] = EXTRA_SECTIONS.map(([id]) => id);
+
+/** Questions in the editor's language, each with its answers; skipped ones marked. */
+export function outlineTestimony(
+  testimony: Testimony,
+  locale: Locale,
+  questionnaire: Questionnaire = loadQuestionnaire(DEFAULT_QUESTIONNAIRE_PATH),
+): TestimonyOutline {
+  const t = (key: string, args?: Record<string, string | number>) => translate(locale, key, args);
+  const { manifest, items } = testimony;
+  const choices: Choices = {};
+  for (const item of items) {
+    if (item.kind === "choice" && item.text) choices[item.questionId] = item.text.split("\n");
+  }
+  const entriesOf = (id: string, options: readonly string[]) =>
+    items.flatMap((item, index) =>
+      item.questionId === id ? [entryOf(item, index, options, id, t)] : [],
+    );
+  const sameVersion = manifest.questionnaireVersion === questionnaire.version;
+  const questionIds = sameVersion
+    ? visibleQuestions(questionnaire, choices).map((q) => q.id)
+    : [...new Set(items.map((item) => item.questionId))].filter((id) => !EXTRA_IDS.includes(id));
+
+  const questions = questionIds.map((id) => {
+    const question = questionnaire.questions.find((q) => q.id === id);
+    const entries = entriesOf(id, question ? optionsOf(question) : []);
+    return { id, heading: t(questionKey(id)), skipped: entries.length === 0, entries };
+  });
+  const extras = EXTRA_SECTIONS.map(([id, heading]) => ({
+    id,
+    heading: t(heading),
+    skipped: false,
+    entries: entriesOf(id, []),
+  })).filter((section) => section.entries.length > 0);
+  return {
+    title: t("export-title", { number: manifest.submission }),
+    meta: t("export-meta", {
+      day: manifest.createdOn,
+      locale: manifest.locale,
+      version: manifest.questionnaireVersion,
+      status: t(`status-${manifest.status}`),
+    }),
+    questions,
+    extras,
+  };
+}
+
+function entryOf(
+  item: TestimonyItem,
+  index: number,
+  options: readonly string[],
+  questionId: string,
+  t: (key: string) => string,
+): TestimonyEntry {
+  if (item.attachment) {
+    return {
+      type: "attachment",
+      item: index,
+      fileName: item.attachment.fileName,
+      meta: item.attachment.meta,
+    };
+  }
+  if (item.kind === "choice") {
+    const ids = (item.text ?? "").split("\n");
+    return {
+      type: "choice",
+      item: index,
+      options: ids.map((id) => ({
+        id,
+        label: options.includes(id) ? t(optionKey(questionId, id)) : id,
+      })),
+    };
+  }
+  return { type: "text", item: index, text: item.text ?? "" };
+}
+
 /** The testimony as Markdown, questions in the editor's language, skipped ones marked. */
 export function renderMarkdown(
   testimony: Testimony,
   locale: Locale,
   questionnaire: Questionnaire = loadQuestionnaire(DEFAULT_QUESTIONNAIRE_PATH),
 ): string {
-  const t = (key: string, args?: Record<string, string | number>) => translate(locale, key, args);
-  const { manifest, items } = testimony;
-  const lines = [
-    `# ${t("export-title", { number: manifest.submission })}`,
-    "",
-    t("export-meta", {
-      day: manifest.createdOn,
-      locale: manifest.locale,
-      version: manifest.questionnaireVersion,
-      status: t(`status-${manifest.status}`),
-    }),
-    "",
-  ];
-  const choices: Choices = {};
-  for (const item of items) {
-    if (item.kind === "choice" && item.text) choices[item.questionId] = item.text.split("\n");
-  }
-  const byQuestion = (id: string) => items.filter((item) => item.questionId === id);
-  const sameVersion = manifest.questionnaireVersion === questionnaire.version;
-  const questionIds = sameVersion
-    ? visibleQuestions(questionnaire, choices).map((q) => q.id)
-    : [...new Set(items.map((item) => item.questionId))].filter(
-        (id) => id !== "followup" && id !== "reply",
-      );
-
-  for (const id of questionIds) {
-    const question = questionnaire.questions.find((q) => q.id === id);
-    lines.push(`## ${t(questionKey(id))}`, "");
-    const answers = byQuestion(id);
-    if (answers.length === 0) lines.push(`_${t("export-skipped")}_`, "");
-    for (const item of answers)
-      lines.push(...renderItem(item, question ? optionsOf(question) : [], id, t), "");
-  }
-  for (const [kind, heading] of [
-    ["followup", "export-followups"],
-    ["reply", "export-replies"],
-  ] as const) {
-    const extra = items.filter((item) => item.questionId === kind);
-    if (extra.length === 0) continue;
-    lines.push(`## ${t(heading)}`, "");
-    for (const item of extra) lines.push(...renderItem(item, [], kind, t), "");
+  const outline = outlineTestimony(testimony, locale, questionnaire);
+  const skipped = translate(locale, "export-skipped");
+  const fileLabel = translate(locale, "export-attachment");
+  const lines = [`# ${outline.title}`, "", outline.meta, ""];
+  for (const section of [...outline.questions, ...outline.extras]) {
+    lines.push(`## ${section.heading}`, "");
+    if (section.skipped) lines.push(`_${skipped}_`, "");
+    for (const entry of section.entries) lines.push(...markdownOf(entry, fileLabel), "");
   }
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-function renderItem(
-  item: TestimonyItem,
-  options: readonly string[],
-  questionId: string,
-  t: (key: string, args?: Record<string, string | number>) => string,
-): string[] {
-  if (item.attachment) {
-    const { fileName, meta } = item.attachment;
-    const original = meta.fileName ? ` (${meta.fileName})` : "";
-    return [
-      `- ${t("export-attachment")}: [attachments/${fileName}](attachments/${fileName})${original}`,
-    ];
+function markdownOf(entry: TestimonyEntry, fileLabel: string): string[] {
+  switch (entry.type) {
+    case "attachment": {
+      const original = entry.meta.fileName ? ` (${entry.meta.fileName})` : "";
+      const link = `attachments/${entry.fileName}`;
+      return [`- ${fileLabel}: [${link}](${link})${original}`];
+    }
+    case "choice":
+      return entry.options.map((option) => `- ${option.label}`);
+    case "text":
+      return entry.text.split("\n").map((line) => `> ${line}`);
   }
-  if (item.kind === "choice") {
-    return (item.text ?? "")
-      .split("\n")
-      .map((option) => `- ${options.includes(option) ? t(optionKey(questionId, option)) : option}`);
-  }
-  return (item.text ?? "").split("\n").map((line) => `> ${line}`);
 }

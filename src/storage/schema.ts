@@ -84,7 +84,7 @@ export const parts = pgTable(
       onDelete: "cascade",
     }),
     questionId: text("question_id").notNull(),
-    /** "answer" | "attachment" | "followup" | "reply" */
+    /** See PartKind: "text" | "choice" | "attachment" | "followup" | "reply" | "note" */
     kind: text("kind").notNull(),
     seq: integer("seq").notNull(),
     ciphertext: bytea("ciphertext").notNull(),

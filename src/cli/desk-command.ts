@@ -1,0 +1,146 @@
+// `npm run editor -- desk`: the review desk, a local web page to read, listen, set statuses,
+// write notes and reply. Decryption happens in this process, on the editor's computer.
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { startDesk } from "../desk/server.js";
+import { KeyError, loadEditorKeys } from "../services/encryption.js";
+import { isLocale } from "../services/preferences.js";
+import { databaseOptions, openDatabase } from "./archive-commands.js";
+import { CliError, type Command, UsageError } from "./command.js";
+
+async function runDesk(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      ...databaseOptions,
+      key: { type: "string" },
+      keys: { type: "string" },
+      port: { type: "string" },
+      lang: { type: "string" },
+      "no-open": { type: "boolean" },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length > 0 && (values["database-url"] || values["data-dir"])) {
+    throw new UsageError("give either archive files or --database-url / --data-dir, not both");
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError("--port must be a port number (or leave it out for a free port)");
+  }
+  const lang = values.lang ?? "ru";
+  if (!isLocale(lang)) throw new UsageError("--lang must be ru or en");
+
+  let privateKey: { armored: string; fileName: string } | undefined;
+  if (values.key) {
+    try {
+      privateKey = {
+        armored: await readFile(values.key, "utf8"),
+        fileName: path.basename(values.key),
+      };
+    } catch {
+      throw new CliError(`cannot read the key file ${values.key}`);
+    }
+  }
+  const keys = (values.keys ?? process.env.EDITOR_KEYS ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+
+  const fromArchives = positionals.length > 0;
+  if (!fromArchives && keys.length === 0) {
+    throw new UsageError(
+      "with the database the desk needs the editors' public keys (--keys PATHS or EDITOR_KEYS): notes and replies are encrypted to them; to only read, give archive files",
+    );
+  }
+  // Loaded first: a bad key should not hold the embedded database's lock meanwhile.
+  const keyring = fromArchives ? undefined : await loadEditorKeys(keys).catch(keyProblem);
+  const storage = fromArchives ? undefined : await openDatabase(values);
+
+  const desk = await startDesk({
+    source: storage ? { storage } : { archives: positionals },
+    keys: keyring,
+    privateKey,
+    port,
+    lang,
+  }).catch(async (error: unknown) => {
+    await storage?.close();
+    throw new CliError((error as Error).message);
+  });
+
+  const out = process.stdout;
+  for (const problem of desk.problems) process.stderr.write(`warning: ${problem}\n`);
+  out.write(`The review desk is open at\n\n  ${desk.url}\n\n`);
+  out.write(
+    desk.readOnly
+      ? "Read only: opened with archive files (statuses, notes and replies need the database).\n"
+      : "Working on the database: statuses, notes and replies are stored there, encrypted.\n",
+  );
+  out.write(
+    "Only this computer can reach it (127.0.0.1), and only with the address above.\n" +
+      "Press Ctrl-C to close the desk: it forgets your key and everything decrypted.\n",
+  );
+  if (!values["no-open"]) openBrowser(desk.url);
+
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await desk.close();
+  out.write("\nThe desk is closed. Close its browser tab too.\n");
+  return 0;
+}
+
+function keyProblem(error: unknown): never {
+  if (error instanceof KeyError) throw new CliError(error.message);
+  throw error;
+}
+
+/** The default browser, when there is a display; the URL is an argument, never a shell string. */
+function openBrowser(url: string): void {
+  const command =
+    process.platform === "darwin"
+      ? ["open", url]
+      : process.platform === "win32"
+        ? ["rundll32", "url.dll,FileProtocolHandler", url]
+        : process.env.DISPLAY || process.env.WAYLAND_DISPLAY
+          ? ["xdg-open", url]
+          : undefined;
+  if (!command) return;
+  try {
+    const child = spawn(command[0] as string, command.slice(1), {
+      stdio: "ignore",
+      detached: true,
+    });
+    child.on("error", () => {}); // no browser: the printed address is enough
+    child.unref();
+  } catch {
+    // as above
+  }
+}
+
+export const deskCommand: Command = {
+  name: "desk",
+  args: "[ARCHIVE... | --database-url URL | --data-dir DIR] [options]",
+  summary: "the review desk: read, listen, set statuses, write notes and reply in a browser",
+  details: [
+    "Starts a web page on this computer only (127.0.0.1, a free port, a secret token in the",
+    "address) and opens it in your browser. The page asks for your private key file (or uses",
+    "--key) and its passphrase; testimonies are decrypted in this process and shown only there.",
+    "With archive files the desk is read only. With the database (--database-url, --data-dir,",
+    "or DATABASE_URL / DATA_DIR like the bot; the embedded one only while the bot is stopped)",
+    "you can also set statuses, add private notes and reply; notes and replies are encrypted to",
+    "the editors' public keys (--keys or EDITOR_KEYS). Nothing decrypted is written to disk",
+    'unless you press "Save decrypted copy". Ctrl-C closes the desk and forgets everything.',
+    "",
+    "Options:",
+    "  --key PRIVATE_KEY   your private key file (the page then asks only for its passphrase)",
+    "  --keys PATHS        the editors' public keys, comma-separated (default: EDITOR_KEYS)",
+    "  --port N            a fixed port instead of a free one",
+    "  --lang ru|en        the language the page starts in (default: ru)",
+    "  --no-open           print the address without opening a browser",
+  ],
+  run: runDesk,
+};

@@ -1,0 +1,142 @@
+// Small real media files made at test time, so a browser can actually load them: an Ogg Opus
+// voice message (silence) and a PNG picture. A marker can be planted inside each.
+import { crc32, deflateSync } from "node:zlib";
+
+// --- Ogg Opus --------------------------------------------------------------------------------
+
+/** Ogg's CRC-32: polynomial 0x04C11DB7, not reflected, initial value 0. */
+const OGG_CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let r = i << 24;
+    for (let bit = 0; bit < 8; bit++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
+    table[i] = r >>> 0;
+  }
+  return table;
+})();
+
+function oggCrc(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc = ((crc << 8) ^ (OGG_CRC_TABLE[((crc >>> 24) ^ byte) & 0xff] as number)) >>> 0;
+  }
+  return crc;
+}
+
+function oggPage(
+  packets: Uint8Array[],
+  options: { serial: number; sequence: number; granule: bigint; flags: number },
+): Buffer {
+  const lacing: number[] = [];
+  for (const packet of packets) {
+    for (let left = packet.length; ; left -= 255) {
+      lacing.push(Math.min(left, 255));
+      if (left < 255) break;
+    }
+  }
+  const header = Buffer.alloc(27 + lacing.length);
+  header.write("OggS", 0, "latin1");
+  header[4] = 0;
+  header[5] = options.flags;
+  header.writeBigInt64LE(options.granule, 6);
+  header.writeUInt32LE(options.serial, 14);
+  header.writeUInt32LE(options.sequence, 18);
+  header[26] = lacing.length;
+  Buffer.from(lacing).copy(header, 27);
+  const page = Buffer.concat([header, ...packets]);
+  page.writeUInt32LE(oggCrc(page), 22);
+  return page;
+}
+
+/**
+ * A valid Ogg Opus file of `seconds` of silence (mono, 48 kHz), as Telegram voice messages are.
+ * `marker` goes into the comment header (TITLE=…), so a scan can look for the file's plaintext.
+ */
+export function oggOpusSilence(seconds: number, marker = ""): Buffer {
+  const preSkip = 312;
+  const head = Buffer.alloc(19);
+  head.write("OpusHead", 0, "latin1");
+  head[8] = 1; // version
+  head[9] = 1; // channels
+  head.writeUInt16LE(preSkip, 10);
+  head.writeUInt32LE(48_000, 12);
+  head.writeInt16LE(0, 16);
+  head[18] = 0; // mapping family
+  const vendor = Buffer.from("testimony-bot tests", "utf8");
+  const comments = marker ? [Buffer.from(`TITLE=${marker}`, "utf8")] : [];
+  const tags = Buffer.concat([
+    Buffer.from("OpusTags", "latin1"),
+    u32(vendor.length),
+    vendor,
+    u32(comments.length),
+    ...comments.flatMap((c) => [u32(c.length), c]),
+  ]);
+  // A 20 ms CELT frame of silence (TOC 0xF8: CELT-only, full band, 20 ms, mono).
+  const frames = Math.max(1, Math.round(seconds * 50));
+  const silence = Buffer.from([0xf8, 0xff, 0xfe]);
+  const serial = 0x7e57_0001;
+  const pages = [
+    oggPage([head], { serial, sequence: 0, granule: 0n, flags: 0x02 }),
+    oggPage([tags], { serial, sequence: 1, granule: 0n, flags: 0 }),
+  ];
+  const perPage = 50;
+  for (let done = 0, sequence = 2; done < frames; sequence++) {
+    const count = Math.min(perPage, frames - done);
+    done += count;
+    pages.push(
+      oggPage(
+        Array.from({ length: count }, () => silence),
+        {
+          serial,
+          sequence,
+          granule: BigInt(preSkip + done * 960),
+          flags: done === frames ? 0x04 : 0,
+        },
+      ),
+    );
+  }
+  return Buffer.concat(pages);
+}
+
+function u32(value: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(value);
+  return b;
+}
+
+// --- PNG -------------------------------------------------------------------------------------
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  return Buffer.concat([length, body, crc]);
+}
+
+/** A width×height RGB PNG with a soft gradient; `marker` goes into a tEXt chunk. */
+export function gradientPng(width: number, height: number, marker = ""): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  const rows: Buffer[] = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      row[1 + x * 3] = 90 + Math.round((100 * x) / width);
+      row[2 + x * 3] = 120 + Math.round((80 * y) / height);
+      row[3 + x * 3] = 140;
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", header),
+    ...(marker ? [pngChunk("tEXt", Buffer.from(`Comment\0${marker}`, "latin1"))] : []),
+    pngChunk("IDAT", deflateSync(Buffer.concat(rows))),
+    pngChunk("IEND", Buffer.alloc(0)),
+  ]);
+}
