@@ -32,6 +32,14 @@ export function findPlanted(haystack: string | Buffer, needles: string[]): strin
   );
 }
 
+/** "path: needle" for every planted needle found in any of the files. */
+export function findPlantedInFiles(
+  files: { path: string; bytes: Buffer }[],
+  needles: string[],
+): string[] {
+  return files.flatMap((file) => findPlanted(file.bytes, needles).map((n) => `${file.path}: ${n}`));
+}
+
 /** Every row of every table as text (bytea as hex), plus pg_dump's output on PostgreSQL. */
 export async function dumpDatabase(storage: TestStorage): Promise<string> {
   const tables = rowsOf<{ table_schema: string; table_name: string }>(

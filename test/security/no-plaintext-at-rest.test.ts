@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestBot, TEST_TOKEN, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
-import { dumpDatabase, findPlanted, readTree } from "../helpers/scan.js";
+import { dumpDatabase, findPlanted, findPlantedInFiles, readTree } from "../helpers/scan.js";
 
 const SOURCE = {
   id: 7319457263,
@@ -115,10 +115,7 @@ describe("nothing readable at rest", () => {
 
   it("no file under DATA_DIR holds one either", () => {
     expect(files.length).toBeGreaterThan(0);
-    const hits = files.flatMap((file) =>
-      findPlanted(file.bytes, needles()).map((n) => `${file.path}: ${n}`),
-    );
-    expect(hits).toEqual([]);
+    expect(findPlantedInFiles(files, needles())).toEqual([]);
   });
 
   it("the logs hold none either", () => {
