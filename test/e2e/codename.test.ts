@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SubmissionReceipt } from "../../src/services/submissions.js";
 import { decryptSubmission } from "../helpers/decrypt.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
+import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
-import { type RestartableBot, startRestartableBot } from "../helpers/restartable.js";
 import { callbackAnswer, settle, visibleTexts } from "../helpers/steps.js";
 
 const NOT_FOUND =
@@ -18,14 +18,14 @@ const EXPIRED = "Сеанс закончился. Отправьте кодов�
 const WRONG = "абажур абзац абрикос август авокадо авоська автобус автор";
 
 describe("coming back with the codename", () => {
-  let bot: RestartableBot;
+  let bot: TestBot;
   let nextId = 8300;
   let nextSourceId = 9_100_000;
   const newUser = () =>
     bot.api.user({ id: nextId++, first_name: "Вернувшийся", language_code: "ru" });
 
   beforeAll(async () => {
-    bot = await startRestartableBot({ config: { CODENAME_ATTEMPTS_PER_HOUR: 3 } });
+    bot = await startTestBot({ config: { CODENAME_ATTEMPTS_PER_HOUR: 3 } });
   });
   afterAll(() => bot.stop());
 

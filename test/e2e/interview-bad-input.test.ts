@@ -2,7 +2,7 @@
 // private chats), and nothing that should not be stored is stored.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
-import { type RestartableBot, startRestartableBot } from "../helpers/restartable.js";
+import { startTestBot, type TestBot } from "../helpers/harness.js";
 import {
   beginInterview,
   callbackAnswer,
@@ -24,13 +24,13 @@ const LOCATION_WARNING = "Геопозиция и контакты указыв�
 const STALE = "Эта кнопка относится к другому шагу";
 
 describe("bad input during an interview", () => {
-  let bot: RestartableBot;
+  let bot: TestBot;
   let nextId = 8100;
   const newUser = (language_code = "ru") =>
     bot.api.user({ id: nextId++, first_name: "Источник", language_code });
 
   beforeAll(async () => {
-    bot = await startRestartableBot();
+    bot = await startTestBot();
   });
   afterAll(() => bot.stop());
 

@@ -20,6 +20,11 @@ export interface TestBot {
   editorKeys: TestKey[];
   secrets: Secrets;
   logs: () => string;
+  /**
+   * Stops the running bot and starts a new one on the same database, secrets, keys and fake
+   * Bot API: fresh in-memory state (codename sessions, receipts, limits), as after a crash.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,40 +48,53 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     ? loadSecrets({ dataDir: options.dataDir })
     : { pepper: randomBytes(32), serverKey: randomBytes(32) };
   const { logger, output } = captureLogs("debug");
-  const app = createApp({
-    config: {
-      ...APP_DEFAULTS,
-      BOT_TOKEN: TEST_TOKEN,
-      TELEGRAM_API_ROOT: api.apiRoot,
-      EDITORS_CHAT_ID,
-      ADMIN_IDS: options.adminIds ?? [],
-      ...options.config,
-    },
-    db: storage.db,
-    keyring,
-    secrets,
-    logger,
-    botInfo: api.botInfo,
-    now: options.now,
-    exclusiveStorage: !storage.url,
-    broadcastWorker: options.broadcastWorker,
-  });
-  const runner: RunnerHandle = run(app.bot, {
-    runner: { fetch: { timeout: 1 } },
-  });
+  const build = (): App =>
+    createApp({
+      config: {
+        ...APP_DEFAULTS,
+        BOT_TOKEN: TEST_TOKEN,
+        TELEGRAM_API_ROOT: api.apiRoot,
+        EDITORS_CHAT_ID,
+        ADMIN_IDS: options.adminIds ?? [],
+        ...options.config,
+      },
+      db: storage.db,
+      keyring,
+      secrets,
+      logger,
+      botInfo: api.botInfo,
+      now: options.now,
+      exclusiveStorage: !storage.url,
+      broadcastWorker: options.broadcastWorker,
+    });
   // As in main.ts: the broadcast worker runs with the bot and stops before storage closes.
-  app.broadcastWorker.start();
+  const launch = (started: App): RunnerHandle => {
+    started.broadcastWorker.start();
+    return run(started.bot, { runner: { fetch: { timeout: 1 } } });
+  };
+  const halt = async () => {
+    await runner.stop();
+    await app.broadcastWorker.stop();
+  };
+  let app = build();
+  let runner = launch(app);
   return {
     api,
     storage,
-    app,
+    get app() {
+      return app;
+    },
     keyring,
     editorKeys: keys,
     secrets,
     logs: output,
+    restart: async () => {
+      await halt();
+      app = build();
+      runner = launch(app);
+    },
     stop: async () => {
-      await runner.stop();
-      await app.broadcastWorker.stop();
+      await halt();
       await storage.close();
       await api.close();
     },
