@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   export: () => import("./export.js"),
   broadcast: () => import("./broadcast.js"),
   desk: () => import("./desk.js"),
+  demo: () => import("./demo.js"),
 };
 
 async function main(): Promise<void> {

@@ -14,7 +14,7 @@ export const hasChromium = existsSync(CHROMIUM);
 export const NO_CHROMIUM =
   "desk browser tests skipped: /usr/bin/chromium is missing (apt-get install chromium; .ci/run does)";
 
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -26,6 +26,7 @@ export function launchChromium(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...extraArgs,
     ],
   });
 }

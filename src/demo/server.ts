@@ -1,0 +1,509 @@
+// The demo's web page and its small API: node:http on 127.0.0.1 only, every path behind a random
+// token, a strict Content-Security-Policy, no asset from the network. The page plays three people
+// (a source, an editor in the editors' group, an admin) through the Telegram emulator, and gets
+// every change of their chats as Server-Sent Events from the emulator's watch().
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import type { RunningService } from "../service.js";
+import { formatFingerprint } from "../services/encryption.js";
+import { isLocale, type Locale } from "../services/preferences.js";
+import { messagesWithPrefix, translate } from "../services/texts.js";
+import type { EmulatorEvent, FakeBotApi, FileKind } from "../telegram-emulator/index.js";
+import { oggOpusSilence } from "../telegram-emulator/media.js";
+import type { DemoKey } from "./demo.js";
+import {
+  ADMIN_ID,
+  actorOf,
+  chatIds,
+  EDITOR_ID,
+  MAX_SOURCES,
+  PANES,
+  type Pane,
+  personOf,
+  SOURCE_ID_BASE,
+  sourceUser,
+} from "./world.js";
+
+const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
+const ASSETS: Record<string, string> = {
+  "index.html": "text/html; charset=utf-8",
+  "demo.css": "text/css; charset=utf-8",
+  "demo.js": "text/javascript; charset=utf-8",
+  "icon.svg": "image/svg+xml",
+};
+const TEXT_PREFIXES = ["demo-"];
+/** The review desk's source, to say whether `npm run editor -- desk` exists in this checkout. */
+const DESK_SOURCE = fileURLToPath(new URL("../desk/server.ts", import.meta.url));
+/** Telegram's own limit for files a bot can fetch is 20 MB: a little more shows its answer. */
+const UPLOAD_LIMIT = 25 * 1024 * 1024;
+const JSON_LIMIT = 64 * 1024;
+const SAMPLE_VOICE_SECONDS = 3;
+
+const SECURITY_HEADERS: Record<string, string> = {
+  // media-src blob: plays a voice note the page just recorded, before it is sent.
+  "Content-Security-Policy":
+    "default-src 'self'; img-src 'self' blob:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+  "X-Frame-Options": "DENY",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "Permissions-Policy": "camera=(), geolocation=(), usb=(), payment=(), microphone=(self)",
+};
+/** Files opened on their own get no origin and may run nothing. */
+const FILE_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox";
+
+export interface DemoServerOptions {
+  api: FakeBotApi;
+  /** The bot service; the page works before it is ready (updates wait in the emulator). */
+  ready: Promise<RunningService>;
+  lang: Locale;
+  port: number;
+  info: { dir: string; dataDir: string; exportsDir: string; key: DemoKey };
+}
+
+export interface DemoServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
+  const assets = new Map<string, Buffer>();
+  for (const name of Object.keys(ASSETS)) assets.set(name, readFileSync(PUBLIC_DIR + name));
+  const token = randomBytes(32).toString("base64url");
+  const streams = new Set<ServerResponse>();
+  const context: Context = {
+    ...options,
+    assets,
+    token: Buffer.from(token),
+    streams,
+    sampleVoice: oggOpusSilence(SAMPLE_VOICE_SECONDS),
+    hasDesk: existsSync(DESK_SOURCE),
+    port: 0,
+  };
+  options.ready.then(
+    (service) => {
+      context.service = service;
+    },
+    () => {},
+  );
+
+  const server = createServer((req, res) => {
+    handle(context, req, res).catch((error: unknown) => {
+      const status = error instanceof RequestError ? error.status : 500;
+      const message = error instanceof RequestError ? error.message : "internal error";
+      if (status === 500) process.stderr.write(`demo: ${(error as Error)?.name} in a request\n`);
+      if (!res.headersSent) sendJson(res, status, { error: message });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, "127.0.0.1", resolve);
+  });
+  context.port = (server.address() as AddressInfo).port;
+  const keepAlive = setInterval(() => {
+    for (const stream of streams) stream.write(": keep-alive\n\n");
+  }, 15_000);
+  keepAlive.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${context.port}/t/${token}/`,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        clearInterval(keepAlive);
+        for (const stream of streams) stream.end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+interface Context extends Omit<DemoServerOptions, "port"> {
+  assets: Map<string, Buffer>;
+  token: Buffer;
+  streams: Set<ServerResponse>;
+  sampleVoice: Buffer;
+  hasDesk: boolean;
+  /** The port listened on (known once listening). */
+  port: number;
+  service?: RunningService;
+}
+
+/** The rest of the path after /t/<token>, or undefined when the token is wrong. */
+function pathAfterToken(context: Context, pathname: string): string | undefined {
+  const match = /^\/t\/([^/]+)(\/.*)?$/.exec(pathname);
+  if (!match) return undefined;
+  const given = Buffer.from(match[1] as string);
+  if (given.length !== context.token.length || !timingSafeEqual(given, context.token)) {
+    return undefined;
+  }
+  return match[2] ?? "";
+}
+
+/**
+ * Requests from the page itself: another Host means DNS rebinding, another Origin a cross-site
+ * request; a POST must carry a type no plain form can send (JSON or raw bytes).
+ */
+function fromThePage(context: Context, req: IncomingMessage): boolean {
+  const own = [`127.0.0.1:${context.port}`, `localhost:${context.port}`];
+  if (!own.includes(req.headers.host ?? "")) return false;
+  if (req.method === "GET" || req.method === "HEAD") return true;
+  const origin = req.headers.origin;
+  if (origin !== undefined && !own.some((host) => origin === `http://${host}`)) return false;
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin") return false;
+  const type = req.headers["content-type"] ?? "";
+  return type.startsWith("application/json") || type.startsWith("application/octet-stream");
+}
+
+async function handle(context: Context, req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const rest = pathAfterToken(context, url.pathname);
+  if (rest === undefined || !fromThePage(context, req)) {
+    res.writeHead(403, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" });
+    res.end("Forbidden. Open the demo with the address it printed, token included.\n");
+    return;
+  }
+  if (rest === "") {
+    res.writeHead(308, { ...SECURITY_HEADERS, Location: `${url.pathname}/` }).end();
+    return;
+  }
+  const method = req.method ?? "GET";
+  const query = url.searchParams;
+  if (method === "GET") return get(context, req, res, rest, query);
+  if (method === "POST") return post(context, req, res, rest, query);
+  throw new RequestError(405, method);
+}
+
+async function get(
+  context: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rest: string,
+  query: URLSearchParams,
+) {
+  if (rest === "/" || rest.startsWith("/static/")) {
+    const name = rest === "/" ? "index.html" : rest.slice("/static/".length);
+    const asset = context.assets.get(name);
+    const type = ASSETS[name];
+    if (!asset || !type) throw new RequestError(404, "no such file");
+    const lang = langOf(query.get("lang"), context.lang);
+    const body = name === "index.html" ? renderPage(asset, lang) : asset;
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      "Content-Type": type,
+      "Content-Length": body.length,
+    });
+    res.end(body);
+    return;
+  }
+  if (rest === "/api/texts") {
+    return sendJson(
+      res,
+      200,
+      messagesWithPrefix(langOf(query.get("lang"), context.lang), TEXT_PREFIXES),
+    );
+  }
+  if (rest === "/api/info") return sendJson(res, 200, info(context, sourceOf(query)));
+  if (rest === "/api/events") return openStream(context, req, res, sourceOf(query));
+  if (rest === "/api/stored") {
+    return sendJson(res, 200, await stored(context, SOURCE_ID_BASE + sourceOf(query)));
+  }
+  const file = /^\/api\/files\/([\w-]{1,200})$/.exec(rest);
+  if (file) return sendFile(context, res, file[1] as string, query.get("download") === "1");
+  throw new RequestError(404, "no such page");
+}
+
+async function post(
+  context: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rest: string,
+  query: URLSearchParams,
+) {
+  if (rest === "/api/upload") {
+    const actor = actorOf(context.api, paneOf(query.get("pane")), sourceOf(query), context.lang);
+    const kind = query.get("kind");
+    if (kind !== "photo" && kind !== "document" && kind !== "voice") {
+      throw new RequestError(400, "kind must be photo, document or voice");
+    }
+    const bytes = await readBody(req, UPLOAD_LIMIT);
+    const duration = Number(query.get("duration") ?? 1);
+    await actor.sendMedia(kind satisfies FileKind, bytes, {
+      file_name: kind === "document" ? cleanFileName(query.get("name")) : undefined,
+      mime_type: cleanMimeType(query.get("type")),
+      duration: Number.isFinite(duration) ? Math.max(1, Math.round(duration)) : 1,
+      caption: query.get("caption") || undefined,
+    });
+    return sendJson(res, 200, { ok: true });
+  }
+  const body = await readJson(req);
+  if (rest === "/api/language") {
+    const lang = langOf(typeof body.lang === "string" ? body.lang : null, context.lang);
+    const source = sourceOf(body.source);
+    sourceUser(context.api, source, lang);
+    // As if each person switched their Telegram app's language.
+    for (const id of [SOURCE_ID_BASE + source, ADMIN_ID, EDITOR_ID]) {
+      context.api.updateUser(id, { language_code: lang });
+    }
+    return sendJson(res, 200, { ok: true });
+  }
+  const actor = actorOf(context.api, paneOf(body.pane), sourceOf(body.source), context.lang);
+  switch (rest) {
+    case "/api/send": {
+      const text = typeof body.text === "string" ? body.text : "";
+      if (text.trim() === "") throw new RequestError(400, "empty message");
+      await actor.send(text.slice(0, 4096));
+      return sendJson(res, 200, { ok: true });
+    }
+    case "/api/press": {
+      await actor.pressData(Number(body.messageId), String(body.data ?? ""));
+      return sendJson(res, 200, { ok: true });
+    }
+    case "/api/edit": {
+      const text = typeof body.text === "string" ? body.text : "";
+      if (text.trim() === "") throw new RequestError(400, "empty message");
+      await actor.edit(Number(body.messageId), text.slice(0, 4096));
+      return sendJson(res, 200, { ok: true });
+    }
+    case "/api/sample-voice": {
+      await actor.sendVoice(context.sampleVoice, { duration: SAMPLE_VOICE_SECONDS });
+      return sendJson(res, 200, { ok: true });
+    }
+    default:
+      throw new RequestError(404, "no such action");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulated people
+
+function paneOf(value: unknown): Pane {
+  if (typeof value === "string" && (PANES as readonly string[]).includes(value)) {
+    return value as Pane;
+  }
+  throw new RequestError(400, "pane must be source, editors or admin");
+}
+
+function sourceOf(value: unknown): number {
+  const raw = value instanceof URLSearchParams ? value.get("source") : value;
+  const n = raw === null || raw === undefined || raw === "" ? 1 : Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SOURCES) {
+    throw new RequestError(400, `source must be a number from 1 to ${MAX_SOURCES}`);
+  }
+  return n;
+}
+
+function langOf(value: string | null, fallback: Locale): Locale {
+  return value !== null && isLocale(value) ? value : fallback;
+}
+
+/** What the page needs to draw its panes and the tour. Paths and the passphrase are demo-only. */
+function info(context: Context, source: number) {
+  const { api, info: where } = context;
+  const ids = chatIds(source);
+  return {
+    lang: context.lang,
+    source,
+    maxSources: MAX_SOURCES,
+    bot: { name: api.botInfo.first_name, username: api.botInfo.username },
+    panes: Object.fromEntries(
+      PANES.map((pane) => {
+        const person = personOf(api, pane, source, context.lang).user;
+        return [pane, { chatId: ids[pane], me: person.id, myName: person.first_name }];
+      }),
+    ),
+    key: {
+      privateKeyPath: where.key.privateKeyPath,
+      passphrase: where.key.passphrase,
+      fingerprint: where.key.fingerprint,
+    },
+    dir: where.dir,
+    exportsDir: where.exportsDir,
+    hasDesk: context.hasDesk,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live updates: a snapshot of the three chats, then every change as it happens
+
+function openStream(context: Context, req: IncomingMessage, res: ServerResponse, source: number) {
+  const { api } = context;
+  const ids = chatIds(source);
+  sourceUser(api, source, context.lang);
+  const paneOfChat = new Map(PANES.map((pane) => [ids[pane], pane]));
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    "Content-Type": "text/event-stream; charset=utf-8",
+    Connection: "keep-alive",
+  });
+  const send = (event: string, data: unknown) => {
+    if (res.writableEnded || res.destroyed) return;
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  send("snapshot", {
+    ready: context.service !== undefined,
+    chats: Object.fromEntries(
+      PANES.map((pane) => [
+        pane,
+        { messages: api.messages(ids[pane]), keyboard: api.replyKeyboard(ids[pane]) ?? null },
+      ]),
+    ),
+  });
+  const stop = api.watch((event: EmulatorEvent) => {
+    const pane = paneOfChat.get(event.chatId);
+    if (pane === undefined) return;
+    send("change", { pane, ...withoutChat(event) });
+  });
+  if (!context.service) {
+    context.ready.then(
+      () => send("ready", {}),
+      () => send("failed", {}),
+    );
+  }
+  context.streams.add(res);
+  req.on("close", () => {
+    stop();
+    context.streams.delete(res);
+  });
+}
+
+/** Events carry the chat's pane instead of its id. */
+function withoutChat(event: EmulatorEvent) {
+  const { chatId: _chatId, ...rest } = event;
+  return rest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the database holds: sizes only, never content
+
+async function stored(context: Context, userId: number) {
+  if (!context.service) throw new RequestError(503, "the bot is still starting");
+  const { app, keyring } = context.service;
+  const { parts, submissions } = app.repositories;
+  const sizeOf = async (row: { ciphertext: Uint8Array; attachmentId: string | null }) =>
+    row.ciphertext.length + (row.attachmentId ? await parts.attachmentSize(row.attachmentId) : 0);
+
+  const draft = await app.services.interview.find(userId);
+  let draftInfo: { parts: number; lastAnswer?: { kind: string; bytes: number } } | null = null;
+  if (draft) {
+    const rows = await parts.listForDraft(draft.id);
+    const last = rows.at(-1);
+    draftInfo = {
+      parts: rows.length,
+      lastAnswer: last ? { kind: last.kind, bytes: await sizeOf(last) } : undefined,
+    };
+  }
+  const [latest] = await submissions.list(1);
+  let submission: { number: number; parts: number; bytes: number } | null = null;
+  if (latest) {
+    const rows = await parts.listForSubmission(latest.id);
+    let bytes = 0;
+    for (const row of rows) bytes += await sizeOf(row);
+    submission = { number: latest.number, parts: rows.length, bytes };
+  }
+  return {
+    fingerprints: keyring.fingerprints.map(formatFingerprint),
+    draft: draftInfo,
+    latestSubmission: submission,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files the simulated people sent or received
+
+function sendFile(context: Context, res: ServerResponse, fileId: string, download: boolean) {
+  const file = context.api.file(fileId);
+  if (!file) throw new RequestError(404, "no such file");
+  const bytes = context.api.fileBytes(fileId);
+  const mime = (file.mime_type ?? "").toLowerCase();
+  const isPhoto = file.file_path.startsWith("photos/");
+  const playable =
+    /^(image\/(jpeg|png|gif|webp)|audio\/(ogg|mpeg|mp4|webm|wav|x-wav)|video\/(mp4|webm))(;.*)?$/.test(
+      mime,
+    );
+  const type = isPhoto && !playable ? "image/jpeg" : playable ? mime : "application/octet-stream";
+  const name = cleanFileName(file.file_name ?? file.file_path.split("/").pop() ?? "file");
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    "Content-Security-Policy": FILE_CSP,
+    "Content-Type": type,
+    "Content-Length": bytes.length,
+    "Content-Disposition": `${download || type === "application/octet-stream" ? "attachment" : "inline"}; filename="${name}"`,
+  });
+  res.end(bytes);
+}
+
+function cleanFileName(name: string | null): string {
+  const cleaned = (name ?? "").replace(/[^\w.\- ]+/g, "_").slice(0, 120);
+  return cleaned.trim() === "" ? "file.bin" : cleaned;
+}
+
+function cleanMimeType(type: string | null): string | undefined {
+  return type && /^[\w.+-]+\/[\w.+-]+(;[\w=. -]*)?$/.test(type) ? type : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plumbing
+
+function renderPage(template: Buffer, lang: Locale): Buffer {
+  const html = template
+    .toString("utf8")
+    .replace('<html lang="ru">', `<html lang="${lang}">`)
+    .replace(/\{\{([a-z0-9-]+)\}\}/g, (_, id: string) => escapeHtml(translate(lang, id)));
+  return Buffer.from(html, "utf8");
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const json = Buffer.from(JSON.stringify(body), "utf8");
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": json.length,
+  });
+  res.end(json);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new RequestError(413, "too large for the demo (25 MB at most)");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readBody(req, JSON_LIMIT);
+  try {
+    const value = JSON.parse(body.toString("utf8"));
+    if (value && typeof value === "object" && !Array.isArray(value)) return value;
+  } catch {
+    // answered below
+  }
+  throw new RequestError(400, "expected a JSON object");
+}

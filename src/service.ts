@@ -1,0 +1,149 @@
+// The bot service as `npm start` runs it: editor keys, secrets, storage (+ migrations), the app
+// from createApp, the hourly sweep, polling or webhook, and the broadcast worker. stop() takes it
+// down in order. main.ts adds the configuration, errors and signals; `npm run demo` runs this same
+// service against the Telegram emulator.
+import { createServer, type Server } from "node:http";
+import { type RunnerHandle, run } from "@grammyjs/runner";
+import { webhookCallback } from "grammy";
+import { type App, createApp } from "./app.js";
+import type { createBot } from "./bot/index.js";
+import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
+import { type EditorKeyring, loadEditorKeys } from "./services/encryption.js";
+import { openStorage, type Storage } from "./storage/db.js";
+import { loadSecrets, type Secrets } from "./storage/secrets.js";
+
+export interface RunningService {
+  app: App;
+  storage: Storage;
+  keyring: EditorKeyring;
+  /** Stops taking updates, lets handlers and broadcast sends in flight finish, closes storage. */
+  stop(): Promise<void>;
+}
+
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const keyring = await loadEditorKeys(config.EDITOR_KEYS);
+  logger.info({ editorKeys: keyring.fingerprints.length }, "editor keys loaded");
+
+  const secrets = loadSecrets({
+    dataDir: config.DATA_DIR,
+    pepperHex: config.PEPPER,
+    serverKeyHex: config.SERVER_KEY,
+  });
+  const storage = await openStorage({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  logger.info({ storage: storage.kind }, "storage ready");
+  try {
+    return await startOnStorage(config, logger, keyring, secrets, storage);
+  } catch (error) {
+    // E.g. Telegram unreachable at getMe: release the database (and PGlite's lock) first.
+    await storage.close();
+    throw error;
+  }
+}
+
+async function startOnStorage(
+  config: Config,
+  logger: Logger,
+  keyring: EditorKeyring,
+  secrets: Secrets,
+  storage: Storage,
+): Promise<RunningService> {
+  const app = createApp({
+    config,
+    db: storage.db,
+    keyring,
+    secrets,
+    logger,
+    exclusiveStorage: storage.kind === "pglite",
+  });
+  const { bot, services, broadcastWorker } = app;
+  // Hourly: expired drafts go; with RETENTION_DAYS, so do old published or rejected submissions.
+  const sweep = async () => {
+    try {
+      const drafts = await services.interview.sweepExpired();
+      if (drafts > 0) logger.info({ count: drafts }, "expired drafts deleted");
+      if (config.RETENTION_DAYS !== undefined) {
+        const purged = await services.editorial.purgeExpired(config.RETENTION_DAYS);
+        if (purged.length > 0) logger.info({ count: purged.length }, "retention purge");
+      }
+    } catch (error) {
+      logger.warn({ err: error }, "sweep failed");
+    }
+  };
+  void sweep();
+  const sweepTimer = setInterval(sweep, 3600_000);
+  sweepTimer.unref();
+  await bot.init();
+
+  let stopReceiving: () => Promise<void>;
+  if (config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
+    const server = await startWebhookServer(bot, config.PORT, config.WEBHOOK_SECRET);
+    await bot.api.setWebhook(config.WEBHOOK_URL, { secret_token: config.WEBHOOK_SECRET });
+    logger.info({ port: config.PORT }, "webhook");
+    stopReceiving = () => new Promise((resolve) => server.close(() => resolve()));
+  } else {
+    await bot.api.deleteWebhook();
+    const runner: RunnerHandle = run(bot, {
+      runner: { fetch: { allowed_updates: ["message", "edited_message", "callback_query"] } },
+    });
+    logger.info("polling");
+    stopReceiving = async () => {
+      await runner.stop();
+      // runner.stop() ends fetching but does not wait for the handlers still running (it resolves
+      // when its fetch loop ends): wait for them, so an answer being stored is not cut off.
+      await waitForIdle(() => runner.size(), SHUTDOWN_GRACE_MS, logger);
+    };
+  }
+
+  // Broadcast delivery; unfinished jobs (also after a crash) resume by themselves.
+  broadcastWorker.start();
+  logger.info("broadcast worker started");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Stop taking updates, let handlers in flight finish, then close storage.
+      clearInterval(sweepTimer);
+      await stopReceiving();
+      // Broadcast messages in flight finish; claimed but unsent ones go back to the queue.
+      await broadcastWorker.stop();
+      await storage.close();
+    })());
+  return { app, storage, keyring, stop };
+}
+
+/** How long a shutdown waits for handlers in flight (Docker gives 10 s, Kubernetes 30 s). */
+const SHUTDOWN_GRACE_MS = 25_000;
+
+async function waitForIdle(busy: () => number, graceMs: number, logger: Logger): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (busy() > 0) {
+    if (Date.now() > deadline) {
+      logger.warn({ inFlight: busy() }, "handlers still running at shutdown");
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function startWebhookServer(
+  bot: ReturnType<typeof createBot>,
+  port: number,
+  secretToken: string,
+): Promise<Server> {
+  const handleUpdate = webhookCallback(bot, "http", { secretToken });
+  const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      return;
+    }
+    if (req.method !== "POST") {
+      res.writeHead(404).end();
+      return;
+    }
+    handleUpdate(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  return new Promise((resolve) => server.listen(port, () => resolve(server)));
+}
