@@ -24,16 +24,26 @@ export function createPreferencesService(deps: {
   pepper: Uint8Array;
 }) {
   const hash = (userId: number) => hashTelegramId(deps.pepper, userId);
+  // Every update needs the language: a short-lived cache saves a query per update. Short, so a
+  // change made through another instance (webhook mode) shows within a minute.
+  const cache = new ExpiringMap<Locale | "none">(60_000);
   return {
     async savedLocale(userId: number): Promise<Locale | undefined> {
-      const saved = await deps.repo.findLocale(hash(userId));
-      return isLocale(saved) ? saved : undefined;
+      const key = hash(userId);
+      const cached = cache.get(key);
+      if (cached !== undefined) return cached === "none" ? undefined : cached;
+      const saved = await deps.repo.findLocale(key);
+      const locale = isLocale(saved) ? saved : undefined;
+      cache.set(key, locale ?? "none");
+      return locale;
     },
     async rememberLocale(userId: number, locale: Locale): Promise<void> {
       await deps.repo.saveLocale(hash(userId), locale);
+      cache.set(hash(userId), locale);
     },
     async forget(userId: number): Promise<void> {
       await deps.repo.forget(hash(userId));
+      cache.delete(hash(userId));
     },
   };
 }
