@@ -2,7 +2,7 @@
 // token, a strict Content-Security-Policy, no asset from the network. The page plays three people
 // (a source, an editor in the editors' group, an admin) through the Telegram emulator, and gets
 // every change of their chats as Server-Sent Events from the emulator's watch().
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,6 +13,7 @@ import { isLocale, type Locale } from "../services/preferences.js";
 import { messagesWithPrefix, translate } from "../services/texts.js";
 import type { EmulatorEvent, FakeBotApi, FileKind } from "../telegram-emulator/index.js";
 import { oggOpusSilence } from "../telegram-emulator/media.js";
+import { fromOwnPage, pathAfterToken as pathAfterTokenIn } from "../web/local-guard.js";
 import type { DemoKey } from "./demo.js";
 import {
   ADMIN_ID,
@@ -147,31 +148,12 @@ interface Context extends Omit<DemoServerOptions, "port"> {
   service?: RunningService;
 }
 
-/** The rest of the path after /t/<token>, or undefined when the token is wrong. */
 function pathAfterToken(context: Context, pathname: string): string | undefined {
-  const match = /^\/t\/([^/]+)(\/.*)?$/.exec(pathname);
-  if (!match) return undefined;
-  const given = Buffer.from(match[1] as string);
-  if (given.length !== context.token.length || !timingSafeEqual(given, context.token)) {
-    return undefined;
-  }
-  return match[2] ?? "";
+  return pathAfterTokenIn(context.token, pathname);
 }
 
-/**
- * Requests from the page itself: another Host means DNS rebinding, another Origin a cross-site
- * request; a POST must carry a type no plain form can send (JSON or raw bytes).
- */
 function fromThePage(context: Context, req: IncomingMessage): boolean {
-  const own = [`127.0.0.1:${context.port}`, `localhost:${context.port}`];
-  if (!own.includes(req.headers.host ?? "")) return false;
-  if (req.method === "GET" || req.method === "HEAD") return true;
-  const origin = req.headers.origin;
-  if (origin !== undefined && !own.some((host) => origin === `http://${host}`)) return false;
-  const site = req.headers["sec-fetch-site"];
-  if (site !== undefined && site !== "same-origin") return false;
-  const type = req.headers["content-type"] ?? "";
-  return type.startsWith("application/json") || type.startsWith("application/octet-stream");
+  return fromOwnPage(req, context.port, ["application/json", "application/octet-stream"]);
 }
 
 async function handle(context: Context, req: IncomingMessage, res: ServerResponse) {

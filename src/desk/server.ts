@@ -1,7 +1,7 @@
 // The review desk's web server: node:http on 127.0.0.1 only, every path behind a random token,
 // a strict Content-Security-Policy, and the page's assets from src/desk/public. It runs on the
 // editor's computer; decrypted bytes go from this process to the page and nowhere else.
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +14,7 @@ import { STATUSES } from "../services/submissions.js";
 import type { TestimonyOutline, TestimonySection } from "../services/testimony.js";
 import { messagesWithPrefix } from "../services/texts.js";
 import { openStorage, type Storage } from "../storage/db.js";
+import { fromOwnPage, pathAfterToken as pathAfterTokenIn } from "../web/local-guard.js";
 import { createDeskSession, DeskError, type DeskSession } from "./session.js";
 import { type DeskSource, databaseSource, openArchiveSource } from "./sources.js";
 
@@ -183,27 +184,12 @@ function forbidden(res: ServerResponse): void {
   res.end("Forbidden. Open the desk with the address it printed, token included.\n");
 }
 
-/** The token from /t/<token>/…, compared in constant time; the rest of the path. */
 function pathAfterToken(context: RequestContext, pathname: string): string | undefined {
-  const match = /^\/t\/([^/]+)(\/.*)?$/.exec(pathname);
-  if (!match) return undefined;
-  const given = Buffer.from(match[1] as string);
-  if (given.length !== context.token.length || !timingSafeEqual(given, context.token)) {
-    return undefined;
-  }
-  return match[2] ?? "";
+  return pathAfterTokenIn(context.token, pathname);
 }
 
-/** Requests from the page itself: a DNS-rebinding page has another Host, a cross-site form another Origin. */
 function fromThePage(context: RequestContext, req: IncomingMessage): boolean {
-  const own = [`127.0.0.1:${context.port}`, `localhost:${context.port}`];
-  if (!own.includes(req.headers.host ?? "")) return false;
-  if (req.method === "GET" || req.method === "HEAD") return true;
-  const origin = req.headers.origin;
-  if (origin !== undefined && !own.some((host) => origin === `http://${host}`)) return false;
-  const site = req.headers["sec-fetch-site"];
-  if (site !== undefined && site !== "same-origin") return false;
-  return (req.headers["content-type"] ?? "").startsWith("application/json");
+  return fromOwnPage(req, context.port);
 }
 
 async function handle(

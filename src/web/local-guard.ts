@@ -1,0 +1,34 @@
+// Guards shared by the local web apps (review desk, demo): a secret token in the path, and
+// requests accepted only from the app's own page.
+
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+
+/** The rest of the path after /t/<token>, compared in constant time; undefined if wrong. */
+export function pathAfterToken(token: Buffer, pathname: string): string | undefined {
+  const match = /^\/t\/([^/]+)(\/.*)?$/.exec(pathname);
+  if (!match) return undefined;
+  const given = Buffer.from(match[1] as string);
+  if (given.length !== token.length || !timingSafeEqual(given, token)) return undefined;
+  return match[2] ?? "";
+}
+
+/**
+ * Requests from the page itself: another Host means DNS rebinding, another Origin a cross-site
+ * request; a POST must carry a type no plain form can send.
+ */
+export function fromOwnPage(
+  req: IncomingMessage,
+  port: number,
+  postTypes: readonly string[] = ["application/json"],
+): boolean {
+  const own = [`127.0.0.1:${port}`, `localhost:${port}`];
+  if (!own.includes(req.headers.host ?? "")) return false;
+  if (req.method === "GET" || req.method === "HEAD") return true;
+  const origin = req.headers.origin;
+  if (origin !== undefined && !own.some((host) => origin === `http://${host}`)) return false;
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin") return false;
+  const type = req.headers["content-type"] ?? "";
+  return postTypes.some((allowed) => type.startsWith(allowed));
+}
