@@ -76,3 +76,11 @@ export function createLogger(
     options.destination,
   );
 }
+
+/**
+ * The only facts about an update that may be logged: its id and its kind (message,
+ * callback_query…). Never its content, sender or chat.
+ */
+export function updateFields(update: { update_id: number }): { updateId: number; kind?: string } {
+  return { updateId: update.update_id, kind: Object.keys(update).find((k) => k !== "update_id") };
+}

@@ -3,7 +3,7 @@ import { autoRetry } from "@grammyjs/auto-retry";
 import { sequentialize } from "@grammyjs/runner";
 import { Bot, type BotError } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
-import type { Logger } from "../logger.js";
+import { type Logger, updateFields } from "../logger.js";
 import type { AdminService } from "../services/admin.js";
 import type { BroadcastService } from "../services/broadcast.js";
 import type { EditorialService } from "../services/editorial.js";
@@ -72,7 +72,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   const i18n = createI18n({ defaultLocale: deps.defaultLocale, preferences: deps.preferences });
 
   const logError = (error: BotError<BotContext>) => {
-    const log = error.ctx.log ?? deps.logger.child({ updateId: error.ctx.update.update_id });
+    const fields = updateFields(error.ctx.update);
+    const log = error.ctx.log ?? deps.logger.child({ updateId: fields.updateId });
     log.error({ err: error.error }, "update failed");
   };
   // bot.catch covers polling; the boundary also covers webhook mode, where bot.catch does not apply.
@@ -82,9 +83,9 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   const safe = bot.errorBoundary(logError);
 
   safe.use((ctx, next) => {
-    ctx.log = deps.logger.child({ updateId: ctx.update.update_id });
-    // The kind of update only (message, callback_query…), never its content.
-    ctx.log.debug({ kind: Object.keys(ctx.update).find((k) => k !== "update_id") }, "update");
+    const { updateId, kind } = updateFields(ctx.update);
+    ctx.log = deps.logger.child({ updateId });
+    ctx.log.debug({ kind }, "update");
     return next();
   });
   safe.use(i18n);
