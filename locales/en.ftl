@@ -279,6 +279,15 @@ export-replies = Replies from the editors
 ## Editors' chat
 
 editors-notice = Testimony #{ $number } · questionnaire v{ $version } · answers: { $answers }, files: { $attachments }, additions: { $followups }, editors' replies: { $replies } · language: { $locale } · { $day } · status: { $status }
+editors-batch-new = { $count ->
+    [one] 1 new testimony: { $numbers }
+   *[other] { $count } new testimonies: { $numbers }
+}
+editors-batch-addition = №{ $number }: the source added { $count ->
+    [one] 1 message
+   *[other] { $count } messages
+}
+editors-button-open = Open №{ $number }
 editors-status-new = new
 editors-status-in_review = in review
 editors-status-verified = verified

@@ -280,6 +280,17 @@ export-replies = Ответы редакции
 ## Чат редакции
 
 editors-notice = Рассказ №{ $number } · анкета v{ $version } · ответов: { $answers }, файлов: { $attachments }, дополнений: { $followups }, ответов редакции: { $replies } · язык: { $locale } · { $day } · статус: { $status }
+editors-batch-new = { $count ->
+    [one] { $count } новый рассказ: { $numbers }
+    [few] { $count } новых рассказа: { $numbers }
+   *[other] { $count } новых рассказов: { $numbers }
+}
+editors-batch-addition = №{ $number }: источник добавил { $count ->
+    [one] { $count } сообщение
+    [few] { $count } сообщения
+   *[other] { $count } сообщений
+}
+editors-button-open = Открыть №{ $number }
 editors-status-new = новый
 editors-status-in_review = в работе
 editors-status-verified = проверен

@@ -2,6 +2,7 @@
 // main.ts, the tests and the benchmarks all assemble the bot here, the same way.
 import type { UserFromGetMe } from "grammy/types";
 import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
+import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
 import { createBot } from "./bot/index.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
@@ -16,18 +17,22 @@ import { type EditorKeyring, formatFingerprint } from "./services/encryption.js"
 import { createExportService } from "./services/export.js";
 import { createGuidanceService } from "./services/guidance.js";
 import { createInterviewService } from "./services/interview.js";
+import { createNoticeBatcher, type NoticeBatch } from "./services/notices.js";
 import { createPreferencesService } from "./services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
+import { createReplyNotices } from "./services/reply-notices.js";
+import { createScrubber } from "./services/scrubber.js";
 import { createSealer, hashTelegramId } from "./services/sealing.js";
+import { createSourceKeys } from "./services/source-keys.js";
 import { createSubmissionsService } from "./services/submissions.js";
 import { createSubscriptionsService } from "./services/subscriptions.js";
+import { translate } from "./services/texts.js";
 import { createAuditRepository } from "./storage/audit.repo.js";
 import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
 import { createGuidanceRepository } from "./storage/guidance.repo.js";
 import { createPartsRepository } from "./storage/parts.repo.js";
-import { createPreferencesRepository } from "./storage/preferences.repo.js";
 import type { Secrets } from "./storage/secrets.js";
 import { createSubmissionsRepository } from "./storage/submissions.repo.js";
 import { createSubscribersRepository } from "./storage/subscribers.repo.js";
@@ -46,6 +51,7 @@ export type AppConfig = Pick<
   | "FLOOD_MESSAGES_PER_MINUTE"
   | "ADMIN_IDS"
   | "BROADCAST_RATE_PER_SECOND"
+  | "NOTIFY_WINDOW_MINUTES"
 >;
 
 export const APP_DEFAULTS = {
@@ -59,11 +65,14 @@ export const APP_DEFAULTS = {
   FLOOD_MESSAGES_PER_MINUTE: 40,
   ADMIN_IDS: [] as number[],
   BROADCAST_RATE_PER_SECOND: 25,
+  NOTIFY_WINDOW_MINUTES: 15,
 } as const satisfies Partial<AppConfig>;
 
 export function createApp(options: {
   config: AppConfig;
   db: Db;
+  /** Storage's VACUUM of dead row versions (DESIGN §3.6); tests may leave it out. */
+  scrub?: () => Promise<void>;
   keyring: EditorKeyring;
   secrets: Secrets;
   logger: Logger;
@@ -81,16 +90,20 @@ export function createApp(options: {
   const parts = createPartsRepository({ db });
   const submissionsRepo = createSubmissionsRepository({ db });
 
-  const preferences = createPreferencesService({
-    repo: createPreferencesRepository({ db }),
-    pepper: secrets.pepper,
+  const preferences = createPreferencesService({ pepper: secrets.pepper });
+  const scrubber = createScrubber({
+    scrub: options.scrub ?? (async () => {}),
+    onError: (error) => options.logger.warn({ err: error }, "scrub failed"),
   });
+  const sourceKeys = createSourceKeys({ pepper: secrets.pepper });
   const interview = createInterviewService({
     drafts,
     parts,
     keyring,
     sealer: createSealer(secrets.serverKey),
     pepper: secrets.pepper,
+    sourceKeys,
+    onEnded: () => scrubber.schedule(),
     questionnaire,
     limits: {
       draftTtlHours: config.DRAFT_TTL_HOURS,
@@ -99,6 +112,14 @@ export function createApp(options: {
     },
     now,
   });
+  // Its delivery needs the bot's API: wired once the bot exists.
+  let deliverNotices: (batch: NoticeBatch) => Promise<void> = async () => {};
+  const notices = createNoticeBatcher({
+    submissions: submissionsRepo,
+    windowMs: config.NOTIFY_WINDOW_MINUTES * 60_000,
+    deliver: (batch) => deliverNotices(batch),
+    onError: (error) => options.logger.warn({ err: error }, "editors' notice failed"),
+  });
   const submissions = createSubmissionsService({
     drafts,
     parts,
@@ -106,7 +127,8 @@ export function createApp(options: {
     keyring,
     pepper: secrets.pepper,
     now,
-    sealer: createSealer(secrets.serverKey),
+    onSubmitted: () => scrubber.schedule(),
+    onNews: () => notices.poke(),
   });
 
   const sealer = createSealer(secrets.serverKey);
@@ -116,7 +138,6 @@ export function createApp(options: {
     parts,
     audit: createAuditRepository({ db }),
     keyring,
-    sealer,
     now,
   });
   const exporter = createExportService({ parts });
@@ -174,6 +195,7 @@ export function createApp(options: {
     now,
   });
 
+  const replyNotices = createReplyNotices();
   const bot = createBot({
     token: config.BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
@@ -199,8 +221,16 @@ export function createApp(options: {
       floodMessagesPerMinute: config.FLOOD_MESSAGES_PER_MINUTE,
     },
     botInfo: options.botInfo,
+    replyNotices,
     now,
   });
+  const editorsNotices = createEditorsNoticeDelivery({
+    api: bot.api,
+    editorsChatId: config.EDITORS_CHAT_ID,
+    editorial,
+    t: (key, args) => translate(config.DEFAULT_LOCALE, key, args),
+  });
+  deliverNotices = editorsNotices.deliver;
 
   return {
     bot,
@@ -224,6 +254,22 @@ export function createApp(options: {
     },
     /** Delivers broadcasts: start it with the bot, stop it before storage closes. */
     broadcastWorker,
+    /** Editors' notices, one batch per window. */
+    notices,
+    /** VACUUM of ended interviews' rows; flushed at a clean stop. */
+    scrubber,
+    /** Background work that runs beside the bot: start with it, stop before storage closes. */
+    background: {
+      start() {
+        broadcastWorker.start();
+        notices.start();
+      },
+      async stop() {
+        await broadcastWorker.stop();
+        await notices.stop();
+        scrubber.stop();
+      },
+    },
   };
 }
 

@@ -106,8 +106,39 @@ const schema = z
         .regex(/^[0-9a-f]{64}$/, "expected 64 hex characters (32 bytes)")
         .optional(),
     ),
+    // Secrets off the data disk: files (e.g. docker secrets), or a folder outside DATA_DIR.
+    PEPPER_FILE: optionalString,
+    SERVER_KEY_FILE: optionalString,
+    SECRETS_DIR: optionalString,
+    // Editors' notices go out once per window (plus jitter); 0 sends each one at once.
+    NOTIFY_WINDOW_MINUTES: z
+      .string()
+      .trim()
+      .regex(/^\d+(\.\d+)?$/, "expected minutes, e.g. 15 (0 sends each notice at once)")
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .min(0)
+          .max(24 * 60),
+      )
+      .default(15),
   })
   .superRefine((env, ctx) => {
+    if (env.PEPPER && env.PEPPER_FILE) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PEPPER_FILE"],
+        message: "give PEPPER or PEPPER_FILE, not both",
+      });
+    }
+    if (env.SERVER_KEY && env.SERVER_KEY_FILE) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SERVER_KEY_FILE"],
+        message: "give SERVER_KEY or SERVER_KEY_FILE, not both",
+      });
+    }
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
       ctx.addIssue({
         code: "custom",

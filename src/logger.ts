@@ -29,6 +29,11 @@ export function describeError(error: unknown): Record<string, unknown> {
   return described;
 }
 
+/** "2026-12-03T09:00Z": the hour, no finer. */
+export function coarseTime(date: Date): string {
+  return `${date.toISOString().slice(0, 13)}:00Z`;
+}
+
 /** Last-resort scrubbing of a message we are about to log. */
 function scrub(text: string): string {
   return text.replace(TOKEN_PATTERN, "[token]").slice(0, 200);
@@ -41,6 +46,8 @@ export function createLogger(
     {
       level: options.level ?? "info",
       base: undefined,
+      // To the hour: a log line's time beside a Telegram message's time would tie them together.
+      timestamp: () => `,"time":"${coarseTime(new Date())}"`,
       serializers: { err: describeError, error: describeError },
       // A backstop only: code passes explicit, safe fields and never whole objects.
       redact: {
@@ -79,7 +86,8 @@ export function createLogger(
 
 /**
  * The only facts about an update that may be logged: its id and its kind (message,
- * callback_query…). Never its content, sender or chat.
+ * callback_query…). Never its content, sender or chat. The id is for debugging only: beside a
+ * time it orders a source's messages, so it goes into log lines at debug level and below.
  */
 export function updateFields(update: { update_id: number }): { updateId: number; kind?: string } {
   return { updateId: update.update_id, kind: Object.keys(update).find((k) => k !== "update_id") };

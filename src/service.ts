@@ -29,6 +29,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     dataDir: config.DATA_DIR,
     pepperHex: config.PEPPER,
     serverKeyHex: config.SERVER_KEY,
+    pepperFile: config.PEPPER_FILE,
+    serverKeyFile: config.SERVER_KEY_FILE,
+    secretsDir: config.SECRETS_DIR,
   });
   const storage = await openStorage({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   logger.info({ storage: storage.kind }, "storage ready");
@@ -51,12 +54,13 @@ async function startOnStorage(
   const app = createApp({
     config,
     db: storage.db,
+    scrub: storage.scrub,
     keyring,
     secrets,
     logger,
     exclusiveStorage: storage.kind === "pglite",
   });
-  const { bot, services, broadcastWorker } = app;
+  const { bot, services, background } = app;
   // Hourly: expired drafts go; with RETENTION_DAYS, so do old published or rejected submissions.
   const sweep = async () => {
     try {
@@ -95,8 +99,9 @@ async function startOnStorage(
     };
   }
 
-  // Broadcast delivery; unfinished jobs (also after a crash) resume by themselves.
-  broadcastWorker.start();
+  // Broadcast delivery (unfinished jobs, also after a crash, resume by themselves) and the
+  // editors' notices, one batch per window.
+  background.start();
   logger.info("broadcast worker started");
 
   let stopping: Promise<void> | undefined;
@@ -106,7 +111,9 @@ async function startOnStorage(
       clearInterval(sweepTimer);
       await stopReceiving();
       // Broadcast messages in flight finish; claimed but unsent ones go back to the queue.
-      await broadcastWorker.stop();
+      await background.stop();
+      // No dead row versions of ended interviews are left in the files at rest.
+      await storage.scrub().catch((error) => logger.warn({ err: error }, "scrub failed"));
       await storage.close();
     })());
   return { app, storage, keyring, stop };

@@ -12,12 +12,13 @@ import type { GuidanceService } from "../services/guidance.js";
 import type { InterviewService } from "../services/interview.js";
 import { ExpiringMap, RateLimiter } from "../services/limits.js";
 import type { Locale, PreferencesService } from "../services/preferences.js";
-import type { SubmissionReceipt, SubmissionsService } from "../services/submissions.js";
+import type { ReplyNotices } from "../services/reply-notices.js";
+import type { SubmissionsService } from "../services/submissions.js";
 import type { SubscriptionsService } from "../services/subscriptions.js";
 import type { BotContext } from "./context.js";
 import { createAdminFeature } from "./features/admin.js";
 import { createCodenameFeature } from "./features/codename.js";
-import { createEditorsFeature, editorsNotice } from "./features/editors.js";
+import { createEditorsFeature } from "./features/editors.js";
 import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
 import { createLanguageFeature } from "./features/language.js";
 import { createSafetyFeature } from "./features/safety.js";
@@ -53,6 +54,8 @@ export interface BotDeps {
     codenameAttemptsPerHour: number;
     floodMessagesPerMinute: number;
   };
+  /** "Tell me here about a reply": chat ids kept in memory only. */
+  replyNotices: ReplyNotices;
   /** Skips the getMe call at start (tests, benchmarks). */
   botInfo?: UserFromGetMe;
   now?: () => Date;
@@ -71,9 +74,11 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.api.config.use(autoRetry(RETRY_LIMITS));
   const i18n = createI18n({ defaultLocale: deps.defaultLocale, preferences: deps.preferences });
 
+  const debugging = deps.logger.isLevelEnabled("debug");
+  const logFor = (update: { update_id: number }) =>
+    debugging ? deps.logger.child({ updateId: updateFields(update).updateId }) : deps.logger;
   const logError = (error: BotError<BotContext>) => {
-    const fields = updateFields(error.ctx.update);
-    const log = error.ctx.log ?? deps.logger.child({ updateId: fields.updateId });
+    const log = error.ctx.log ?? logFor(error.ctx.update);
     log.error({ err: error.error }, "update failed");
   };
   // bot.catch covers polling; the boundary also covers webhook mode, where bot.catch does not apply.
@@ -83,23 +88,13 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   const safe = bot.errorBoundary(logError);
 
   safe.use((ctx, next) => {
-    const { updateId, kind } = updateFields(ctx.update);
-    ctx.log = deps.logger.child({ updateId });
-    ctx.log.debug({ kind }, "update");
+    ctx.log = logFor(ctx.update);
+    ctx.log.debug({ kind: updateFields(ctx.update).kind }, "update");
     return next();
   });
   safe.use(i18n);
 
   const receipts = new ExpiringMap<ReceiptMemo>(15 * 60_000);
-  const editorsT = (key: string, args?: Record<string, string | number>) =>
-    i18n.t(deps.defaultLocale, key, args);
-  const notifyEditors = async (receipt: SubmissionReceipt) => {
-    if (deps.editorsChatId === undefined) return;
-    const summary = await deps.editorial.summary(receipt.number);
-    if (!summary) return;
-    const notice = editorsNotice(editorsT, summary);
-    await bot.api.sendMessage(deps.editorsChatId, notice.text, { reply_markup: notice.keyboard });
-  };
 
   safe.use(
     createSafetyFeature({
@@ -128,7 +123,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       maxTextLength: deps.limits.maxTextLength,
       submissionLimiter: new RateLimiter(deps.limits.maxSubmissionsPerDay, 24 * HOUR),
       receipts,
-      notifyEditors,
+      preferences: deps.preferences,
+      replyNotices: deps.replyNotices,
       now: deps.now,
     }),
   );
@@ -148,6 +144,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       exporter: deps.exporter,
       fingerprints: deps.fingerprints,
       actorHash: deps.actorHash,
+      replyNotices: deps.replyNotices,
       noticeToSource: async (chatId, locale) => {
         await bot.api.sendMessage(chatId, i18n.t(locale, "source-reply-notice"));
       },

@@ -213,11 +213,9 @@ async function replyCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       `The reply to ${number} was encrypted and stored. The source reads it with their codename.\n`,
     );
-    if (submission.replyNotice) {
-      process.stdout.write(
-        "The source asked to be told about replies; only a reply from the editors' chat sends that notice.\n",
-      );
-    }
+    process.stdout.write(
+      "If the source asked to be told about replies, only a reply from the editors' chat sends that notice.\n",
+    );
     return 0;
   } finally {
     await storage.close();

@@ -64,7 +64,7 @@ export function countsOf(manifest: Manifest): InboxEntry {
     createdOn: manifest.createdOn,
     locale: manifest.locale,
     questionnaireVersion: manifest.questionnaireVersion,
-    answers: of("text") + of("choice"),
+    answers: of("answer") + of("text") + of("choice"),
     attachments: of("attachment"),
     followUps: of("followup"),
     replies: of("reply"),
@@ -217,7 +217,8 @@ export function databaseSource(
       addNote: (number, text, actorHash) => editorial.addNote(number, text, actorHash),
       async reply(number, text, actorHash) {
         const result = await editorial.reply(number, text, actorHash);
-        return { stored: result.stored, noticeRequested: result.noticeRequested === true };
+        // A reply notice is kept in the bot's memory only: the desk cannot send one.
+        return { stored: result.stored, noticeRequested: false };
       },
     },
     async close() {

@@ -1,6 +1,6 @@
 // Encrypted file bodies: streamed from Telegram through the encryptor into the chunk store.
 import { CHUNK_SIZE, type PartsRepository } from "../storage/parts.repo.js";
-import { type EditorKeyring, encryptStreamForEditors } from "./encryption.js";
+import { attachmentPadding, type EditorKeyring, encryptStreamForEditors } from "./encryption.js";
 
 export interface AttachmentMeta {
   kind: string;
@@ -25,7 +25,7 @@ export async function storeEncryptedAttachment(
   // at about two chunks): the database's latency hides behind the encryption.
   let writing: Promise<void> | undefined;
   try {
-    for await (const chunk of rechunk(encryptStreamForEditors(keyring, body))) {
+    for await (const chunk of rechunk(padded(encryptStreamForEditors(keyring, body)))) {
       await writing;
       writing = parts.writeChunk(attachmentId, seq++, chunk);
       writing.catch(() => {}); // awaited above or below; only keeps it from counting as unhandled
@@ -39,14 +39,27 @@ export async function storeEncryptedAttachment(
   return attachmentId;
 }
 
-/** Collects stream output into CHUNK_SIZE pieces (openpgp emits many small ones). */
-async function* rechunk(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let pending: Uint8Array[] = [];
+/** The ciphertext, then a padding packet up to its size bucket (the stored size says less). */
+async function* padded(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   let length = 0;
   const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    length += value.length;
+    yield value;
+  }
+  const padding = attachmentPadding(length);
+  for (let offset = 0; offset < padding.length; offset += 64 * 1024) {
+    yield padding.subarray(offset, offset + 64 * 1024);
+  }
+}
+
+/** Collects stream output into CHUNK_SIZE pieces (openpgp emits many small ones). */
+async function* rechunk(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = [];
+  let length = 0;
+  for await (const value of input) {
     pending.push(value);
     length += value.length;
     if (length >= CHUNK_SIZE) {

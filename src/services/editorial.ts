@@ -10,8 +10,7 @@ import {
   encryptTextForEditors,
 } from "./encryption.js";
 import { dayOf } from "./interview.js";
-import type { Sealer } from "./sealing.js";
-import { replyNoticeContext, STATUSES, type Status } from "./submissions.js";
+import { STATUSES, type Status } from "./submissions.js";
 
 export function isStatus(value: unknown): value is Status {
   return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
@@ -40,8 +39,6 @@ export function createEditorialService(deps: {
   parts: PartsRepository;
   audit: AuditRepository;
   keyring: EditorKeyring;
-  /** Opens the sealed reply-notice link; without it (the editor tool) no notice chat is known. */
-  sealer?: Sealer;
   now?: () => Date;
 }) {
   const today = () => dayOf(deps.now?.() ?? new Date());
@@ -57,7 +54,7 @@ export function createEditorialService(deps: {
         createdOn: row.createdOn,
         locale: row.locale,
         questionnaireVersion: row.questionnaireVersion,
-        answers: of("text") + of("choice"),
+        answers: of("answer") + of("text") + of("choice"),
         attachments: of("attachment"),
         followUps: of("followup"),
         replies: of("reply"),
@@ -77,6 +74,10 @@ export function createEditorialService(deps: {
     },
 
     find: (number: number) => deps.submissions.findByNumber(number),
+
+    /** The editors' chat message that shows a submission (refreshed when the source adds). */
+    rememberNotice: (number: number, messageId: number) =>
+      deps.submissions.setNoticeMessage(number, messageId),
 
     async setStatus(
       number: number,
@@ -103,14 +104,13 @@ export function createEditorialService(deps: {
 
     /**
      * Stores an editor's reply, encrypted to the source's reply key and the editors' keys.
-     * Returns the source's chat id if they asked to be told about replies (and the sealer is
-     * there to open it); `noticeRequested` says they asked.
+     * Returns the submission's id (the bot looks up a reply notice kept in memory with it).
      */
     async reply(
       number: number,
       text: string,
       actorHash: string,
-    ): Promise<{ stored: boolean; noticeRequested?: boolean; noticeChatId?: number }> {
+    ): Promise<{ stored: false } | { stored: true; submissionId: string }> {
       const row = await deps.submissions.findByNumber(number);
       if (!row) return { stored: false };
       const ciphertext = await encryptForSourceAndEditors(deps.keyring, row.replyPublicKey, text);
@@ -125,12 +125,7 @@ export function createEditorialService(deps: {
         actorHash,
         day: today(),
       });
-      if (!row.replyNotice) return { stored: true };
-      if (!deps.sealer) return { stored: true, noticeRequested: true };
-      const chatId = Number(
-        Buffer.from(deps.sealer.unseal(row.replyNotice, replyNoticeContext(row.id))).toString(),
-      );
-      return { stored: true, noticeRequested: true, noticeChatId: chatId };
+      return { stored: true, submissionId: row.id };
     },
 
     /** An editors' private note: encrypted to the editors' keys only, never shown to the source. */

@@ -435,11 +435,16 @@ export async function encryptForEditors(
     : encryptBytesForEditors(keyring, data);
 }
 
+/**
+ * `label` says what the part is (e.g. "choice:role"). It travels inside the encryption, as the
+ * literal data packet's file name, so question ids never sit beside the ciphertext (DESIGN §3.5).
+ */
 export async function encryptTextForEditors(
   keyring: EditorKeyring,
   text: string,
+  label?: string,
 ): Promise<Uint8Array> {
-  return encryptBytes(keysOf(keyring), padText(text));
+  return encryptBytes(keysOf(keyring), padText(text), label);
 }
 
 export async function encryptBytesForEditors(
@@ -515,8 +520,17 @@ function startOfDay(now = new Date()): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 }
 
-async function encryptBytes(keys: readonly PublicKey[], bytes: Uint8Array): Promise<Uint8Array> {
-  const message = await createMessage({ binary: bytes, format: "binary", date: startOfDay() });
+async function encryptBytes(
+  keys: readonly PublicKey[],
+  bytes: Uint8Array,
+  label?: string,
+): Promise<Uint8Array> {
+  const message = await createMessage({
+    binary: bytes,
+    format: "binary",
+    date: startOfDay(),
+    ...(label ? { filename: checkedLabel(label) } : {}),
+  });
   return encrypt({
     message,
     encryptionKeys: [...keys],
@@ -539,6 +553,51 @@ async function encryptStream(
     config: GPG22_CONFIG,
   });
   return encrypted;
+}
+
+/** What a part label may look like: "<kind>:<question id>". */
+const LABEL_PATTERN = /^[a-z]+:[a-z0-9_]{1,64}$/;
+
+function checkedLabel(label: string): string {
+  if (!LABEL_PATTERN.test(label)) throw new Error(`not a part label: ${JSON.stringify(label)}`);
+  return label;
+}
+
+/**
+ * Stored attachment ciphertext is padded to a size bucket so its length says less about the file
+ * (DESIGN §3.5): at least 64 KiB, then the next multiple of 1/8 of the size's power of two, so
+ * the overhead is at most 12.5% (and at most 64 KiB for small files).
+ */
+export const ATTACHMENT_MIN_BUCKET = 64 * 1024;
+
+export function paddedAttachmentSize(length: number): number {
+  if (length <= ATTACHMENT_MIN_BUCKET) return ATTACHMENT_MIN_BUCKET;
+  const step = 2 ** (Math.floor(Math.log2(length)) - 3);
+  return Math.ceil(length / step) * step;
+}
+
+/** Packet headers need at most 6 bytes: the smallest padding we can write. */
+const PADDING_HEADER = 6;
+
+/**
+ * Random bytes wrapped as an OpenPGP padding packet (RFC 9580 tag 21, five-byte length form),
+ * appended after the encrypted message: openpgp.js reads past it, GnuPG 2.2 skips it as an
+ * unknown packet, and neither changes the decrypted file. `length` is the ciphertext so far;
+ * returns the bytes that bring it to its bucket (empty if it is there already or too close).
+ */
+export function attachmentPadding(length: number): Uint8Array {
+  const missing = paddedAttachmentSize(length + PADDING_HEADER) - length;
+  const body = missing - PADDING_HEADER;
+  if (body < 0) return new Uint8Array(0);
+  const packet = new Uint8Array(missing);
+  packet[0] = 0xc0 | 21;
+  packet[1] = 0xff;
+  new DataView(packet.buffer).setUint32(2, body);
+  crypto.getRandomValues(packet.subarray(PADDING_HEADER, PADDING_HEADER + Math.min(body, 65536)));
+  for (let offset = PADDING_HEADER + 65536; offset < missing; offset += 65536) {
+    crypto.getRandomValues(packet.subarray(offset, Math.min(offset + 65536, missing)));
+  }
+  return packet;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -704,7 +763,33 @@ async function unlock(
   }
 }
 
+/** A decrypted part and its label ("choice:role"), when the part was written with one. */
+export interface DecryptedPart {
+  data: Uint8Array;
+  label?: { kind: string; questionId: string };
+}
+
+/** Like decryptWithUnlockedKey, and also reads the label from inside the encryption. */
+export async function decryptPartWithUnlockedKey(
+  key: UnlockedPrivateKey,
+  ciphertext: Uint8Array,
+): Promise<DecryptedPart> {
+  const privateKey = unlockedKeys.get(key);
+  if (!privateKey) throw new Error("UnlockedPrivateKey must come from unlockPrivateKey");
+  const { data, filename } = await decryptLiteral(privateKey, ciphertext);
+  if (!LABEL_PATTERN.test(filename)) return { data };
+  const [kind = "", questionId = ""] = filename.split(":");
+  return { data, label: { kind, questionId } };
+}
+
 async function decryptMessage(key: PrivateKey, ciphertext: Uint8Array): Promise<Uint8Array> {
+  return (await decryptLiteral(key, ciphertext)).data;
+}
+
+async function decryptLiteral(
+  key: PrivateKey,
+  ciphertext: Uint8Array,
+): Promise<{ data: Uint8Array; filename: string }> {
   const armored = armoredText(ciphertext);
   let message: Message<string> | Message<Uint8Array>;
   try {
@@ -728,8 +813,8 @@ async function decryptMessage(key: PrivateKey, ciphertext: Uint8Array): Promise<
   }
 
   try {
-    const { data } = await decrypt({ message, decryptionKeys: key, format: "binary" });
-    return data;
+    const { data, filename } = await decrypt({ message, decryptionKeys: key, format: "binary" });
+    return { data, filename: filename ?? "" };
   } catch (error) {
     if (/session key decryption failed/i.test(errorMessage(error))) {
       throw new NotForThisKeyError(

@@ -4,14 +4,19 @@ import type { PartKind, PartsRepository } from "../storage/parts.repo.js";
 import type { SubmissionRow } from "../storage/submissions.repo.js";
 import { writeTar } from "./tar.js";
 
-export const EXPORT_FORMAT = 1;
+/**
+ * 2: answers carry their question id and kind inside the encryption (the literal data packet's
+ * file name), so the manifest lists them without; 1: the manifest names each part's question.
+ */
+export const EXPORT_FORMAT = 2;
 /** Telegram bots may upload up to 50 MB; volumes stay below it. */
 export const VOLUME_SIZE = 49 * 1024 * 1024;
 
 export interface ManifestPart {
   /** The encrypted part (an answer, a file's description, a follow-up, a reply). */
   file: string;
-  questionId: string;
+  /** Only for parts stored before question ids moved inside the ciphertext (and format 1). */
+  questionId?: string;
   kind: PartKind;
   seq: number;
   /** For attachments: the encrypted file body. */
@@ -48,7 +53,7 @@ export function createExportService(deps: { parts: PartsRepository }) {
           const base = `parts/${String(index + 1).padStart(4, "0")}`;
           return {
             file: `${base}.pgp`,
-            questionId: row.questionId,
+            ...(row.questionId ? { questionId: row.questionId } : {}),
             kind: row.kind as PartKind,
             seq: row.seq,
             ...(row.attachmentId ? { body: `${base}.body.pgp` } : {}),

@@ -1,5 +1,4 @@
-// Per-user preferences (the interface language), remembered under the hashed user id.
-import type { PreferencesRepository } from "../storage/preferences.repo.js";
+// Per-user preferences (the interface language), in memory only.
 import { ExpiringMap } from "./limits.js";
 import { hashTelegramId } from "./sealing.js";
 
@@ -19,31 +18,24 @@ export function localeFromTelegram(languageCode: string | undefined, fallback: L
   return fallback;
 }
 
-export function createPreferencesService(deps: {
-  repo: PreferencesRepository;
-  pepper: Uint8Array;
-}) {
-  const hash = (userId: number) => hashTelegramId(deps.pepper, userId);
-  // Every update needs the language: a short-lived cache saves a query per update. Short, so a
-  // change made through another instance (webhook mode) shows within a minute.
-  const cache = new ExpiringMap<Locale | "none">(60_000);
+/**
+ * The interface language a source picked with /language. Kept in memory only, for a while
+ * (DESIGN §3.6): a table of everyone who ever chose a language would list the bot's users, and
+ * a seized copy would answer them differently from strangers. During an interview the draft
+ * remembers the language too; otherwise Telegram's language decides again after a restart.
+ */
+export function createPreferencesService(deps: { pepper: Uint8Array; ttlMs?: number }) {
+  const hash = (userId: number) => hashTelegramId(deps.pepper, userId, "language");
+  const chosen = new ExpiringMap<Locale>(deps.ttlMs ?? 24 * 3600_000);
   return {
     async savedLocale(userId: number): Promise<Locale | undefined> {
-      const key = hash(userId);
-      const cached = cache.get(key);
-      if (cached !== undefined) return cached === "none" ? undefined : cached;
-      const saved = await deps.repo.findLocale(key);
-      const locale = isLocale(saved) ? saved : undefined;
-      cache.set(key, locale ?? "none");
-      return locale;
+      return chosen.get(hash(userId));
     },
     async rememberLocale(userId: number, locale: Locale): Promise<void> {
-      await deps.repo.saveLocale(hash(userId), locale);
-      cache.set(hash(userId), locale);
+      chosen.set(hash(userId), locale);
     },
     async forget(userId: number): Promise<void> {
-      await deps.repo.forget(hash(userId));
-      cache.delete(hash(userId));
+      chosen.delete(hash(userId));
     },
   };
 }

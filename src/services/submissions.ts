@@ -13,10 +13,6 @@ import {
   encryptTextForEditors,
 } from "./encryption.js";
 import { type Draft, dayOf } from "./interview.js";
-import type { Sealer } from "./sealing.js";
-
-/** The sealing context of a submission's reply notice (its chat id). */
-export const replyNoticeContext = (submissionId: string) => `reply-notice:${submissionId}`;
 
 export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -48,39 +44,26 @@ export function createSubmissionsService(deps: {
   submissions: SubmissionsRepository;
   keyring: EditorKeyring;
   pepper: Uint8Array;
-  /** Seals the source's chat id when they ask to be told about replies. */
-  sealer?: Sealer;
+  /** A draft went away: its dead row versions are to be scrubbed. */
+  onSubmitted?: () => void;
+  /** Something for the editors' next notice (a submission or an addition). */
+  onNews?: () => void;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
 
   return {
     /** Turns the draft into a submission no longer linked to the user, and makes its receipt. */
-    /**
-     * `noticeChatId`: only if the source asked to be told about replies; it is sealed with the
-     * server key beside the submission and goes when the submission is purged.
-     */
-    async submit(
-      draft: Draft,
-      options: { noticeChatId?: number } = {},
-    ): Promise<SubmissionReceipt> {
+    async submit(draft: Draft): Promise<SubmissionReceipt & { submissionId: string }> {
       const codename = generateCodename(draft.locale === "en" ? "en" : "ru");
       const codenameHash = await hashCodename(deps.pepper, codename);
       const replyKey = await createReplyKeyPair(codename);
       const partRows = await deps.parts.listForDraft(draft.id);
-      const id = crypto.randomUUID();
-      if (options.noticeChatId !== undefined && !deps.sealer) {
-        throw new Error("submit: a reply notice needs the sealer");
-      }
-      const replyNotice =
-        options.noticeChatId !== undefined && deps.sealer
-          ? deps.sealer.seal(Buffer.from(String(options.noticeChatId)), replyNoticeContext(id))
-          : null;
       const row = await deps.drafts.transaction(async (tx) => {
         const created = await deps.submissions.create(
           {
-            id,
-            replyNotice,
+            // Editors hear of it with the next batch of notices, not at the source's click.
+            notified: false,
             questionnaireVersion: draft.questionnaireVersion,
             locale: draft.locale,
             createdOn: dayOf(now()),
@@ -94,7 +77,10 @@ export function createSubmissionsService(deps: {
         await deps.drafts.delete(draft.id, tx);
         return created;
       });
+      deps.onSubmitted?.();
+      deps.onNews?.();
       return {
+        submissionId: row.id,
         number: row.number,
         codename,
         answers: partRows.filter((p) => p.kind !== "attachment").length,
@@ -135,6 +121,8 @@ export function createSubmissionsService(deps: {
         { submissionId },
         { questionId: "followup", kind: "followup", ciphertext, createdOn: dayOf(now()) },
       );
+      await deps.submissions.countAddition(submissionId);
+      deps.onNews?.();
     },
 
     async addFollowUpAttachment(
@@ -154,6 +142,8 @@ export function createSubmissionsService(deps: {
           createdOn: dayOf(now()),
         },
       );
+      await deps.submissions.countAddition(submissionId);
+      deps.onNews?.();
     },
 
     /** An editor's reply: readable by the source (with the codename) and by every editor. */

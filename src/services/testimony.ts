@@ -1,7 +1,12 @@
 // The editors' side of an export: open an archive with an editor's private key and turn it into
 // a readable testimony. Runs on an editor's computer (CLI, review desk), never on the server.
 import type { AttachmentMeta } from "./attachments.js";
-import { decodePaddedText, decryptWithUnlockedKey, type UnlockedPrivateKey } from "./encryption.js";
+import {
+  decodePaddedText,
+  decryptPartWithUnlockedKey,
+  decryptWithUnlockedKey,
+  type UnlockedPrivateKey,
+} from "./encryption.js";
 import { EXPORT_FORMAT, type Manifest } from "./export.js";
 import type { Locale } from "./preferences.js";
 import {
@@ -66,9 +71,14 @@ export async function openArchive(
   for (const [index, part] of manifest.parts.entries()) {
     const ciphertext = entries.get(part.file);
     if (!ciphertext) throw new ArchiveError(`the archive is incomplete: ${part.file} is missing`);
-    const text = decodePaddedText(await decryptWithUnlockedKey(key, ciphertext));
-    if (part.kind !== "attachment") {
-      items.push({ questionId: part.questionId, kind: part.kind, text });
+    const decrypted = await decryptPartWithUnlockedKey(key, ciphertext);
+    const text = decodePaddedText(decrypted.data);
+    // Answers say inside the encryption which question they belong to (format 2); older parts
+    // are named by the manifest. Extras (additions, replies, notes) are named by their kind.
+    const questionId = decrypted.label?.questionId ?? part.questionId ?? part.kind;
+    const kind = decrypted.label?.kind ?? part.kind;
+    if (kind !== "attachment") {
+      items.push({ questionId, kind, text });
       continue;
     }
     const body = part.body ? entries.get(part.body) : undefined;
@@ -76,12 +86,12 @@ export async function openArchive(
       throw new ArchiveError(`the archive is incomplete: the file of ${part.file} is missing`);
     const meta = JSON.parse(text) as AttachmentMeta;
     items.push({
-      questionId: part.questionId,
-      kind: part.kind,
+      questionId,
+      kind,
       attachment: {
         meta,
         bytes: await decryptWithUnlockedKey(key, body),
-        fileName: attachmentFileName(index + 1, part.questionId, meta),
+        fileName: attachmentFileName(index + 1, questionId, meta),
       },
     });
   }

@@ -24,8 +24,28 @@ export class StorageError extends Error {
 export interface Storage {
   db: Db;
   kind: "pglite" | "postgres";
+  /**
+   * Removes dead row versions (DESIGN §3.6): superseded and deleted rows otherwise stay on the
+   * table's pages until a vacuum. Drafts (the only rows keyed to a source) are rewritten whole,
+   * so not even the free space of their old pages keeps a copy; the rest is vacuumed in place.
+   */
+  scrub(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Rewritten whole (VACUUM FULL): small, and the only table keyed to a source. */
+const SCRUB_FULL = ["drafts"];
+/** Vacuumed in place: large tables whose dead versions carry ciphertext and random ids. */
+const SCRUB_IN_PLACE = [
+  "parts",
+  "attachment_chunks",
+  "submissions",
+  "subscribers",
+  "deliveries",
+  "broadcasts",
+  "audit",
+  "guidance",
+];
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
 
@@ -63,7 +83,25 @@ async function openPostgres(url: string, max: number): Promise<Storage> {
   }
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
   let closing: Promise<void> | undefined;
-  return { db, kind: "postgres", close: () => (closing ??= client.end({ timeout: 5 })) };
+  const scrub = async () => {
+    // VACUUM cannot run in a transaction: one reserved connection, with a lock timeout so a
+    // long transaction elsewhere delays the scrub instead of every query queued behind it.
+    const connection = await client.reserve();
+    try {
+      await connection.unsafe("set lock_timeout = '5s'");
+      for (const table of SCRUB_FULL) await connection.unsafe(`vacuum full ${table}`);
+      await connection.unsafe(`vacuum (skip_locked) ${SCRUB_IN_PLACE.join(", ")}`);
+    } finally {
+      await connection.unsafe("reset lock_timeout").catch(() => {});
+      connection.release();
+    }
+  };
+  return {
+    db,
+    kind: "postgres",
+    scrub,
+    close: () => (closing ??= client.end({ timeout: 5 })),
+  };
 }
 
 /** PostgreSQL's type id of bytea. */
@@ -103,6 +141,11 @@ async function openPglite(dataDir: string | undefined): Promise<Storage> {
   return {
     db,
     kind: "pglite",
+    scrub: async () => {
+      if (closed) return;
+      for (const table of SCRUB_FULL) await client.exec(`vacuum full ${table}`);
+      await client.exec(`vacuum ${SCRUB_IN_PLACE.join(", ")}`);
+    },
     close: async () => {
       if (closed) return;
       closed = true;

@@ -1,4 +1,4 @@
-import { eq, lt } from "drizzle-orm";
+import { eq, lt, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
 import { drafts } from "./schema.js";
 
@@ -19,10 +19,26 @@ export function createDraftsRepository({ db }: { db: Db }) {
     },
     async update(
       id: string,
-      values: Partial<Pick<DraftRow, "position" | "sealedState" | "expiresOn" | "locale">>,
+      values: Partial<Pick<DraftRow, "sealedState" | "expiresOn" | "locale">>,
       tx: DbOrTx = db,
     ): Promise<void> {
       await tx.update(drafts).set(values).where(eq(drafts.id, id));
+    },
+    /** Whether any draft still has a lookup key of the old (fast HMAC, 64 hex digits) form. */
+    async hasLegacy(): Promise<boolean> {
+      const rows = await db
+        .select({ id: drafts.id })
+        .from(drafts)
+        .where(sql`length(${drafts.userHash}) = 64`)
+        .limit(1);
+      return rows.length > 0;
+    },
+    /** Moves an old draft to its new lookup key and state; the plaintext position goes. */
+    async rekey(id: string, values: Pick<DraftRow, "userHash" | "sealedState">): Promise<void> {
+      await db
+        .update(drafts)
+        .set({ ...values, position: null })
+        .where(eq(drafts.id, id));
     },
     /** Deletes the draft; its parts go with it (foreign key cascade). */
     async delete(id: string, tx: DbOrTx = db): Promise<void> {

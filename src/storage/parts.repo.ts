@@ -5,8 +5,12 @@ import type { Transaction } from "./drafts.repo.js";
 import { attachmentChunks, parts } from "./schema.js";
 
 export type PartRow = typeof parts.$inferSelect;
-/** "note": an editors' private note (encrypted to the editors' keys only; never shown to sources). */
-export type PartKind = "text" | "choice" | "attachment" | "followup" | "reply" | "note";
+/**
+ * "answer": a text or choice answer (which one, and to which question, is inside the encryption);
+ * "text" and "choice" are the same from before that. "note": an editors' private note
+ * (encrypted to the editors' keys only; never shown to sources).
+ */
+export type PartKind = "answer" | "text" | "choice" | "attachment" | "followup" | "reply" | "note";
 type DbOrTx = Db | Transaction;
 
 /** Chunk size of stored ciphertext: big enough to be cheap, small enough to keep memory flat. */
@@ -17,7 +21,8 @@ export function createPartsRepository({ db }: { db: Db }) {
     async add(
       owner: { draftId: string } | { submissionId: string },
       part: {
-        questionId: string;
+        /** Only for additions, replies and notes; answers carry theirs inside the ciphertext. */
+        questionId?: string;
         kind: PartKind;
         ciphertext: Uint8Array;
         attachmentId?: string;
@@ -39,12 +44,12 @@ export function createPartsRepository({ db }: { db: Db }) {
       return row.id;
     },
 
-    /** Deletes the parts of some questions of a draft (a redo, a skip, or an abandoned branch). */
-    async deleteForQuestions(draftId: string, questionIds: string[], tx: DbOrTx = db) {
-      if (questionIds.length === 0) return;
+    /** Deletes some parts of a draft (a redo, a skip, or an abandoned branch). */
+    async deleteParts(draftId: string, partIds: string[], tx: DbOrTx = db) {
+      if (partIds.length === 0) return;
       const removed = await tx
         .delete(parts)
-        .where(and(eq(parts.draftId, draftId), inArray(parts.questionId, questionIds)))
+        .where(and(eq(parts.draftId, draftId), inArray(parts.id, partIds)))
         .returning({ attachmentId: parts.attachmentId });
       await deleteChunks(
         tx,
@@ -61,15 +66,6 @@ export function createPartsRepository({ db }: { db: Db }) {
         ? and(eq(parts.submissionId, submissionId), inArray(parts.kind, kinds))
         : eq(parts.submissionId, submissionId);
       return db.select().from(parts).where(where).orderBy(asc(parts.seq));
-    },
-
-    /** Counts per question of a draft: text/choice parts and attachments. */
-    async countsForDraft(draftId: string) {
-      return db
-        .select({ questionId: parts.questionId, kind: parts.kind, n: count() })
-        .from(parts)
-        .where(eq(parts.draftId, draftId))
-        .groupBy(parts.questionId, parts.kind);
     },
 
     /** Moves every part of a draft to its submission (the draft row is deleted after). */

@@ -2,6 +2,7 @@
 // ciphertext, users appear only as HMAC(pepper, id), and times are days.
 
 import {
+  boolean,
   customType,
   date,
   index,
@@ -29,21 +30,19 @@ export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   },
 });
 
-/** Per-user settings, keyed by HMAC(pepper, Telegram user id). */
-export const preferences = pgTable("preferences", {
-  userHash: text("user_hash").primaryKey(),
-  locale: text("locale").notNull(),
-});
-
 /** An interview in progress. Deleted at submit, cancel, /forget or expiry. */
 export const drafts = pgTable("drafts", {
   id: uuid("id").primaryKey().defaultRandom(),
+  /**
+   * A memory-hard derivation of the Telegram id (services/source-keys.ts); the row, and so the
+   * key, exists only while the interview is in progress.
+   */
   userHash: text("user_hash").notNull().unique(),
   questionnaireVersion: integer("questionnaire_version").notNull(),
   locale: text("locale").notNull(),
-  /** Question id the source is on, or a step name such as "review". */
-  position: text("position").notNull(),
-  /** Navigation state (branching choices, message ids to wipe), sealed with a per-user key. */
+  /** Only in drafts from before the position moved into the sealed state; null otherwise. */
+  position: text("position"),
+  /** Navigation state (position, branching choices, part ids), sealed with a per-source key. */
   sealedState: bytea("sealed_state").notNull(),
   createdOn: date("created_on").notNull(),
   expiresOn: date("expires_on").notNull(),
@@ -64,11 +63,12 @@ export const submissions = pgTable("submissions", {
   replyPublicKey: bytea("reply_public_key").notNull(),
   /** The reply private key, protected with the codename as passphrase. */
   replyPrivateKey: bytea("reply_private_key").notNull(),
-  /**
-   * Only if the source asked to be told about replies: their chat id, sealed with the server key.
-   * Deleted with the submission.
-   */
-  replyNotice: bytea("reply_notice"),
+  /** Editors have not been told about it yet (notices go out in batches: DESIGN §7.4). */
+  notified: boolean("notified").notNull().default(true),
+  /** The source's additions since the editors were last told (a count, no content). */
+  unnotifiedAdditions: integer("unnotified_additions").notNull().default(0),
+  /** The editors' chat message that shows this submission, to refresh its counts. */
+  noticeMessageId: integer("notice_message_id"),
 });
 
 /**
@@ -83,7 +83,11 @@ export const parts = pgTable(
     submissionId: uuid("submission_id").references(() => submissions.id, {
       onDelete: "cascade",
     }),
-    questionId: text("question_id").notNull(),
+    /**
+     * Only "followup", "reply" or "note", and in parts from before question ids moved inside the
+     * ciphertext; null for answers.
+     */
+    questionId: text("question_id"),
     /** See PartKind: "text" | "choice" | "attachment" | "followup" | "reply" | "note" */
     kind: text("kind").notNull(),
     seq: integer("seq").notNull(),
@@ -184,7 +188,6 @@ export const deliveries = pgTable(
 );
 
 export const schema = {
-  preferences,
   drafts,
   submissions,
   parts,

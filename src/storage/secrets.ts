@@ -1,5 +1,7 @@
-// The pepper (for hashing Telegram ids) and the server key (for sealing small state) live in
-// DATA_DIR/secrets with mode 0600, or come from the environment. Never in the database.
+// The pepper (for deriving source keys) and the server key (for sealing small state) come from
+// the environment, from files (PEPPER_FILE, SERVER_KEY_FILE: e.g. docker secrets), from a folder
+// of their own (SECRETS_DIR), or by default from DATA_DIR/secrets (mode 0600). Never in the
+// database; given from outside, never written into DATA_DIR.
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,16 +16,40 @@ export function loadSecrets(options: {
   dataDir: string;
   pepperHex?: string;
   serverKeyHex?: string;
+  pepperFile?: string;
+  serverKeyFile?: string;
+  /** A folder outside DATA_DIR where the secrets are made on first start and read after. */
+  secretsDir?: string;
 }): Secrets {
-  const dir = join(options.dataDir, "secrets");
+  const dir = options.secretsDir ?? join(options.dataDir, "secrets");
   return {
     pepper: options.pepperHex
       ? Buffer.from(options.pepperHex, "hex")
-      : loadOrCreate(dir, "pepper", "PEPPER"),
+      : options.pepperFile
+        ? readSecretFile(options.pepperFile, "PEPPER_FILE")
+        : loadOrCreate(dir, "pepper", "PEPPER"),
     serverKey: options.serverKeyHex
       ? Buffer.from(options.serverKeyHex, "hex")
-      : loadOrCreate(dir, "server.key", "SERVER_KEY"),
+      : options.serverKeyFile
+        ? readSecretFile(options.serverKeyFile, "SERVER_KEY_FILE")
+        : loadOrCreate(dir, "server.key", "SERVER_KEY"),
   };
+}
+
+/** A secret given as a file is only read: it is somebody else's to make and to back up. */
+function readSecretFile(path: string, envName: string): Buffer {
+  let hex: string;
+  try {
+    hex = readFileSync(path, "utf8").trim();
+  } catch {
+    throw new StorageError(`${envName}: cannot read ${path}`);
+  }
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new StorageError(
+      `${envName}: ${path} must hold 64 hex characters (make one with: openssl rand -hex 32)`,
+    );
+  }
+  return Buffer.from(hex, "hex");
 }
 
 function loadOrCreate(dir: string, name: string, envName: string): Buffer {

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
 import type { Transaction } from "./drafts.repo.js";
 import { submissions } from "./schema.js";
@@ -9,8 +9,17 @@ type DbOrTx = Db | Transaction;
 export function createSubmissionsRepository({ db }: { db: Db }) {
   return {
     async create(
-      values: Omit<SubmissionRow, "id" | "number" | "status" | "statusNote" | "replyNotice"> &
-        Partial<Pick<SubmissionRow, "id" | "replyNotice">>,
+      values: Omit<
+        SubmissionRow,
+        | "id"
+        | "number"
+        | "status"
+        | "statusNote"
+        | "notified"
+        | "unnotifiedAdditions"
+        | "noticeMessageId"
+      > &
+        Partial<Pick<SubmissionRow, "id" | "notified">>,
       tx: DbOrTx = db,
     ): Promise<SubmissionRow> {
       const [row] = await tx.insert(submissions).values(values).returning();
@@ -48,6 +57,67 @@ export function createSubmissionsRepository({ db }: { db: Db }) {
     },
     async setStatus(id: string, status: string, statusNote: Uint8Array | null = null) {
       await db.update(submissions).set({ status, statusNote }).where(eq(submissions.id, id));
+    },
+    /**
+     * What editors have not been told yet, taken atomically (marked as told in the same
+     * statement), so two instances never send the same notice.
+     */
+    async takePendingNotices(): Promise<{
+      submitted: number[];
+      additions: { number: number; count: number }[];
+    }> {
+      const submitted = await db
+        .update(submissions)
+        .set({ notified: true })
+        .where(eq(submissions.notified, false))
+        .returning({ number: submissions.number });
+      // The old count comes back through a subquery on the row's previous version.
+      const additions = await db.execute<{ number: number; count: number }>(sql`
+        update ${submissions} s set unnotified_additions = 0
+        from (select id, unnotified_additions from ${submissions}
+              where unnotified_additions > 0 for update) old
+        where s.id = old.id
+        returning s.number as number, old.unnotified_additions as count`);
+      const rows = Array.isArray(additions)
+        ? additions
+        : ((additions as { rows?: { number: number; count: number }[] }).rows ?? []);
+      return {
+        submitted: submitted.map((r) => r.number).sort((a, b) => a - b),
+        additions: rows
+          .map((r) => ({ number: Number(r.number), count: Number(r.count) }))
+          .sort((a, b) => a.number - b.number),
+      };
+    },
+    /** A batch that could not be delivered goes back to pending. */
+    async restorePendingNotices(batch: {
+      submitted: number[];
+      additions: { number: number; count: number }[];
+    }): Promise<void> {
+      if (batch.submitted.length > 0) {
+        await db
+          .update(submissions)
+          .set({ notified: false })
+          .where(inArray(submissions.number, batch.submitted));
+      }
+      for (const { number, count: added } of batch.additions) {
+        await db
+          .update(submissions)
+          .set({ unnotifiedAdditions: sql`${submissions.unnotifiedAdditions} + ${added}` })
+          .where(eq(submissions.number, number));
+      }
+    },
+    /** A source added to their testimony: counted for the next notice (no content, no time). */
+    async countAddition(id: string): Promise<void> {
+      await db
+        .update(submissions)
+        .set({ unnotifiedAdditions: sql`${submissions.unnotifiedAdditions} + 1` })
+        .where(eq(submissions.id, id));
+    },
+    async setNoticeMessage(number: number, messageId: number): Promise<void> {
+      await db
+        .update(submissions)
+        .set({ noticeMessageId: messageId })
+        .where(eq(submissions.number, number));
     },
     async countByStatus(): Promise<Record<string, number>> {
       const rows = await db

@@ -1,5 +1,10 @@
 // What an editor would read: every part of a submission, decrypted with an editor's private key.
-import { decodePaddedText, decryptWithPrivateKey } from "../../src/services/encryption.js";
+import {
+  decodePaddedText,
+  decryptPartWithUnlockedKey,
+  decryptWithUnlockedKey,
+  unlockPrivateKey,
+} from "../../src/services/encryption.js";
 import type { PartsRepository } from "../../src/storage/parts.repo.js";
 import type { TestKey } from "./keys.js";
 
@@ -17,20 +22,21 @@ export async function decryptSubmission(
   submissionId: string,
   key: TestKey,
 ): Promise<DecryptedPart[]> {
-  const unlock = { armoredPrivateKey: key.armoredPrivateKey, passphrase: key.passphrase };
+  const unlocked = await unlockPrivateKey(key.armoredPrivateKey, key.passphrase);
   const result: DecryptedPart[] = [];
   for (const part of await parts.listForSubmission(submissionId)) {
-    const text = decodePaddedText(await decryptWithPrivateKey(unlock, part.ciphertext));
+    // Answers name their question and kind only inside the encryption.
+    const { data, label } = await decryptPartWithUnlockedKey(unlocked, part.ciphertext);
     const entry: DecryptedPart = {
-      questionId: part.questionId,
-      kind: part.kind,
-      text,
+      questionId: label?.questionId ?? part.questionId ?? part.kind,
+      kind: label?.kind ?? part.kind,
+      text: decodePaddedText(data),
       ciphertext: part.ciphertext,
     };
     if (part.attachmentId) {
       const chunks: Uint8Array[] = [];
       for await (const chunk of parts.readAttachment(part.attachmentId)) chunks.push(chunk);
-      entry.file = await decryptWithPrivateKey(unlock, Buffer.concat(chunks));
+      entry.file = await decryptWithUnlockedKey(unlocked, Buffer.concat(chunks));
     }
     result.push(entry);
   }

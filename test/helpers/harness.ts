@@ -56,9 +56,12 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
         TELEGRAM_API_ROOT: api.apiRoot,
         EDITORS_CHAT_ID,
         ADMIN_IDS: options.adminIds ?? [],
+        // Editors' notices at once unless a test is about batching.
+        NOTIFY_WINDOW_MINUTES: 0,
         ...options.config,
       },
       db: storage.db,
+      scrub: storage.scrub,
       keyring,
       secrets,
       logger,
@@ -69,12 +72,12 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     });
   // As in main.ts: the broadcast worker runs with the bot and stops before storage closes.
   const launch = (started: App): RunnerHandle => {
-    started.broadcastWorker.start();
+    started.background.start();
     return run(started.bot, { runner: { fetch: { timeout: 1 } } });
   };
   const halt = async () => {
     await runner.stop();
-    await app.broadcastWorker.stop();
+    await app.background.stop();
   };
   let app = build();
   let runner = launch(app);

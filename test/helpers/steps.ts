@@ -63,13 +63,13 @@ export async function waitForDraft(
  * while (the bot saves right after it answers, so an answer alone does not mean "saved").
  */
 export async function settledDraft(bot: TestBot, user: FakeUser, quietMs = 150): Promise<Draft> {
-  const hash = bot.app.services.interview.userHash(user.id);
+  const hash = await bot.app.services.interview.lookupKey(user.id);
   const deadline = Date.now() + 5000;
   let last = "";
   let since = Date.now();
   for (;;) {
     const row = await bot.app.repositories.drafts.find(hash);
-    const seen = row ? `${row.position}:${Buffer.from(row.sealedState).toString("hex")}` : "";
+    const seen = row ? Buffer.from(row.sealedState).toString("hex") : "";
     if (seen !== last || bot.api.pendingUpdates().length > 0) {
       last = seen;
       since = Date.now();

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStorage, StorageError } from "../../src/storage/db.js";
-import { createPreferencesRepository } from "../../src/storage/preferences.repo.js";
 import { attachmentChunks } from "../../src/storage/schema.js";
 import { createTestStorage, type TestStorage, usingPostgres } from "../helpers/db.js";
 import { PROJECT_ROOT, TSX } from "../helpers/run.js";
@@ -23,14 +22,10 @@ describe(`storage on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, () => {
     );
     const names = rowsOf<{ table_name: string }>(rows).map((r) => r.table_name);
     expect(names).toEqual(
-      expect.arrayContaining([
-        "attachment_chunks",
-        "drafts",
-        "parts",
-        "preferences",
-        "submissions",
-      ]),
+      expect.arrayContaining(["attachment_chunks", "drafts", "parts", "submissions"]),
     );
+    // Nothing keyed to a source outlives its interview: no table of language choices.
+    expect(names).not.toContain("preferences");
   });
 
   it("round-trips binary data through the bytea type, byte for byte", async () => {
@@ -42,15 +37,6 @@ describe(`storage on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, () => {
     expect(row?.data).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(row?.data ?? []).equals(Buffer.from(data))).toBe(true);
   });
-
-  it("remembers a locale per user hash and forgets it", async () => {
-    const repo = createPreferencesRepository({ db: storage.db });
-    await repo.saveLocale("hash-a", "en");
-    await repo.saveLocale("hash-a", "ru");
-    expect(await repo.findLocale("hash-a")).toBe("ru");
-    await repo.forget("hash-a");
-    expect(await repo.findLocale("hash-a")).toBeUndefined();
-  });
 });
 
 describe("embedded PGlite in DATA_DIR", () => {
@@ -58,7 +44,11 @@ describe("embedded PGlite in DATA_DIR", () => {
     const dir = mkdtempSync(join(tmpdir(), "tb-data-"));
     try {
       const first = await openStorage({ dataDir: dir });
-      await createPreferencesRepository({ db: first.db }).saveLocale("h", "en");
+      await first.db.insert(attachmentChunks).values({
+        attachmentId: "00000000-0000-4000-8000-000000000002",
+        seq: 0,
+        data: new Uint8Array([1, 2, 3]),
+      });
 
       // A second process must be told clearly that the directory is in use.
       const script = `import("./src/storage/db.ts").then(m => m.openStorage({ dataDir: ${JSON.stringify(dir)} })).then(() => { console.log("opened"); process.exit(0) }, e => { console.log(e.message); process.exit(3) })`;
@@ -68,7 +58,8 @@ describe("embedded PGlite in DATA_DIR", () => {
 
       await first.close();
       const again = await openStorage({ dataDir: dir });
-      expect(await createPreferencesRepository({ db: again.db }).findLocale("h")).toBe("en");
+      const kept = await again.db.select().from(attachmentChunks);
+      expect(kept.map((row) => [...row.data])).toEqual([[1, 2, 3]]);
       await again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -40,7 +40,7 @@ export function createCodenameFeature(deps: {
   const privateChat = feature.chatType("private");
   const awaiting = new ExpiringMap<Awaiting>(10 * 60_000);
   const sessions = new ExpiringMap<Session>(SESSION_MS);
-  const keyOf = (ctx: BotContext) => deps.interview.userHash(ctx.from?.id as number);
+  const keyOf = (ctx: BotContext) => deps.interview.memoryKey(ctx.from?.id as number);
 
   const prompt = async (ctx: BotContext, mode: Awaiting["mode"], commandId?: number) => {
     // An earlier prompt (and its "not found" answers) is superseded: it leaves the chat.

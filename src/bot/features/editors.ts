@@ -5,6 +5,7 @@ import type { EditorialService, SubmissionSummary } from "../../services/editori
 import { isStatus } from "../../services/editorial.js";
 import { archiveName, type ExportService, VOLUME_SIZE } from "../../services/export.js";
 import { ExpiringMap } from "../../services/limits.js";
+import type { ReplyNotices } from "../../services/reply-notices.js";
 import { STATUSES } from "../../services/submissions.js";
 import { splitVolumes } from "../../services/tar.js";
 import type { BotContext } from "../context.js";
@@ -47,6 +48,8 @@ export function createEditorsFeature(deps: {
   exporter: ExportService;
   fingerprints: readonly string[];
   actorHash: (userId: number) => string;
+  /** Chats of sources who asked to be told about a reply (in memory only). */
+  replyNotices: ReplyNotices;
   /** Tells a source who asked for it that there is a reply (no content). */
   noticeToSource: (chatId: number, locale: string) => Promise<void>;
 }) {
@@ -102,6 +105,23 @@ export function createEditorsFeature(deps: {
   };
 
   // --- buttons on notices ------------------------------------------------------------------
+
+  // "Open №12" under a batch notice: the submission's card with its buttons.
+  editors.callbackQuery(/^ed:o:(\d+)$/, async (ctx) => {
+    const number = Number(ctx.match[1]);
+    const summary = await deps.editorial.summary(number);
+    if (!summary) {
+      await ctx.answerCallbackQuery({
+        text: ctx.t("editors-not-found", { number }),
+        show_alert: true,
+      });
+      return;
+    }
+    await ctx.answerCallbackQuery();
+    const card = editorsNotice(ctx.t, summary);
+    const sent = await ctx.reply(card.text, { reply_markup: card.keyboard });
+    await deps.editorial.rememberNotice(number, sent.message_id);
+  });
 
   editors.callbackQuery(/^ed:s:(\d+):(\w+)$/, async (ctx) => {
     const number = Number(ctx.match[1]);
@@ -253,9 +273,10 @@ export function createEditorsFeature(deps: {
         ...(deleted ? [] : [ctx.t("editors-reply-not-deleted")]),
       ].join("\n\n"),
     );
-    if (result.noticeChatId !== undefined) {
+    const noticeChatId = deps.replyNotices.take(result.submissionId);
+    if (noticeChatId !== undefined) {
       const row = await deps.editorial.find(pending.number);
-      await deps.noticeToSource(result.noticeChatId, row?.locale ?? "ru").catch(() => {});
+      await deps.noticeToSource(noticeChatId, row?.locale ?? "ru").catch(() => {});
     }
   });
 

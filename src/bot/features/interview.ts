@@ -4,6 +4,7 @@ import { Composer, type Filter, InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
 import { type Draft, type InterviewService, LimitError, REVIEW } from "../../services/interview.js";
 import type { ExpiringMap, RateLimiter } from "../../services/limits.js";
+import { isLocale, type PreferencesService } from "../../services/preferences.js";
 import {
   acceptsMedia,
   CONSENT_ID,
@@ -16,12 +17,12 @@ import {
   validateText,
   validateYear,
 } from "../../services/questionnaire.js";
-import type { SubmissionReceipt, SubmissionsService } from "../../services/submissions.js";
+import type { ReplyNotices } from "../../services/reply-notices.js";
+import type { SubmissionsService } from "../../services/submissions.js";
 import type { BotContext } from "../context.js";
 import { FileTooBigError, fileOf, openFileStream } from "../files.js";
 import { questionKeyboard, questionText, reviewMessage, savedNote } from "../interview-view.js";
 import { TELEGRAM_DELETE_LIMIT_HOURS, wipeRange } from "../wipe.js";
-import { SUBSCRIBE_CALLBACK } from "./subscriptions.js";
 
 type PrivateContext = Filter<BotContext, "message" | "callback_query" | "edited_message">;
 
@@ -41,7 +42,10 @@ export interface InterviewFeatureDeps {
   submissionLimiter: RateLimiter;
   /** Codenames just issued, in memory only, so "show it again" works for a few minutes. */
   receipts: ExpiringMap<ReceiptMemo>;
-  notifyEditors: (receipt: SubmissionReceipt) => Promise<void>;
+  /** A language chosen with /language (in memory); otherwise the draft's language applies. */
+  preferences: PreferencesService;
+  /** "Tell me here about a reply": the chat id, in memory only. */
+  replyNotices: ReplyNotices;
   now?: () => Date;
 }
 
@@ -186,7 +190,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
       else await showReview(ctx, existing);
       return;
     }
-    if (!deps.submissionLimiter.check(interview.userHash(userId))) {
+    if (!deps.submissionLimiter.check(interview.memoryKey(userId))) {
       await ctx.reply(ctx.t("interview-limit-submissions"));
       return;
     }
@@ -225,6 +229,10 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     }
     draft.state.lastUpdateId = ctx.update.update_id;
     track(draft, ctx.msg?.message_id);
+    // After a restart the language chosen with /language is forgotten; the draft remembers it.
+    if (isLocale(draft.locale) && !(await deps.preferences.savedLocale(ctx.from.id))) {
+      ctx.i18n.useLocale(draft.locale);
+    }
     const command = ctx.message?.text?.match(/^\/(\w+)/)?.[1];
     if (command && PASS_THROUGH_COMMANDS.has(command)) {
       await interview.save(ctx.from.id, draft);
@@ -468,31 +476,30 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     if (draft.position !== REVIEW) return staleButton(ctx);
     await ctx.answerCallbackQuery();
     const userId = ctx.from.id;
-    deps.submissionLimiter.take(interview.userHash(userId));
-    const receipt = await deps.submissions.submit(draft, {
-      noticeChatId: draft.state.notifyReplies ? ctx.chat?.id : undefined,
-    });
+    deps.submissionLimiter.take(interview.memoryKey(userId));
+    const receipt = await deps.submissions.submit(draft);
+    interview.ended(userId);
+    const chatId = ctx.chat?.id;
+    if (draft.state.notifyReplies && chatId !== undefined) {
+      deps.replyNotices.remember(receipt.submissionId, chatId);
+    }
 
     const final = [ctx.t("receipt-final")];
     if (olderThanTelegramAllows(draft)) final.push(ctx.t("receipt-old-messages"));
     const finalText = final.join("\n\n");
-    const finalMessage = await ctx.reply(finalText, {
-      parse_mode: "HTML",
-      reply_markup: new InlineKeyboard().text(ctx.t("subscribe-button"), SUBSCRIBE_CALLBACK),
-    });
+    // No Subscribe button here: a subscription made right after a submission would sit next to
+    // it in the database (adjacent rows and transaction ids). /subscribe and the briefing offer it.
+    const finalMessage = await ctx.reply(finalText, { parse_mode: "HTML" });
     await wipe(ctx, draft, finalMessage.message_id - 1);
     // The codename comes last, so deleting it leaves only the final message.
     await ctx.reply(ctx.t("receipt-codename", { codename: receipt.codename }), {
       parse_mode: "HTML",
       reply_markup: new InlineKeyboard().text(ctx.t("receipt-button-written"), "cn:hide"),
     });
-    deps.receipts.set(interview.userHash(userId), {
+    deps.receipts.set(interview.memoryKey(userId), {
       codename: receipt.codename,
       finalMessageId: finalMessage.message_id,
       finalText,
-    });
-    await deps.notifyEditors(receipt).catch((error) => {
-      ctx.log.warn({ err: error }, "editors' notification failed");
     });
   });
 

@@ -23,7 +23,7 @@ export function createSafetyFeature(deps: {
   const warned = new ExpiringMap<true>(60_000);
 
   privateChat.use(async (ctx, next) => {
-    const key = deps.interview.userHash(ctx.from.id);
+    const key = deps.interview.memoryKey(ctx.from.id);
     if (deps.floodLimiter.take(key)) return next();
     if (ctx.callbackQuery) {
       await ctx.answerCallbackQuery({ text: ctx.t("safety-slow-down"), show_alert: true });

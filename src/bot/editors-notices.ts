@@ -1,0 +1,73 @@
+// Delivers a batch of editors' notices (services/notices.ts) to the editors' chat: one message
+// per batch, fixed wording, numbers and counts only. A single new testimony gets its card with
+// the status buttons at once; several get one line and a button each that opens the card.
+import type { Api } from "grammy";
+import { InlineKeyboard } from "grammy";
+import type { EditorialService } from "../services/editorial.js";
+import type { NoticeBatch } from "../services/notices.js";
+import { editorsNotice } from "./features/editors.js";
+
+type Translate = (key: string, args?: Record<string, string | number>) => string;
+
+export function createEditorsNoticeDelivery(deps: {
+  api: Api;
+  editorsChatId: number | undefined;
+  editorial: EditorialService;
+  t: Translate;
+}) {
+  const { api, t } = deps;
+
+  /** Posts a submission's card (counts, status buttons) and remembers it for later refreshes. */
+  const postCard = async (chatId: number, number: number) => {
+    const summary = await deps.editorial.summary(number);
+    if (!summary) return;
+    const card = editorsNotice(t, summary);
+    const sent = await api.sendMessage(chatId, card.text, { reply_markup: card.keyboard });
+    await deps.editorial.rememberNotice(number, sent.message_id);
+  };
+
+  /** Edits a submission's card in place with fresh counts (after an addition). */
+  const refreshCard = async (chatId: number, number: number) => {
+    const row = await deps.editorial.find(number);
+    const summary = await deps.editorial.summary(number);
+    if (!row?.noticeMessageId || !summary) return;
+    const card = editorsNotice(t, summary);
+    await api
+      .editMessageText(chatId, row.noticeMessageId, card.text, { reply_markup: card.keyboard })
+      .catch(() => {}); // deleted, or unchanged: the new notice says it anyway
+  };
+
+  return {
+    postCard,
+    async deliver(batch: NoticeBatch): Promise<void> {
+      const chatId = deps.editorsChatId;
+      if (chatId === undefined) return;
+      if (batch.submitted.length === 1 && batch.additions.length === 0) {
+        await postCard(chatId, batch.submitted[0] as number);
+        return;
+      }
+      const lines: string[] = [];
+      const keyboard = new InlineKeyboard();
+      if (batch.submitted.length > 0) {
+        lines.push(
+          t("editors-batch-new", {
+            count: batch.submitted.length,
+            numbers: batch.submitted.map((n) => `№${n}`).join(", "),
+          }),
+        );
+        for (const number of batch.submitted) {
+          keyboard.text(t("editors-button-open", { number }), `ed:o:${number}`);
+        }
+      }
+      for (const { number, count } of batch.additions) {
+        lines.push(t("editors-batch-addition", { number, count }));
+      }
+      await api.sendMessage(chatId, lines.join("\n"), {
+        reply_markup: batch.submitted.length > 0 ? keyboard : undefined,
+      });
+      for (const { number } of batch.additions) await refreshCard(chatId, number);
+    },
+  };
+}
+
+export type EditorsNoticeDelivery = ReturnType<typeof createEditorsNoticeDelivery>;
