@@ -25,7 +25,11 @@ export interface TestBot {
    * Bot API: fresh in-memory state (codename sessions, receipts, limits), as after a crash.
    */
   restart(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * A clean stop, as SIGTERM does it: handlers finish, dead rows are scrubbed, storage closes.
+   * `keepDatabase`: a PostgreSQL test database stays (to be copied); PGlite's files always stay.
+   */
+  stop(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 export interface TestBotOptions {
@@ -34,6 +38,10 @@ export interface TestBotOptions {
   dataDir?: string;
   /** Telegram user ids allowed to use the admin commands (ADMIN_IDS). */
   adminIds?: number[];
+  /** An existing database (e.g. a seized copy) instead of a fresh one. */
+  storage?: TestStorage;
+  /** The secrets of an earlier run (e.g. a seized copy's), instead of fresh ones. */
+  secrets?: Secrets;
   /** Broadcast worker timings (leases, back-off, progress interval). */
   broadcastWorker?: Parameters<typeof createApp>[0]["broadcastWorker"];
 }
@@ -41,12 +49,14 @@ export interface TestBotOptions {
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
   const api = await startFakeBotApi({ token: TEST_TOKEN });
   api.group({ id: EDITORS_CHAT_ID, title: "Editors", type: "supergroup", botIsAdmin: true });
-  const storage = await createTestStorage({ dataDir: options.dataDir });
+  const storage = options.storage ?? (await createTestStorage({ dataDir: options.dataDir }));
   const { keyring, keys } = await makeTestEditorKeyring(2);
   // With a data directory, secrets live there as in production; otherwise in memory.
-  const secrets = options.dataDir
-    ? loadSecrets({ dataDir: options.dataDir })
-    : { pepper: randomBytes(32), serverKey: randomBytes(32) };
+  const secrets =
+    options.secrets ??
+    (options.dataDir
+      ? loadSecrets({ dataDir: options.dataDir })
+      : { pepper: randomBytes(32), serverKey: randomBytes(32) });
   const { logger, output } = captureLogs("debug");
   const build = (): App =>
     createApp({
@@ -96,9 +106,10 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       app = build();
       runner = launch(app);
     },
-    stop: async () => {
+    stop: async (stopOptions = {}) => {
       await halt();
-      await storage.close();
+      await storage.scrub();
+      await (stopOptions.keepDatabase ? storage.detach() : storage.close());
       await api.close();
     },
   };
