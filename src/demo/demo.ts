@@ -108,6 +108,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       ADMIN_IDS: String(ADMIN_ID),
       DEFAULT_LOCALE: lang,
       LOG_LEVEL: options.logLevel ?? "warn",
+      // One person plays every part: the editors' notice comes at once, not in a batch.
+      NOTIFY_WINDOW_MINUTES: "0",
     });
     const logger = createLogger({ level: config.LOG_LEVEL });
     const ready = startService(config, logger);

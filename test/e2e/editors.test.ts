@@ -115,11 +115,17 @@ describe("editors", () => {
     const entries = readTar(archive);
     const manifest = JSON.parse(Buffer.from(entries[0]?.data ?? []).toString("utf8"));
     expect(manifest).toMatchObject({
-      format: 1,
+      format: 2,
       submission: 1,
       questionnaireVersion: 1,
       locale: "ru",
     });
+    // Which questions were answered (the branch taken) is inside the encryption only.
+    const kinds = manifest.parts.map((p: { kind: string; questionId?: string }) => p.kind);
+    expect(manifest.parts.every((p: { questionId?: string }) => p.questionId === undefined)).toBe(
+      true,
+    );
+    expect(new Set(kinds)).toEqual(new Set(["answer", "attachment"]));
     // Nothing readable inside the archive itself.
     expect(findPlanted(Buffer.from(archive), [STORY])).toEqual([]);
 
@@ -148,8 +154,13 @@ describe("editors", () => {
     // Plain gpg opens any single part too.
     const gpg = await GpgHome.create();
     gpg.importKey(key.armoredPrivateKey, key.passphrase);
-    const story = manifest.parts.find((p: { questionId: string }) => p.questionId === "story");
-    const part = entries.find((e) => e.name === story.file);
+    // gpg shows which question a part answers: the literal data's name, inside the encryption.
+    const part = entries.find(
+      (e) =>
+        e.name.endsWith(".pgp") &&
+        !e.name.endsWith(".body.pgp") &&
+        gpg.listPackets(e.data, key.passphrase).includes('name="text:story"'),
+    );
     const out = gpg.decrypt(part?.data as Uint8Array, key.passphrase);
     expect(out.stdout.toString("utf8").trimEnd()).toBe(STORY);
   });
@@ -211,7 +222,7 @@ describe("editors", () => {
   it("lists, shows keys, sets a status with a note the source sees", async () => {
     await editor().command("list");
     expect((await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true })).text).toMatch(
-      /^№1 · \d{4}-\d{2}-\d{2} · в работе · ответов: \d+, файлов: 2, ответов редакции: 1$/m,
+      /^№1 · \d{4}-\d{2}-\d{2} · в работе · ответов: \d+, файлов: 2, дополнений: 0, ответов редакции: 1$/m,
     );
     await editor().command("keys");
     const keys = await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true });

@@ -1,7 +1,12 @@
 // Small steps shared by the bad-input, codename, wipe and limits tests: reaching a question
 // quickly, reading what is stored for a source, decrypting it as an editor would.
 import type { CallbackQuery, Message } from "grammy/types";
-import { decodePaddedText, decryptWithPrivateKey } from "../../src/services/encryption.js";
+import {
+  decodePaddedText,
+  decryptPartWithUnlockedKey,
+  decryptWithPrivateKey,
+  unlockPrivateKey,
+} from "../../src/services/encryption.js";
 import type { Draft } from "../../src/services/interview.js";
 import type { PartRow } from "../../src/storage/parts.repo.js";
 import type { FakeUser } from "./fake-bot-api.js";
@@ -99,7 +104,17 @@ export async function partsOf(
   user: FakeUser,
   questionId?: string,
 ): Promise<PartRow[]> {
-  const rows = await bot.app.repositories.parts.listForDraft((await draftOf(bot, user)).id);
+  const stored = await bot.app.repositories.parts.listForDraft((await draftOf(bot, user)).id);
+  // At rest an answer names neither its question nor its kind: read them as an editor would.
+  const key = bot.editorKeys[0];
+  if (!key) throw new Error("no editor key");
+  const unlocked = await unlockPrivateKey(key.armoredPrivateKey, key.passphrase);
+  const rows: PartRow[] = [];
+  for (const row of stored) {
+    if (row.questionId !== null) throw new Error("an answer's question id is stored in plaintext");
+    const { label } = await decryptPartWithUnlockedKey(unlocked, row.ciphertext);
+    rows.push({ ...row, questionId: label?.questionId ?? null, kind: label?.kind ?? row.kind });
+  }
   return questionId === undefined ? rows : rows.filter((row) => row.questionId === questionId);
 }
 

@@ -189,6 +189,7 @@ export function createEditorsFeature(deps: {
         status: ctx.t(`editors-status-${row.status}`),
         answers: row.answers,
         attachments: row.attachments,
+        followups: row.followUps,
         replies: row.replies,
       }),
     );
