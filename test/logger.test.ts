@@ -47,6 +47,30 @@ describe("logger", () => {
     }
   });
 
+  it("writes times to the hour, and update ids only at debug level", async () => {
+    const { logger, output } = captureLogs("info");
+    logger.info("ready");
+    const line = JSON.parse(output().trim().split("\n")[0] ?? "{}");
+    expect(line.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00Z$/);
+
+    const bot = await startTestBot({ logLevel: "info" });
+    try {
+      const user = bot.api.user({ id: USER_ID, first_name: "Иван", language_code: "ru" });
+      bot.api.injectFault({
+        method: "sendMessage",
+        times: Number.POSITIVE_INFINITY,
+        error: { error_code: 400, description: "Bad Request" },
+      });
+      await user.send(TEXT);
+      const out = await bot.api.waitFor(() =>
+        bot.logs().includes("update failed") ? bot.logs() : "",
+      );
+      expect(out).not.toContain("updateId");
+    } finally {
+      await bot.stop();
+    }
+  });
+
   it("drops messages of errors that may quote user text, and scrubs tokens", () => {
     const { logger, output } = captureLogs();
     logger.error({ err: new Error(`could not parse "${TEXT}" from ${USER_ID}`) }, "update failed");

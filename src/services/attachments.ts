@@ -25,12 +25,21 @@ export async function storeEncryptedAttachment(
   // at about two chunks): the database's latency hides behind the encryption.
   let writing: Promise<void> | undefined;
   try {
-    for await (const chunk of rechunk(padded(encryptStreamForEditors(keyring, body)))) {
+    let length = 0;
+    for await (const chunk of rechunk(encryptStreamForEditors(keyring, body))) {
       await writing;
+      length += chunk.length;
       writing = parts.writeChunk(attachmentId, seq++, chunk);
       writing.catch(() => {}); // awaited above or below; only keeps it from counting as unhandled
     }
     await writing;
+    // The padding goes in front (negative sequence numbers), once the length is known.
+    const padding = attachmentPadding(length);
+    const pieces = Math.ceil(padding.length / CHUNK_SIZE);
+    for (let piece = 0; piece < pieces; piece++) {
+      const data = padding.subarray(piece * CHUNK_SIZE, (piece + 1) * CHUNK_SIZE);
+      await parts.writeChunk(attachmentId, piece - pieces, data);
+    }
   } catch (error) {
     await writing?.catch(() => {}); // no write may land after the cleanup
     await parts.deleteAttachments([attachmentId]);
@@ -39,27 +48,14 @@ export async function storeEncryptedAttachment(
   return attachmentId;
 }
 
-/** The ciphertext, then a padding packet up to its size bucket (the stored size says less). */
-async function* padded(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+/** Collects stream output into CHUNK_SIZE pieces (openpgp emits many small ones). */
+async function* rechunk(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = [];
   let length = 0;
   const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    length += value.length;
-    yield value;
-  }
-  const padding = attachmentPadding(length);
-  for (let offset = 0; offset < padding.length; offset += 64 * 1024) {
-    yield padding.subarray(offset, offset + 64 * 1024);
-  }
-}
-
-/** Collects stream output into CHUNK_SIZE pieces (openpgp emits many small ones). */
-async function* rechunk(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let pending: Uint8Array[] = [];
-  let length = 0;
-  for await (const value of input) {
     pending.push(value);
     length += value.length;
     if (length >= CHUNK_SIZE) {

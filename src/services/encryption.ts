@@ -576,28 +576,39 @@ export function paddedAttachmentSize(length: number): number {
   return Math.ceil(length / step) * step;
 }
 
-/** Packet headers need at most 6 bytes: the smallest padding we can write. */
-const PADDING_HEADER = 6;
+/** A marker packet ("PGP"), old format, one-octet length: 5 bytes. Every reader skips it. */
+const MARKER = Uint8Array.of(0xa8, 0x03, 0x50, 0x47, 0x50);
+/** The same with a two-octet length: 6 bytes, so any padding of 24 bytes or more adds up. */
+const MARKER_6 = Uint8Array.of(0xa9, 0x00, 0x03, 0x50, 0x47, 0x50);
 
 /**
- * Random bytes wrapped as an OpenPGP padding packet (RFC 9580 tag 21, five-byte length form),
- * appended after the encrypted message: openpgp.js reads past it, GnuPG 2.2 skips it as an
- * unknown packet, and neither changes the decrypted file. `length` is the ciphertext so far;
- * returns the bytes that bring it to its bucket (empty if it is there already or too close).
+ * Padding that goes in front of a stored attachment's ciphertext to bring `length` to its
+ * bucket: a run of OpenPGP marker packets, which GnuPG 2.2 and openpgp.js both skip. (GnuPG 2.2
+ * rejects packets after a streamed message, and a leading padding packet, so markers it is.)
+ * Markers come in 5 and 6 bytes, so a ciphertext less than 24 bytes short of its bucket goes
+ * to the next one.
  */
 export function attachmentPadding(length: number): Uint8Array {
-  const missing = paddedAttachmentSize(length + PADDING_HEADER) - length;
-  const body = missing - PADDING_HEADER;
-  if (body < 0) return new Uint8Array(0);
-  const packet = new Uint8Array(missing);
-  packet[0] = 0xc0 | 21;
-  packet[1] = 0xff;
-  new DataView(packet.buffer).setUint32(2, body);
-  crypto.getRandomValues(packet.subarray(PADDING_HEADER, PADDING_HEADER + Math.min(body, 65536)));
-  for (let offset = PADDING_HEADER + 65536; offset < missing; offset += 65536) {
-    crypto.getRandomValues(packet.subarray(offset, Math.min(offset + 65536, missing)));
+  let target = paddedAttachmentSize(length);
+  if (target - length < 24) target = paddedAttachmentSize(target + 1);
+  const missing = target - length;
+  const sixes = missing % 5;
+  const padding = new Uint8Array(missing);
+  for (let i = 0; i < sixes; i++) padding.set(MARKER_6, i * 6);
+  for (let offset = sixes * 6; offset < missing; offset += 5) padding.set(MARKER, offset);
+  return padding;
+}
+
+/** openpgp.js reads marker packets one object at a time: drop the leading run first. */
+function withoutLeadingMarkers(bytes: Uint8Array): Uint8Array {
+  let offset = 0;
+  const at = (marker: Uint8Array) =>
+    marker.every((byte, i) => bytes[offset + i] === byte) ? marker.length : 0;
+  for (;;) {
+    const step = at(MARKER) || at(MARKER_6);
+    if (step === 0) return offset === 0 ? bytes : bytes.subarray(offset);
+    offset += step;
   }
-  return packet;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -796,7 +807,7 @@ async function decryptLiteral(
     message =
       armored !== null
         ? await readMessage({ armoredMessage: armored })
-        : await readMessage({ binaryMessage: ciphertext });
+        : await readMessage({ binaryMessage: withoutLeadingMarkers(ciphertext) });
   } catch (error) {
     throw new DecryptionError(`this is not an OpenPGP message (${errorMessage(error)})`);
   }

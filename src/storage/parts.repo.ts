@@ -1,5 +1,5 @@
 // Encrypted parts of drafts and submissions, and the chunked store for encrypted file bodies.
-import { and, asc, count, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
 import type { Transaction } from "./drafts.repo.js";
 import { attachmentChunks, parts } from "./schema.js";
@@ -113,16 +113,19 @@ export function createPartsRepository({ db }: { db: Db }) {
       await tx.insert(attachmentChunks).values({ attachmentId, seq, data });
     },
 
-    /** Streams an attachment's ciphertext chunk by chunk. */
+    /** Streams an attachment's ciphertext chunk by chunk, in order (padding comes first). */
     async *readAttachment(attachmentId: string): AsyncGenerator<Uint8Array> {
-      for (let seq = 0; ; seq++) {
+      for (let after = -(2 ** 31); ; ) {
         const [row] = await db
-          .select({ data: attachmentChunks.data })
+          .select({ seq: attachmentChunks.seq, data: attachmentChunks.data })
           .from(attachmentChunks)
           .where(
-            and(eq(attachmentChunks.attachmentId, attachmentId), eq(attachmentChunks.seq, seq)),
-          );
+            and(eq(attachmentChunks.attachmentId, attachmentId), gt(attachmentChunks.seq, after)),
+          )
+          .orderBy(asc(attachmentChunks.seq))
+          .limit(1);
         if (!row) return;
+        after = row.seq;
         yield row.data;
       }
     },

@@ -38,6 +38,8 @@ export interface TestBotOptions {
   dataDir?: string;
   /** Telegram user ids allowed to use the admin commands (ADMIN_IDS). */
   adminIds?: number[];
+  /** The captured logs' level (debug unless a test is about what info level writes). */
+  logLevel?: string;
   /** An existing database (e.g. a seized copy) instead of a fresh one. */
   storage?: TestStorage;
   /** The secrets of an earlier run (e.g. a seized copy's), instead of fresh ones. */
@@ -57,7 +59,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     (options.dataDir
       ? loadSecrets({ dataDir: options.dataDir })
       : { pepper: randomBytes(32), serverKey: randomBytes(32) });
-  const { logger, output } = captureLogs("debug");
+  const { logger, output } = captureLogs(options.logLevel ?? "debug");
   const build = (): App =>
     createApp({
       config: {

@@ -1,6 +1,7 @@
 // Invariant 4: what the server encrypts, every editor can decrypt with GnuPG 2.2.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { storeEncryptedAttachment } from "../../src/services/attachments.js";
 import {
   checkEditorKeyPaths,
   decodePaddedText,
@@ -8,6 +9,7 @@ import {
   encryptForEditors,
   generateEditorKey,
   loadEditorKeys,
+  paddedAttachmentSize,
 } from "../../src/services/encryption.js";
 import {
   cleanupKeyFixtures,
@@ -86,6 +88,26 @@ describe("GnuPG 2.2 decrypts what the service encrypts", () => {
     expect(outputChunks).toBeGreaterThan(1);
     for (const editor of editors) {
       expect(decryptWithGpg(editor, ciphertext).equals(binary)).toBe(true);
+    }
+  });
+
+  it("a stored attachment is padded to its size bucket and still decrypts to the exact file", async () => {
+    const chunks: { seq: number; data: Uint8Array }[] = [];
+    const store = {
+      writeChunk: async (_id: string, seq: number, data: Uint8Array) => {
+        chunks.push({ seq, data });
+      },
+      deleteAttachments: async () => {},
+    } as unknown as Parameters<typeof storeEncryptedAttachment>[0];
+    const file = new Uint8Array(randomBytes(300_001));
+    await storeEncryptedAttachment(store, keyring, new Blob([file]).stream());
+    const stored = Buffer.concat(chunks.sort((a, b) => a.seq - b.seq).map((c) => c.data));
+    // The stored size is a bucket, not the file's size plus a constant.
+    expect(stored.length).toBe(paddedAttachmentSize(stored.length));
+    expect(stored.length).toBeGreaterThan(300_001 + 1000);
+    expect(stored.length).toBeLessThanOrEqual(Math.ceil(300_001 * 1.125) + 2048);
+    for (const editor of editors) {
+      expect(Buffer.compare(decryptWithGpg(editor, stored), Buffer.from(file))).toBe(0);
     }
   });
 

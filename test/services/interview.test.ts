@@ -229,7 +229,7 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     expect(Object.keys(await service.answerCounts(draft)).sort()).toEqual(
       ["area", "consent", "how", "left", "proof", "route"].sort(),
     );
-    expect(await count(attachmentChunks)).toBe(1);
+    expect(await count(attachmentChunks)).toBe(2); // the ciphertext and its padding
 
     const abandoned = await service.setChoice(userId, draft, "left", ["stayed"]);
     expect(abandoned.sort()).toEqual(["how", "proof", "route"]);
@@ -273,7 +273,7 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     const before = await partsRepo().listForDraft(draft.id);
     expect(await Promise.all(before.map(questionOf))).toEqual(["area", "area", "files"]);
     const oldChunks = await count(attachmentChunks);
-    expect(oldChunks).toBe(1);
+    expect(oldChunks).toBe(2); // the ciphertext and its padding
 
     // The source comes back to the question (the bot clears `replacing` when it asks again).
     draft.state.replacing = undefined;
@@ -293,7 +293,7 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
       expect(oldCiphertexts).not.toContain(Buffer.from(part.ciphertext).toString("hex"));
     }
     // Only the new file's chunks are left.
-    expect(await count(attachmentChunks)).toBe(1);
+    expect(await count(attachmentChunks)).toBe(2); // the ciphertext and its padding
     expect(after[1]?.attachmentId).not.toBe(before[2]?.attachmentId);
     expect(draft.state.textLength.area).toBe("Новый ответ".length);
     expect(draft.state.attachments.files).toBe(1);
