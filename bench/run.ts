@@ -7,6 +7,7 @@ import { postgresAdminUrl } from "./lib.js";
 
 const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   encryption: () => import("./encryption.js"),
+  kdf: () => import("./kdf.js"),
   "cold-start": () => import("./cold-start.js"),
   latency: () => import("./latency.js"),
   attachments: () => import("./attachments.js"),

@@ -38,8 +38,9 @@ help-text =
 privacy-text =
     <b>What the bot keeps</b>
     • Your answers and files — only encrypted. The keys to decrypt them are with the editors, not on the server.
-    • Instead of your Telegram ID, a one-way hash. Nobody can tell from it who you are.
+    • While you are answering, the bot finds your unfinished testimony by a key worked out from your Telegram ID by a deliberately slow calculation. When the testimony is sent or cancelled, or after /forget, that key is deleted with the draft: after that nothing on the server connects you to the testimony.
     • Dates — to the day, without the time.
+    • The language you choose — only in the bot's memory, not on disk.
 
     <b>What the bot does not keep</b>
     • Your name, phone number, username, Telegram ID.
@@ -190,7 +191,7 @@ interview-review-files = { $files ->
    *[other] { $files } files
 }
 interview-review-hint = To answer again, press the question's number: the new answer replaces the old one. If all is right, press "Send to the editors".
-interview-review-notice-explained = The bot can write to you here when the editors reply (without the reply itself — you read it with your codename). For that it keeps an encrypted link between this chat and your testimony until the testimony is deleted. This is off unless you turn it on.
+interview-review-notice-explained = The bot can write to you here when the editors reply (without the reply itself — you read it with your codename). For that it remembers this chat's number in its memory only, never on disk, until the first reply. If the bot restarts before then, no message comes — so check for a reply with your codename now and then. This is off unless you turn it on.
 interview-button-notice-off = 🔕 Tell me here about a reply: off
 interview-button-notice-on = 🔔 Tell me here about a reply: on
 

@@ -86,6 +86,10 @@ describe("coming back with the codename", () => {
     expect(visibleTexts(user)).toHaveLength(1);
     expect(visibleTexts(user)[0]).toContain("Спасибо. Ваш рассказ получен");
     expect(visibleTexts(user)[0]).toContain("Кодовая фраза записана верно");
+    // No Subscribe button beside the receipt: a subscription made right then would sit next to
+    // the submission in the database. /subscribe and the briefing offer it.
+    const buttons = user.chat()[0]?.reply_markup?.inline_keyboard.flat().map((b) => b.text) ?? [];
+    expect(buttons).not.toContain("Подписаться на советы редакции");
   });
 
   it("the receipt: 'Не проверять' after a wrong check also leaves only the final message", async () => {

@@ -7,7 +7,7 @@ import type { SubscriptionsService } from "../../services/subscriptions.js";
 import { sendContent } from "../broadcast-delivery.js";
 import type { BotContext } from "../context.js";
 
-/** Callback data of every "Subscribe to guidance" button (briefing, guidance, receipt). */
+/** Callback data of every "Subscribe to guidance" button (briefing, guidance; never the receipt). */
 export const SUBSCRIBE_CALLBACK = "sub:on";
 
 export function subscribeKeyboard(ctx: BotContext) {
