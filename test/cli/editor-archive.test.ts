@@ -128,7 +128,7 @@ describe("editor tool with archives", () => {
     const run = decrypt([newer], key.passphrase);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      "export format 99, newer than this tool understands (1); update the editor tool",
+      "export format 99, newer than this tool understands (2); update the editor tool",
     );
   });
 
