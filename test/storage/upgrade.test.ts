@@ -19,6 +19,7 @@ import { createInterviewService } from "../../src/services/interview.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../../src/services/questionnaire.js";
 import { createSealer } from "../../src/services/sealing.js";
 import { legacyUserHash } from "../../src/services/source-keys.js";
+import { readTar, writeTar } from "../../src/services/tar.js";
 import { openArchive } from "../../src/services/testimony.js";
 import { MIGRATIONS_DIR, openStorage, type Storage } from "../../src/storage/db.js";
 import { createDraftsRepository } from "../../src/storage/drafts.repo.js";
@@ -192,7 +193,21 @@ describe("upgrading a database made by the previous release", () => {
       chunks.push(chunk);
     }
     const unlocked = await unlockPrivateKey(key.armoredPrivateKey, key.passphrase);
-    const testimony = await openArchive(Buffer.concat(chunks), unlocked);
+    const archive = Buffer.concat(chunks);
+    const testimony = await openArchive(archive, unlocked);
     expect(testimony.items).toEqual([{ questionId: "story", kind: "text", text: STORY }]);
+
+    // The same archive as the previous release wrote it (format 1) opens the same way.
+    const entries = readTar(archive).map((entry) => {
+      if (entry.name !== "manifest.json") return entry;
+      const manifest = JSON.parse(Buffer.from(entry.data).toString("utf8"));
+      return { ...entry, data: Buffer.from(JSON.stringify({ ...manifest, format: 1 })) };
+    });
+    async function* list() {
+      for (const e of entries) yield { name: e.name, size: e.data.length, chunks: [e.data] };
+    }
+    const old: Uint8Array[] = [];
+    for await (const chunk of writeTar(list())) old.push(chunk);
+    expect((await openArchive(Buffer.concat(old), unlocked)).items).toEqual(testimony.items);
   });
 });
