@@ -5,15 +5,20 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDesk } from "../../src/desk/server.js";
 import { ARCHIVE_LIMITS, readArchive } from "../../src/services/archive.js";
 import {
   type EditorKeyring,
+  encryptTextForEditors,
   type UnlockedPrivateKey,
   unlockPrivateKey,
 } from "../../src/services/encryption.js";
+import { createExportService } from "../../src/services/export.js";
 import { ArchiveError } from "../../src/services/tar.js";
 import { openArchive } from "../../src/services/testimony.js";
 import { writeTestimonyFolder } from "../../src/services/testimony-folder.js";
+import type { PartsRepository } from "../../src/storage/parts.repo.js";
+import type { SubmissionRow } from "../../src/storage/submissions.repo.js";
 import {
   compressedMessage,
   filesBelow,
@@ -264,6 +269,60 @@ describe("hostile archives, opened in the editor's tool", () => {
     await expect(writeTestimonyFolder(testimony, out, "en")).rejects.toThrow(ArchiveError);
     await expect(writeTestimonyFolder(testimony, out, "en")).rejects.toThrow("is a link");
     expect(filesBelow(elsewhere)).toEqual([]);
+  });
+});
+
+describe("values planted in the database", () => {
+  it("are refused when /export copies them into an archive", async () => {
+    const ciphertext = await encryptTextForEditors(keyring, "x");
+    const exporter = (row: Record<string, unknown>) =>
+      createExportService({
+        parts: {
+          listForSubmission: async () => [{ seq: 0, attachmentId: null, ciphertext, ...row }],
+        } as unknown as PartsRepository,
+      });
+    const submission = {
+      id: "s",
+      number: 12,
+      questionnaireVersion: 1,
+      locale: "ru",
+      status: "new",
+      createdOn: "2026-03-01",
+    } as SubmissionRow;
+    const planted = exporter({ questionId: "../../../.config/autostart/evil", kind: "text" });
+    await expect(openArchive(planted.archive(submission), unlocked)).rejects.toThrow(
+      "(parts.0.questionId: expected [a-z0-9_]",
+    );
+    const status = exporter({ questionId: "story", kind: "text" });
+    await expect(
+      openArchive(status.archive({ ...submission, status: "../x" } as SubmissionRow), unlocked),
+    ).rejects.toThrow("(status: expected [a-z0-9_]");
+    const fine = exporter({ questionId: "story", kind: "text" });
+    expect((await openArchive(fine.archive(submission), unlocked)).items).toEqual([
+      { questionId: "story", kind: "text", text: "x" },
+    ]);
+  });
+});
+
+describe("the desk with hostile archives", () => {
+  it("lists each one it cannot read as a problem naming it, and serves none of them", async () => {
+    const inbox = join(root, "desk-inbox");
+    mkdirSync(inbox);
+    const files = [];
+    for (const { name, bytes } of (await hostileCases()).slice(10, 14)) {
+      const file = join(inbox, `${name}.tar`);
+      writeFileSync(file, bytes);
+      files.push(file);
+    }
+    const desk = await startDesk({ source: { archives: files } });
+    try {
+      expect(desk.problems).toHaveLength(files.length);
+      for (const [index, problem] of desk.problems.entries()) {
+        expect(problem).toMatch(new RegExp(`^${files[index]}: manifest.json is not a valid`));
+      }
+    } finally {
+      await desk.close();
+    }
   });
 });
 
