@@ -209,21 +209,30 @@ function hasSession(context: RequestContext, req: IncomingMessage): boolean {
   return found;
 }
 
-/** GET /open/CODE: the launch code, once, for a session cookie; then the page without the code. */
-function openSession(context: RequestContext, res: ServerResponse, code: string): void {
+/**
+ * GET /open/CODE: the launch code, once, for a session cookie; then the page without the code.
+ * A browser that already has a session (a prefetch used the code first) is simply sent on.
+ */
+function openSession(
+  context: RequestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: string,
+): void {
   const expected = context.launchCode;
-  if (!expected || !sameSecret(code, expected)) {
-    forbidden(res);
-    return;
+  const matches = expected !== undefined && sameSecret(code, expected);
+  if (matches) context.launchCode = undefined;
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, Location: "/" };
+  if (!hasSession(context, req)) {
+    if (!matches) {
+      forbidden(res);
+      return;
+    }
+    const session = newSecret();
+    context.sessions.push(Buffer.from(session));
+    headers["Set-Cookie"] = `${cookieName(context)}=${session}; HttpOnly; SameSite=Strict; Path=/`;
   }
-  context.launchCode = undefined;
-  const session = newSecret();
-  context.sessions.push(Buffer.from(session));
-  res.writeHead(303, {
-    ...SECURITY_HEADERS,
-    "Set-Cookie": `${cookieName(context)}=${session}; HttpOnly; SameSite=Strict; Path=/`,
-    Location: "/",
-  });
+  res.writeHead(303, headers);
   res.end();
 }
 
@@ -236,7 +245,7 @@ async function handle(
   // The old address form (/t/TOKEN/) is refused outright: its token lived in argv and history.
   if (!fromOwnPage(req, context.port) || url.pathname.startsWith("/t/")) return forbidden(res);
   const launch = /^\/open\/([^/]+)$/.exec(url.pathname);
-  if (launch && req.method === "GET") return openSession(context, res, launch[1] as string);
+  if (launch && req.method === "GET") return openSession(context, req, res, launch[1] as string);
   if (!hasSession(context, req)) return forbidden(res);
   context.session.touch();
   try {

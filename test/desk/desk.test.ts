@@ -171,6 +171,9 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
     // The old address form is refused even with the session.
     expect((await page.goto(`${origin}/t/${code}/`))?.status()).toBe(403);
     expect((await page.goto(`${origin}/`))?.status()).toBe(200);
+    // The browser that holds the session may open the used address again (a reload, a prefetch).
+    expect((await page.goto(desk.url))?.status()).toBe(200);
+    expect(page.url()).toBe(`${origin}/`);
   });
 
   it("answers 403 to anything without the session, and sends strict headers", async () => {

@@ -73,22 +73,33 @@ export function createEditorsFeature(deps: {
   /** Preview token → editor, so Send and Cancel find the draft they were shown with. */
   const draftOwners = new ExpiringMap<string>(REPLY_WAIT_MS);
 
-  /** Forgets a reply; deletes its preview (the plaintext) and, when done, its prompt. */
-  const dropReply = async (ctx: BotContext, key: string, options: { prompt: boolean }) => {
+  /** Forgets a reply at once (so two presses cannot both send it); returns what it was. */
+  const forgetReply = (key: string): PendingReply | undefined => {
     const pending = pendingReplies.get(key);
     pendingReplies.delete(key);
-    if (!pending) return;
-    if (pending.draft) {
+    if (pending?.draft) {
       clearTimeout(pending.draft.timer);
       draftOwners.delete(pending.draft.token);
-      await ctx.api
-        .deleteMessage(deps.editorsChatId as number, pending.draft.previewId)
-        .catch(() => {});
     }
-    if (options.prompt) {
-      await ctx.api.deleteMessage(deps.editorsChatId as number, pending.promptId).catch(() => {});
+    return pending;
+  };
+
+  /** Deletes a forgotten reply's preview (the plaintext) and, when done, its prompt. */
+  const clearReply = async (
+    ctx: BotContext,
+    pending: PendingReply | undefined,
+    options: { prompt: boolean },
+  ) => {
+    const chatId = deps.editorsChatId as number;
+    if (pending?.draft)
+      await ctx.api.deleteMessage(chatId, pending.draft.previewId).catch(() => {});
+    if (pending && options.prompt) {
+      await ctx.api.deleteMessage(chatId, pending.promptId).catch(() => {});
     }
   };
+
+  const dropReply = (ctx: BotContext, key: string, options: { prompt: boolean }) =>
+    clearReply(ctx, forgetReply(key), options);
 
   const notFound = (ctx: BotContext, number: number) =>
     ctx.reply(ctx.t("editors-not-found", { number }));
@@ -297,7 +308,7 @@ export function createEditorsFeature(deps: {
       await ctx.reply(ctx.t("editors-reply-text-only"));
       return;
     }
-    if (pending.draft) await dropReply(ctx, key, { prompt: false });
+    if (pending.draft) await clearReply(ctx, forgetReply(key), { prompt: false });
     const token = randomBytes(9).toString("base64url");
     const preview = await ctx.reply(
       [
@@ -326,8 +337,11 @@ export function createEditorsFeature(deps: {
     draftOwners.set(token, key);
   });
 
-  /** The draft behind a Send/Cancel button, if it is still waiting and this editor wrote it. */
-  const draftFor = async (ctx: BotContext, token: string) => {
+  /**
+   * The draft behind a Send/Cancel button, if it is still waiting and this editor wrote it; it is
+   * forgotten before the first await, so it is used once.
+   */
+  const claimDraft = async (ctx: BotContext, token: string) => {
     const key = draftOwners.get(token);
     const pending = key ? pendingReplies.get(key) : undefined;
     if (!key || !pending?.draft || pending.draft.token !== token) {
@@ -339,22 +353,23 @@ export function createEditorsFeature(deps: {
       await ctx.answerCallbackQuery({ text: ctx.t("editors-reply-not-yours"), show_alert: true });
       return undefined;
     }
-    return { key, pending, text: pending.draft.text };
+    forgetReply(key);
+    return { pending, text: pending.draft.text };
   };
 
   editors.callbackQuery(/^ed:rc:([\w-]+)$/, async (ctx) => {
-    const found = await draftFor(ctx, ctx.match[1] as string);
+    const found = await claimDraft(ctx, ctx.match[1] as string);
     if (!found) return;
-    await dropReply(ctx, found.key, { prompt: true });
+    await clearReply(ctx, found.pending, { prompt: true });
     await ctx.answerCallbackQuery();
     await ctx.reply(ctx.t("editors-reply-cancelled"));
   });
 
   editors.callbackQuery(/^ed:rs:([\w-]+)$/, async (ctx) => {
-    const found = await draftFor(ctx, ctx.match[1] as string);
+    const found = await claimDraft(ctx, ctx.match[1] as string);
     if (!found) return;
     const { number } = found.pending;
-    await dropReply(ctx, found.key, { prompt: true });
+    await clearReply(ctx, found.pending, { prompt: true });
     await ctx.answerCallbackQuery();
     const result = await deps.editorial.reply(number, found.text, deps.actorHash(ctx.from.id));
     if (!result.stored) return notFound(ctx, number);
