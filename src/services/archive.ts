@@ -267,12 +267,17 @@ async function readEntries(
   return { manifest, entries };
 }
 
-/** After the end-of-archive block only zeros may follow (tar pads to its record size). */
+/** tar pads an archive to its record size (10 KiB by default); more than this is not padding. */
+const MAX_TRAILING_ZEROS = 1024 * 1024;
+
+/** After the end-of-archive block only a little zero padding may follow. */
 async function checkEnd(reader: ChunkReader): Promise<void> {
+  let trailing = 0;
   for (;;) {
     const rest = await reader.read(64 * 1024);
     if (rest.length === 0) return;
-    if (!rest.every((byte) => byte === 0)) {
+    trailing += rest.length;
+    if (trailing > MAX_TRAILING_ZEROS || !rest.every((byte) => byte === 0)) {
       throw new ArchiveError("the archive has data after its end");
     }
   }

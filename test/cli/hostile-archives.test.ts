@@ -241,6 +241,20 @@ describe("hostile archives, opened in the editor's tool", () => {
     expect(pulled).toBeLessThan(valid.bytes.length + 65_536);
   });
 
+  it("does not read endless padding after the end of an archive", async () => {
+    let pulled = 0;
+    async function* padded() {
+      pulled += valid.bytes.length;
+      yield valid.bytes;
+      for (;;) {
+        pulled += 65_536;
+        yield new Uint8Array(65_536);
+      }
+    }
+    await expect(readArchive(padded())).rejects.toThrow("the archive has data after its end");
+    expect(pulled).toBeLessThan(valid.bytes.length + 2 * 1024 * 1024);
+  });
+
   it("keeps to the total limit, counting bytes as they arrive", async () => {
     let pulled = 0;
     const body = { name: "parts/0003.body.pgp", data: new Uint8Array(600_000) };
