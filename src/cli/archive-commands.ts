@@ -222,8 +222,8 @@ export const archiveCommands: Command[] = [
     details: [
       "Asks for the key's passphrase (or reads it from the first line of stdin); a key kept",
       "without a passphrase is used as it is. Each archive is checked whole before anything",
-      "is written (see README, limits of the editor tool); a bad one writes nothing. Writes",
-      "DIR/submission-N/ with testimony.md, attachments/ and meta.json. Volumes",
+      'is written (limits: README, "Decrypting on your computer"); a bad one writes nothing.',
+      "Writes DIR/submission-N/ with testimony.md, attachments/ and meta.json. Volumes",
       "(submission-N.tar.001, .002 …) are joined automatically. The output is plaintext:",
       "keep it on an encrypted disk.",
     ],
