@@ -298,17 +298,23 @@ editors-button-export = Export
 editors-button-reply = Reply
 editors-button-purge = Yes, delete for good
 editors-button-keep = No, keep it
+editors-button-send = Send
+editors-button-cancel-reply = Cancel
 editors-status-set = #{ $number }: status "{ $status }".
 editors-not-found = There is no testimony #{ $number } (it may have been deleted).
 editors-export-caption = Testimony #{ $number }: encrypted archive{ $volumes ->
     [1] {""}
    *[other] , { $volumes } parts (join them in order)
 }. Decrypt on your own computer: npm run editor -- decrypt FILE --key YOUR_KEY --out FOLDER
-editors-reply-prompt = Reply to the source of #{ $number }: write it as your next message, replying to this one. The bot encrypts the reply and deletes your message from the chat. To cancel — /cancel.
+editors-reply-prompt = Reply to the source of #{ $number }: press "Reply" on this message and write the text. Before sending, the bot shows it back and asks whether to send it; it deletes your message from the chat. To cancel — /cancel.
 editors-reply-text-only = A reply can only be text. Write it again, or /cancel.
 editors-reply-stored = The reply to #{ $number } was encrypted and stored. The source reads it with their codename.
 editors-reply-not-deleted = I could not delete your message with the reply: make the bot an admin allowed to delete messages, and delete it yourself.
 editors-reply-cancelled = All right, the reply was cancelled.
+editors-reply-confirm = The source of #{ $number } will get this reply. Check the text and press "Send" or "Cancel"; this message leaves the chat when you press one (or after 15 minutes):
+editors-reply-expired = This reply is no longer waiting to be sent. Start again: /reply NUMBER.
+editors-reply-not-yours = Only the editor who wrote this reply can send or cancel it.
+editors-reply-anonymous = You are writing as the group (an anonymous admin), so the bot cannot tell who replies to the source. Reply from your own account: turn off "Remain anonymous" in your admin rights.
 editors-purge-confirm = Delete testimony #{ $number } with all its files, additions and replies? It cannot be restored.
 editors-purged = Testimony #{ $number } was deleted for good.
 editors-keys = Editor keys the testimonies are encrypted to ({ $count }):
@@ -324,7 +330,7 @@ editors-help =
     /list [status] — testimonies: number, day, status, counts
     /export NUMBER — the encrypted archive of a testimony
     /status NUMBER STATUS [note] — change the status; the source sees the note
-    /reply NUMBER — reply to the source (with your next message)
+    /reply NUMBER — reply to the source (answering the bot's message, with a confirmation)
     /purge NUMBER — delete a testimony for good
     /keys — fingerprints of the editor keys
     No content of testimonies comes into this chat: decrypt on your own computer only.

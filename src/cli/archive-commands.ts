@@ -3,18 +3,21 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { fileChunks } from "../services/archive.js";
 import { createEditorialService } from "../services/editorial.js";
 import {
   DecryptionError,
   loadEditorKeys,
   NotForThisKeyError,
+  privateKeyNeedsPassphrase,
   unlockPrivateKey,
   WrongPassphraseError,
 } from "../services/encryption.js";
 import { archiveName, createExportService } from "../services/export.js";
 import { isLocale } from "../services/preferences.js";
 import { ArchiveError, groupVolumes } from "../services/tar.js";
-import { openArchive, renderMarkdown, type Testimony } from "../services/testimony.js";
+import { openArchive } from "../services/testimony.js";
+import { writeTestimonyFolder } from "../services/testimony-folder.js";
 import { createAuditRepository } from "../storage/audit.repo.js";
 import { openStorage, type Storage } from "../storage/db.js";
 import { createPartsRepository } from "../storage/parts.repo.js";
@@ -108,11 +111,15 @@ async function decryptCommand(argv: string[]): Promise<number> {
   } catch {
     throw new CliError(`cannot read the key file ${values.key}`);
   }
-  const passphrase = await readPassphrase(`Passphrase for ${path.basename(values.key)}: `);
   let key: Awaited<ReturnType<typeof unlockPrivateKey>>;
   try {
+    // A key kept without a passphrase (e.g. made with gpg, on an encrypted disk) needs none.
+    const passphrase = (await privateKeyNeedsPassphrase(armored))
+      ? await readPassphrase(`Passphrase for ${path.basename(values.key)}: `)
+      : "";
     key = await unlockPrivateKey(armored, passphrase);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     if (error instanceof WrongPassphraseError) {
       throw new CliError(`wrong passphrase for ${values.key}; nothing was decrypted`);
     }
@@ -122,9 +129,9 @@ async function decryptCommand(argv: string[]): Promise<number> {
   let failures = 0;
   for (const [base, files] of groupVolumes(positionals)) {
     try {
-      const parts = await Promise.all(files.map((f) => readFile(f)));
-      const testimony = await openArchive(Buffer.concat(parts), key);
-      const folder = await writeTestimony(testimony, values.out, lang);
+      // Read, checked and decrypted whole in memory first: a bad archive writes nothing.
+      const testimony = await openArchive(fileChunks(files), key);
+      const folder = await writeTestimonyFolder(testimony, values.out, lang);
       process.stdout.write(`${base} → ${folder}\n`);
     } catch (error) {
       failures++;
@@ -148,33 +155,6 @@ function describeDecryptError(file: string, error: unknown): string {
   }
   if ((error as NodeJS.ErrnoException).code === "ENOENT") return `${file}: no such file`;
   return `${file}: ${(error as Error).message}`;
-}
-
-/** Writes submission-N/ with testimony.md, attachments/ and meta.json; returns the folder. */
-export async function writeTestimony(testimony: Testimony, out: string, lang: "ru" | "en") {
-  const folder = path.join(out, `submission-${testimony.manifest.submission}`);
-  await mkdir(path.join(folder, "attachments"), { recursive: true, mode: 0o700 });
-  await writeFile(path.join(folder, "testimony.md"), renderMarkdown(testimony, lang), {
-    mode: 0o600,
-  });
-  const { parts: _parts, ...meta } = testimony.manifest;
-  const attachments = [];
-  for (const item of testimony.items) {
-    if (!item.attachment) continue;
-    const file = path.join(folder, "attachments", item.attachment.fileName);
-    await writeFile(file, item.attachment.bytes, { mode: 0o600 });
-    attachments.push({
-      file: `attachments/${item.attachment.fileName}`,
-      question: item.questionId,
-      ...item.attachment.meta,
-    });
-  }
-  await writeFile(
-    path.join(folder, "meta.json"),
-    `${JSON.stringify({ ...meta, attachments }, null, 2)}\n`,
-    { mode: 0o600 },
-  );
-  return folder;
 }
 
 async function replyCommand(argv: string[]): Promise<number> {
@@ -238,8 +218,10 @@ export const archiveCommands: Command[] = [
     args: "ARCHIVE... --key PRIVATE_KEY --out DIR [--lang ru|en]",
     summary: "decrypt archives on your computer into readable folders",
     details: [
-      "Asks for the key's passphrase (or reads it from the first line of stdin). Writes",
-      "DIR/submission-N/ with testimony.md, attachments/ and meta.json. Volumes",
+      "Asks for the key's passphrase (or reads it from the first line of stdin); a key kept",
+      "without a passphrase is used as it is. Each archive is checked whole before anything",
+      'is written (limits: README, "Decrypting on your computer"); a bad one writes nothing.',
+      "Writes DIR/submission-N/ with testimony.md, attachments/ and meta.json. Volumes",
       "(submission-N.tar.001, .002 …) are joined automatically. The output is plaintext:",
       "keep it on an encrypted disk.",
     ],

@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { createInterface, type Interface } from "node:readline";
 import { parseArgs } from "node:util";
 import { startDesk } from "../desk/server.js";
 import { KeyError, loadEditorKeys } from "../services/encryption.js";
@@ -72,25 +73,44 @@ async function runDesk(argv: string[]): Promise<number> {
 
   const out = process.stdout;
   for (const problem of desk.problems) process.stderr.write(`warning: ${problem}\n`);
-  out.write(`The review desk is open at\n\n  ${desk.url}\n\n`);
   out.write(
     desk.readOnly
       ? "Read only: opened with archive files (statuses, notes and replies need the database).\n"
       : "Working on the database: statuses, notes and replies are stored there, encrypted.\n",
   );
   out.write(
-    "Only this computer can reach it (127.0.0.1), and only with the address above.\n" +
+    "Only this computer can reach it (127.0.0.1). A desk address works once: the browser that\n" +
+      "opens it first gets a session, anyone else gets 403 (press Enter here for a new address).\n" +
       "Press Ctrl-C to close the desk: it forgets your key and everything decrypted.\n",
   );
-  if (!values["no-open"]) openBrowser(desk.url);
+  const opened = !values["no-open"] && openBrowser(desk.url);
+  out.write(
+    opened
+      ? "\nOpening the desk in your browser. If it did not open, press Enter for an address.\n"
+      : `\nOpen the review desk at\n\n  ${desk.url}\n\n`,
+  );
+  // Enter prints a fresh one-time address (another browser, a closed tab).
+  const onLine = () =>
+    out.write(
+      `\nA new one-time address (the earlier unused one no longer works):\n\n  ${desk.newLaunchUrl()}\n\n`,
+    );
+  const lines = listenForEnter(onLine);
 
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  lines.close();
   await desk.close();
   out.write("\nThe desk is closed. Close its browser tab too.\n");
   return 0;
+}
+
+function listenForEnter(onLine: () => void): Interface {
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  lines.on("line", onLine);
+  lines.on("close", () => {}); // stdin closed (no terminal): Enter is simply not available
+  return lines;
 }
 
 function keyProblem(error: unknown): never {
@@ -98,8 +118,11 @@ function keyProblem(error: unknown): never {
   throw error;
 }
 
-/** The default browser, when there is a display; the URL is an argument, never a shell string. */
-function openBrowser(url: string): void {
+/**
+ * The default browser, when there is a display; the URL is an argument, never a shell string.
+ * It carries only the one-time launch code, never the session. False if there is no browser.
+ */
+function openBrowser(url: string): boolean {
   const command =
     process.platform === "darwin"
       ? ["open", url]
@@ -108,16 +131,17 @@ function openBrowser(url: string): void {
         : process.env.DISPLAY || process.env.WAYLAND_DISPLAY
           ? ["xdg-open", url]
           : undefined;
-  if (!command) return;
+  if (!command) return false;
   try {
     const child = spawn(command[0] as string, command.slice(1), {
       stdio: "ignore",
       detached: true,
     });
-    child.on("error", () => {}); // no browser: the printed address is enough
+    child.on("error", () => {}); // no browser: Enter prints an address
     child.unref();
+    return true;
   } catch {
-    // as above
+    return false;
   }
 }
 
@@ -126,9 +150,11 @@ export const deskCommand: Command = {
   args: "[ARCHIVE... | --database-url URL | --data-dir DIR] [options]",
   summary: "the review desk: read, listen, set statuses, write notes and reply in a browser",
   details: [
-    "Starts a web page on this computer only (127.0.0.1, a free port, a secret token in the",
-    "address) and opens it in your browser. The page asks for your private key file (or uses",
-    "--key) and its passphrase; testimonies are decrypted in this process and shown only there.",
+    "Starts a web page on this computer only (127.0.0.1, a free port) and opens it in your",
+    "browser with a one-time address: the first browser to open it gets a session cookie, the",
+    "address then stops working (press Enter for a new one). The page asks for your private key",
+    "file (or uses --key) and its passphrase (none for a key kept without one); testimonies are",
+    "decrypted in this process and shown only there.",
     "With archive files the desk is read only. With the database (--database-url, --data-dir,",
     "or DATABASE_URL / DATA_DIR like the bot; the embedded one only while the bot is stopped)",
     "you can also set statuses, add private notes and reply; notes and replies are encrypted to",
@@ -140,7 +166,7 @@ export const deskCommand: Command = {
     "  --keys PATHS        the editors' public keys, comma-separated (default: EDITOR_KEYS)",
     "  --port N            a fixed port instead of a free one",
     "  --lang ru|en        the language the page starts in (default: ru)",
-    "  --no-open           print the address without opening a browser",
+    "  --no-open           print a one-time address instead of opening a browser",
   ],
   run: runDesk,
 };

@@ -1,6 +1,8 @@
-// The review desk's web server: node:http on 127.0.0.1 only, every path behind a random token,
-// a strict Content-Security-Policy, and the page's assets from src/desk/public. It runs on the
-// editor's computer; decrypted bytes go from this process to the page and nowhere else.
+// The review desk's web server: node:http on 127.0.0.1 only, every path behind a session cookie
+// (HttpOnly, SameSite=Strict) that a one-time launch code buys, a strict Content-Security-Policy,
+// and the page's assets from src/desk/public. It runs on the editor's computer; decrypted bytes
+// go from this process to the page and nowhere else. The launch code may pass through a
+// browser's command line and history: it is worth nothing once used.
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -14,7 +16,7 @@ import { STATUSES } from "../services/submissions.js";
 import type { TestimonyOutline, TestimonySection } from "../services/testimony.js";
 import { messagesWithPrefix } from "../services/texts.js";
 import { openStorage, type Storage } from "../storage/db.js";
-import { fromOwnPage, pathAfterToken as pathAfterTokenIn } from "../web/local-guard.js";
+import { cookieOf, fromOwnPage, sameSecret } from "../web/local-guard.js";
 import { createDeskSession, DeskError, type DeskSession } from "./session.js";
 import { type DeskSource, databaseSource, openArchiveSource } from "./sources.js";
 
@@ -27,8 +29,9 @@ const ASSETS: Record<string, string> = {
 };
 /** Message ids the page gets from /api/texts (the same Fluent files as the bot). */
 const TEXT_PREFIXES = ["desk-", "editors-status-", "export-", "language-button-"];
-/** 256 bits: the token is the only thing between another local program and the testimonies. */
+/** 256 bits: the session is the only thing between another local program and the testimonies. */
 const TOKEN_BYTES = 32;
+const newSecret = () => randomBytes(TOKEN_BYTES).toString("base64url");
 const UNLOCK_BODY_LIMIT = 1024 * 1024;
 const BODY_LIMIT = 256 * 1024;
 export const IDLE_LOCK_MINUTES = 30;
@@ -70,8 +73,10 @@ export interface DeskOptions {
 }
 
 export interface Desk {
-  /** http://127.0.0.1:PORT/t/TOKEN/ */
+  /** The first one-time launch address: http://127.0.0.1:PORT/open/CODE */
   url: string;
+  /** A new one-time launch address; an unused earlier one stops working. */
+  newLaunchUrl(): string;
   readOnly: boolean;
   problems: string[];
   close(): Promise<void>;
@@ -117,11 +122,10 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
     privateKey: options.privateKey,
     idleLockMs: (options.idleLockMinutes ?? IDLE_LOCK_MINUTES) * 60_000,
   });
-  const token = randomBytes(TOKEN_BYTES).toString("base64url");
   const context: RequestContext = {
     session,
     assets,
-    token: Buffer.from(token),
+    sessions: [],
     lang: options.lang ?? "ru",
     port: 0,
   };
@@ -151,9 +155,15 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
   const idleTimer = setInterval(() => session.expireIfIdle(), 30_000);
   idleTimer.unref();
 
+  const newLaunchUrl = () => {
+    const code = newSecret();
+    context.launchCode = Buffer.from(code);
+    return `http://127.0.0.1:${context.port}/open/${code}`;
+  };
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${context.port}/t/${token}/`,
+    url: newLaunchUrl(),
+    newLaunchUrl,
     readOnly: session.state().readOnly,
     problems: source.problems,
     close: () =>
@@ -174,22 +184,56 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
 interface RequestContext {
   session: DeskSession;
   assets: Map<string, Buffer>;
-  token: Buffer;
+  /** The unused launch code, if any. */
+  launchCode?: Buffer;
+  /** Session cookies handed out (one per launch code used). */
+  sessions: Buffer[];
   lang: Locale;
   port: number;
 }
 
 function forbidden(res: ServerResponse): void {
   res.writeHead(403, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" });
-  res.end("Forbidden. Open the desk with the address it printed, token included.\n");
+  res.end(
+    "Forbidden. Desk addresses work once: press Enter in the terminal where the desk runs for a new one.\n",
+  );
 }
 
-function pathAfterToken(context: RequestContext, pathname: string): string | undefined {
-  return pathAfterTokenIn(context.token, pathname);
+/** Per port: two desks on one computer keep their own cookie (cookies ignore the port). */
+const cookieName = (context: RequestContext) => `desk-session-${context.port}`;
+
+function hasSession(context: RequestContext, req: IncomingMessage): boolean {
+  const given = cookieOf(req, cookieName(context));
+  let found = false;
+  for (const session of context.sessions) found = sameSecret(given, session) || found;
+  return found;
 }
 
-function fromThePage(context: RequestContext, req: IncomingMessage): boolean {
-  return fromOwnPage(req, context.port);
+/**
+ * GET /open/CODE: the launch code, once, for a session cookie; then the page without the code.
+ * A browser that already has a session (a prefetch used the code first) is simply sent on.
+ */
+function openSession(
+  context: RequestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: string,
+): void {
+  const expected = context.launchCode;
+  const matches = expected !== undefined && sameSecret(code, expected);
+  if (matches) context.launchCode = undefined;
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, Location: "/" };
+  if (!hasSession(context, req)) {
+    if (!matches) {
+      forbidden(res);
+      return;
+    }
+    const session = newSecret();
+    context.sessions.push(Buffer.from(session));
+    headers["Set-Cookie"] = `${cookieName(context)}=${session}; HttpOnly; SameSite=Strict; Path=/`;
+  }
+  res.writeHead(303, headers);
+  res.end();
 }
 
 async function handle(
@@ -198,16 +242,14 @@ async function handle(
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
-  const rest = pathAfterToken(context, url.pathname);
-  if (rest === undefined || !fromThePage(context, req)) return forbidden(res);
+  // The old address form (/t/TOKEN/) is refused outright: its token lived in argv and history.
+  if (!fromOwnPage(req, context.port) || url.pathname.startsWith("/t/")) return forbidden(res);
+  const launch = /^\/open\/([^/]+)$/.exec(url.pathname);
+  if (launch && req.method === "GET") return openSession(context, req, res, launch[1] as string);
+  if (!hasSession(context, req)) return forbidden(res);
   context.session.touch();
-  if (rest === "") {
-    res.writeHead(308, { ...SECURITY_HEADERS, Location: `${url.pathname}/` });
-    res.end();
-    return;
-  }
   try {
-    await route(context, req, res, rest, url.searchParams);
+    await route(context, req, res, url.pathname, url.searchParams);
   } catch (error) {
     if (!(error instanceof DeskError)) throw error;
     sendJson(res, error.status, { error: error.code, params: error.params });

@@ -4,13 +4,13 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import path from "node:path";
-import { writeTestimony } from "../cli/archive-commands.js";
 import { isStatus } from "../services/editorial.js";
 import {
   DecryptionError,
   decryptWithUnlockedKey,
   formatFingerprint,
   NotForThisKeyError,
+  privateKeyNeedsPassphrase,
   type UnlockedPrivateKey,
   unlockPrivateKey,
   WrongPassphraseError,
@@ -25,6 +25,7 @@ import {
   type TestimonyItem,
   type TestimonyOutline,
 } from "../services/testimony.js";
+import { writeTestimonyFolder } from "../services/testimony-folder.js";
 import type { DeskSource, DeskWork, InboxEntry } from "./sources.js";
 
 /** Notes and replies: the same bound as an answer (MAX_TEXT_LENGTH's default). */
@@ -195,11 +196,13 @@ export function createDeskSession(options: DeskSessionOptions) {
       const keyText =
         typeof armored === "string" && armored ? armored : options.privateKey?.armored;
       if (!keyText) throw new DeskError(400, "no-key");
-      if (typeof passphrase !== "string" || passphrase === "") {
-        throw new DeskError(400, "no-passphrase");
-      }
+      if (typeof passphrase !== "string") throw new DeskError(400, "no-passphrase");
       let candidate: UnlockedPrivateKey;
       try {
+        // A key kept without a passphrase opens with none; a protected one needs it.
+        if (passphrase === "" && (await privateKeyNeedsPassphrase(keyText))) {
+          throw new DeskError(400, "no-passphrase");
+        }
         candidate = await unlockPrivateKey(keyText, passphrase);
       } catch (error) {
         if (error instanceof WrongPassphraseError) throw new DeskError(401, "wrong-passphrase");
@@ -268,7 +271,7 @@ export function createDeskSession(options: DeskSessionOptions) {
       const opened = await testimony(number);
       const target = resolveFolder(folder);
       try {
-        return await writeTestimony(opened, target, locale);
+        return await writeTestimonyFolder(opened, target, locale);
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
         throw new DeskError(400, "save", { folder: target, reason });

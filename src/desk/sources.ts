@@ -1,15 +1,15 @@
 // Where the review desk's testimonies come from: export archives given on the command line (read
 // only), or the server's database through the repositories and the export service. Either way the
 // desk gets ciphertext; it decrypts on the editor's computer (session.ts).
-import { open, readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { type CheckedManifest, fileChunks, readArchive } from "../services/archive.js";
 import type { SubmissionSummary } from "../services/editorial.js";
 import { createEditorialService } from "../services/editorial.js";
 import type { EditorKeyring } from "../services/encryption.js";
-import { createExportService, type Manifest } from "../services/export.js";
+import { createExportService } from "../services/export.js";
 import type { Status } from "../services/submissions.js";
-import { ArchiveError, groupVolumes, parseTarHeader, TAR_BLOCK } from "../services/tar.js";
-import { readManifest } from "../services/testimony.js";
+import { groupVolumes } from "../services/tar.js";
 import { createAuditRepository } from "../storage/audit.repo.js";
 import type { Storage } from "../storage/db.js";
 import { createPartsRepository } from "../storage/parts.repo.js";
@@ -36,8 +36,8 @@ export interface DeskSource {
   /** Archives that could not be read, each with the reason (the page lists them). */
   problems: string[];
   list(): Promise<InboxEntry[]>;
-  /** The whole encrypted archive of one submission, or undefined if there is none. */
-  archive(number: number): Promise<Uint8Array | undefined>;
+  /** The encrypted archive of one submission as a stream, or undefined if there is none. */
+  archive(number: number): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** One small encrypted part of the submission, to check that a key fits. */
   samplePart(number: number): Promise<Uint8Array | undefined>;
   work?: DeskWork;
@@ -52,11 +52,11 @@ const ARCHIVE_FILE = /\.tar(\.\d{3})?$/;
 interface ArchiveSet {
   /** The volume files in order (one for an archive that was not split). */
   files: string[];
-  manifest: Manifest;
+  manifest: CheckedManifest;
 }
 
 /** Counts per kind of part, as the editors' chat shows them. */
-export function countsOf(manifest: Manifest): InboxEntry {
+export function countsOf(manifest: CheckedManifest): InboxEntry {
   const of = (kind: string) => manifest.parts.filter((part) => part.kind === kind).length;
   return {
     number: manifest.submission,
@@ -87,33 +87,6 @@ async function archiveFiles(paths: readonly string[]): Promise<string[]> {
   return files;
 }
 
-/**
- * The first `count` entries of an archive, read from the start of its first volume without
- * reading the rest (the manifest comes first, then the small parts).
- */
-async function leadingEntries(file: string, count: number): Promise<Map<string, Uint8Array>> {
-  const handle = await open(file, "r");
-  try {
-    const entries = new Map<string, Uint8Array>();
-    let offset = 0;
-    while (entries.size < count) {
-      const header = Buffer.alloc(TAR_BLOCK);
-      const { bytesRead } = await handle.read(header, 0, TAR_BLOCK, offset);
-      if (bytesRead < TAR_BLOCK) throw new ArchiveError("the archive is truncated");
-      const entry = parseTarHeader(header);
-      if (!entry) break;
-      const data = Buffer.alloc(entry.size);
-      const read = await handle.read(data, 0, entry.size, offset + TAR_BLOCK);
-      if (read.bytesRead < entry.size) throw new ArchiveError("the archive is truncated");
-      entries.set(entry.name, data);
-      offset += TAR_BLOCK + Math.ceil(entry.size / TAR_BLOCK) * TAR_BLOCK;
-    }
-    return entries;
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Reads only the manifests at start: the archives themselves are read when a testimony opens. */
 export async function openArchiveSource(paths: readonly string[]): Promise<DeskSource> {
   const problems: string[] = [];
@@ -121,7 +94,7 @@ export async function openArchiveSource(paths: readonly string[]): Promise<DeskS
   const groups = groupVolumes(await archiveFiles(paths));
   for (const [base, files] of groups) {
     try {
-      const manifest = readManifest(await leadingEntries(files[0] as string, 1));
+      const { manifest } = await readArchive(fileChunks([files[0] as string]), { leading: 1 });
       const earlier = byNumber.get(manifest.submission);
       if (earlier) {
         problems.push(`${base}: #${manifest.submission} is already open from ${earlier.files[0]}`);
@@ -142,15 +115,17 @@ export async function openArchiveSource(paths: readonly string[]): Promise<DeskS
     },
     async archive(number) {
       const set = byNumber.get(number);
-      if (!set) return undefined;
-      return Buffer.concat(await Promise.all(set.files.map((file) => readFile(file))));
+      return set ? fileChunks(set.files) : undefined;
     },
     async samplePart(number) {
       const set = byNumber.get(number);
       const first = set?.manifest.parts[0];
       if (!set || !first) return undefined;
       try {
-        return (await leadingEntries(set.files[0] as string, 2)).get(first.file);
+        const { entries } = await readArchive(fileChunks([set.files[0] as string]), {
+          leading: 2,
+        });
+        return entries.get(first.file);
       } catch {
         return undefined; // e.g. the first volume ends inside it: no sample, no verdict
       }
@@ -200,10 +175,7 @@ export function databaseSource(
     list: () => editorial.list(undefined, Number.MAX_SAFE_INTEGER),
     async archive(number) {
       const row = await submissions.findByNumber(number);
-      if (!row) return undefined;
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of exporter.archive(row)) chunks.push(chunk);
-      return Buffer.concat(chunks);
+      return row ? exporter.archive(row) : undefined;
     },
     async samplePart(number) {
       const row = await submissions.findByNumber(number);

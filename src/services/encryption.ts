@@ -556,7 +556,7 @@ async function encryptStream(
 }
 
 /** What a part label may look like: "<kind>:<question id>". */
-const LABEL_PATTERN = /^[a-z]+:[a-z0-9_]{1,64}$/;
+const LABEL_PATTERN = /^[a-z]{1,32}:[a-z0-9_]{1,64}$/;
 
 function checkedLabel(label: string): string {
   if (!LABEL_PATTERN.test(label)) throw new Error(`not a part label: ${JSON.stringify(label)}`);
@@ -715,21 +715,40 @@ export interface UnlockedPrivateKey {
 
 const unlockedKeys = new WeakMap<UnlockedPrivateKey, PrivateKey>();
 
+async function readEditorPrivateKey(privateKey: string | Uint8Array): Promise<PrivateKey> {
+  try {
+    return typeof privateKey === "string"
+      ? await readPrivateKey({ armoredKey: privateKey })
+      : await readPrivateKey({ binaryKey: privateKey });
+  } catch (error) {
+    throw new DecryptionError(`this is not an OpenPGP private key (${errorMessage(error)})`);
+  }
+}
+
+/** Every secret (sub)key that holds key material is unprotected (gpg with an empty passphrase). */
+function isUnprotected(key: PrivateKey): boolean {
+  const secrets = key
+    .getKeys()
+    .map(({ keyPacket }) => keyPacket)
+    .filter((packet) => "isDummy" in packet && !packet.isDummy());
+  return secrets.length > 0 && secrets.every((packet) => packet.isDecrypted() === true);
+}
+
+/**
+ * Whether the key asks for a passphrase. A key kept without one (made with gpg, stored on an
+ * encrypted disk) opens with none.
+ */
+export async function privateKeyNeedsPassphrase(privateKey: string | Uint8Array): Promise<boolean> {
+  return !isUnprotected(await readEditorPrivateKey(privateKey));
+}
+
 /** Reads an armored (or binary) private key and unlocks it; WrongPassphraseError if wrong. */
 export async function unlockPrivateKey(
   privateKey: string | Uint8Array,
   passphrase: string,
 ): Promise<UnlockedPrivateKey> {
-  let locked: PrivateKey;
-  try {
-    locked =
-      typeof privateKey === "string"
-        ? await readPrivateKey({ armoredKey: privateKey })
-        : await readPrivateKey({ binaryKey: privateKey });
-  } catch (error) {
-    throw new DecryptionError(`this is not an OpenPGP private key (${errorMessage(error)})`);
-  }
-  const key = await unlock(locked, passphrase, "private key");
+  const locked = await readEditorPrivateKey(privateKey);
+  const key = isUnprotected(locked) ? locked : await unlock(locked, passphrase, "private key");
   const handle: UnlockedPrivateKey = Object.freeze({
     fingerprint: key.getFingerprint().toUpperCase(),
     userIds: Object.freeze(key.getUserIDs()),
@@ -793,6 +812,18 @@ export async function decryptPartWithUnlockedKey(
   return { data, label: { kind, questionId } };
 }
 
+/**
+ * What we decrypt never holds a compressed packet (we never compress: GPG22_CONFIG). A crafted one
+ * could expand a thousandfold, so any decompressed byte stops decryption.
+ */
+const READ_CONFIG: PartialConfig = { maxDecompressedMessageSize: 0 };
+const COMPRESSED_REFUSED =
+  "this message holds compressed data, which the bot never writes; it was refused unread";
+
+function isDecompressionLimit(error: unknown): boolean {
+  return /decompressed message size/i.test(errorMessage(error));
+}
+
 async function decryptMessage(key: PrivateKey, ciphertext: Uint8Array): Promise<Uint8Array> {
   return (await decryptLiteral(key, ciphertext)).data;
 }
@@ -806,9 +837,13 @@ async function decryptLiteral(
   try {
     message =
       armored !== null
-        ? await readMessage({ armoredMessage: armored })
-        : await readMessage({ binaryMessage: withoutLeadingMarkers(ciphertext) });
+        ? await readMessage({ armoredMessage: armored, config: READ_CONFIG })
+        : await readMessage({
+            binaryMessage: withoutLeadingMarkers(ciphertext),
+            config: READ_CONFIG,
+          });
   } catch (error) {
+    if (isDecompressionLimit(error)) throw new DecryptionError(COMPRESSED_REFUSED);
     throw new DecryptionError(`this is not an OpenPGP message (${errorMessage(error)})`);
   }
 
@@ -824,9 +859,15 @@ async function decryptLiteral(
   }
 
   try {
-    const { data, filename } = await decrypt({ message, decryptionKeys: key, format: "binary" });
+    const { data, filename } = await decrypt({
+      message,
+      decryptionKeys: key,
+      format: "binary",
+      config: READ_CONFIG,
+    });
     return { data, filename: filename ?? "" };
   } catch (error) {
+    if (isDecompressionLimit(error)) throw new DecryptionError(COMPRESSED_REFUSED);
     if (/session key decryption failed/i.test(errorMessage(error))) {
       throw new NotForThisKeyError(
         fingerprint,

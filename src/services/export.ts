@@ -34,6 +34,8 @@ export interface Manifest {
 }
 
 export function archiveName(number: number): string {
+  if (!Number.isSafeInteger(number) || number < 1)
+    throw new Error(`not a submission number: ${number}`);
   return `submission-${number}.tar`;
 }
 

@@ -1,13 +1,16 @@
 // The editors' side of an export: open an archive with an editor's private key and turn it into
 // a readable testimony. Runs on an editor's computer (CLI, review desk), never on the server.
+
+import { type CheckedManifest, readArchive, SAFE_ID } from "./archive.js";
 import type { AttachmentMeta } from "./attachments.js";
 import {
+  type DecryptedPart,
+  DecryptionError,
   decodePaddedText,
   decryptPartWithUnlockedKey,
-  decryptWithUnlockedKey,
+  NotForThisKeyError,
   type UnlockedPrivateKey,
 } from "./encryption.js";
-import { EXPORT_FORMAT, type Manifest } from "./export.js";
 import type { Locale } from "./preferences.js";
 import {
   type Choices,
@@ -19,7 +22,7 @@ import {
   questionKey,
   visibleQuestions,
 } from "./questionnaire.js";
-import { ArchiveError, readTar } from "./tar.js";
+import { ArchiveError } from "./tar.js";
 import { translate } from "./texts.js";
 
 export interface TestimonyItem {
@@ -31,66 +34,44 @@ export interface TestimonyItem {
 }
 
 export interface Testimony {
-  manifest: Manifest;
+  manifest: CheckedManifest;
   items: TestimonyItem[];
 }
 
-/** Reads the manifest only (no key needed): which submission, which format. */
-export function readManifest(entries: Map<string, Uint8Array>): Manifest {
-  const raw = entries.get("manifest.json");
-  if (!raw) throw new ArchiveError("this archive has no manifest.json: it is not an export");
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(Buffer.from(raw).toString("utf8")) as Manifest;
-  } catch {
-    throw new ArchiveError("manifest.json is damaged");
-  }
-  if (typeof manifest.format !== "number" || !Array.isArray(manifest.parts)) {
-    throw new ArchiveError("manifest.json is not an export manifest");
-  }
-  if (manifest.format > EXPORT_FORMAT) {
-    throw new ArchiveError(
-      `this archive uses export format ${manifest.format}, newer than this tool understands (${EXPORT_FORMAT}); update the editor tool`,
-    );
-  }
-  return manifest;
-}
-
-export function archiveEntries(archive: Uint8Array): Map<string, Uint8Array> {
-  return new Map(readTar(archive).map((entry) => [entry.name, entry.data]));
-}
-
-/** Decrypts every part. Throws NotForThisKeyError/ArchiveError with a clear message. */
+/**
+ * Reads, checks and decrypts a whole archive (bytes, or a stream of chunks: all volumes in
+ * order). Throws NotForThisKeyError/DecryptionError/ArchiveError with a clear message; when it
+ * returns, every value that may become part of a file name has passed its allow-list.
+ */
 export async function openArchive(
-  archive: Uint8Array,
+  archive: Uint8Array | AsyncIterable<Uint8Array>,
   key: UnlockedPrivateKey,
 ): Promise<Testimony> {
-  const entries = archiveEntries(archive);
-  const manifest = readManifest(entries);
+  const { manifest, entries } = await readArchive(
+    archive instanceof Uint8Array ? [archive] : archive,
+  );
   const items: TestimonyItem[] = [];
   for (const [index, part] of manifest.parts.entries()) {
-    const ciphertext = entries.get(part.file);
-    if (!ciphertext) throw new ArchiveError(`the archive is incomplete: ${part.file} is missing`);
-    const decrypted = await decryptPartWithUnlockedKey(key, ciphertext);
+    const ciphertext = entries.get(part.file) as Uint8Array;
+    const decrypted = await decryptPart(key, ciphertext, part.file);
     const text = decodePaddedText(decrypted.data);
     // Answers say inside the encryption which question they belong to (format 2); older parts
-    // are named by the manifest. Extras (additions, replies, notes) are named by their kind.
+    // are named by the manifest. Additions, replies and notes are named by their kind. A label
+    // passed the same allow-list as manifest values (LABEL_PATTERN ⊂ SAFE_ID:SAFE_ID).
     const questionId = decrypted.label?.questionId ?? part.questionId ?? part.kind;
     const kind = decrypted.label?.kind ?? part.kind;
     if (kind !== "attachment") {
       items.push({ questionId, kind, text });
       continue;
     }
-    const body = part.body ? entries.get(part.body) : undefined;
-    if (!body)
-      throw new ArchiveError(`the archive is incomplete: the file of ${part.file} is missing`);
-    const meta = JSON.parse(text) as AttachmentMeta;
+    const meta = parseAttachmentMeta(text, part.file);
     items.push({
       questionId,
       kind,
       attachment: {
         meta,
-        bytes: await decryptWithUnlockedKey(key, body),
+        bytes: (await decryptPart(key, entries.get(part.body as string) as Uint8Array, part.body))
+          .data,
         fileName: attachmentFileName(index + 1, questionId, meta),
       },
     });
@@ -98,36 +79,88 @@ export async function openArchive(
   return { manifest, items };
 }
 
-const EXTENSIONS: Record<string, string> = {
-  "audio/ogg": "ogg",
-  "audio/mpeg": "mp3",
-  "audio/mp4": "m4a",
-  "video/mp4": "mp4",
-  "video/quicktime": "mov",
-  "image/jpeg": "jpg",
-  "image/png": "png",
-  "image/heic": "heic",
-  "application/pdf": "pdf",
-  "text/plain": "txt",
-};
-const KIND_EXTENSIONS: Record<string, string> = {
-  voice: "ogg",
-  audio: "mp3",
-  video: "mp4",
-  video_note: "mp4",
-  photo: "jpg",
-  document: "bin",
-};
+/** Decrypts one part; a damaged one is named in the error (a key that does not fit is not). */
+async function decryptPart(
+  key: UnlockedPrivateKey,
+  ciphertext: Uint8Array,
+  file?: string,
+): Promise<DecryptedPart> {
+  try {
+    return await decryptPartWithUnlockedKey(key, ciphertext);
+  } catch (error) {
+    if (error instanceof NotForThisKeyError || !(error instanceof DecryptionError)) throw error;
+    throw new DecryptionError(`${file}: ${error.message}`);
+  }
+}
 
-/** "03-story-voice.ogg": numbered, named for the question, with an extension that opens. */
+/** The decrypted description of a file: whoever has a public key can write one, so check it. */
+function parseAttachmentMeta(text: string, file: string): AttachmentMeta {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ArchiveError(`the description of ${file} is damaged`);
+  }
+  const meta = value as Record<string, unknown> | null;
+  const optional = (key: string, type: "string" | "number") =>
+    meta?.[key] === undefined || typeof meta[key] === type;
+  if (
+    !meta ||
+    typeof meta !== "object" ||
+    typeof meta.kind !== "string" ||
+    !SAFE_ID.test(meta.kind) ||
+    !optional("fileName", "string") ||
+    !optional("mimeType", "string") ||
+    !optional("size", "number") ||
+    !optional("duration", "number") ||
+    String(meta.fileName ?? "").length > 1024 ||
+    String(meta.mimeType ?? "").length > 255
+  ) {
+    throw new ArchiveError(`the description of ${file} is not a valid file description`);
+  }
+  return meta as unknown as AttachmentMeta;
+}
+
+const EXTENSIONS: ReadonlyMap<string, string> = new Map([
+  ["audio/ogg", "ogg"],
+  ["audio/mpeg", "mp3"],
+  ["audio/mp4", "m4a"],
+  ["video/mp4", "mp4"],
+  ["video/quicktime", "mov"],
+  ["image/jpeg", "jpg"],
+  ["image/png", "png"],
+  ["image/heic", "heic"],
+  ["application/pdf", "pdf"],
+  ["text/plain", "txt"],
+]);
+const KIND_EXTENSIONS: ReadonlyMap<string, string> = new Map([
+  ["voice", "ogg"],
+  ["audio", "mp3"],
+  ["video", "mp4"],
+  ["video_note", "mp4"],
+  ["photo", "jpg"],
+  ["document", "bin"],
+]);
+
+/**
+ * "03-story-voice.ogg": numbered, named for the question, with an extension that opens. Every
+ * piece is checked again here, so no caller can turn a hostile value into a path.
+ */
 export function attachmentFileName(
   index: number,
   questionId: string,
   meta: AttachmentMeta,
 ): string {
+  if (!Number.isSafeInteger(index) || index < 1) throw new ArchiveError("bad attachment number");
+  if (!SAFE_ID.test(questionId) || !SAFE_ID.test(meta.kind)) {
+    throw new ArchiveError("an attachment has an id that cannot be part of a file name");
+  }
   const fromName = meta.fileName?.match(/\.([A-Za-z0-9]{1,8})$/)?.[1]?.toLowerCase();
   const extension =
-    fromName ?? (meta.mimeType && EXTENSIONS[meta.mimeType]) ?? KIND_EXTENSIONS[meta.kind] ?? "bin";
+    fromName ??
+    (meta.mimeType && EXTENSIONS.get(meta.mimeType)) ??
+    KIND_EXTENSIONS.get(meta.kind) ??
+    "bin";
   return `${String(index).padStart(2, "0")}-${questionId}-${meta.kind}.${extension}`;
 }
 

@@ -1,16 +1,30 @@
-// Guards shared by the local web apps (review desk, demo): a secret token in the path, and
-// requests accepted only from the app's own page.
+// Guards shared by the local web apps (review desk, demo): a secret (a token in the path, or a
+// session cookie), compared in constant time, and requests accepted only from the app's own page.
 
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 
+/** `given` equals `secret`, compared in constant time. */
+export function sameSecret(given: string | undefined, secret: Buffer): boolean {
+  if (given === undefined) return false;
+  const bytes = Buffer.from(given);
+  return bytes.length === secret.length && timingSafeEqual(bytes, secret);
+}
+
 /** The rest of the path after /t/<token>, compared in constant time; undefined if wrong. */
 export function pathAfterToken(token: Buffer, pathname: string): string | undefined {
   const match = /^\/t\/([^/]+)(\/.*)?$/.exec(pathname);
-  if (!match) return undefined;
-  const given = Buffer.from(match[1] as string);
-  if (given.length !== token.length || !timingSafeEqual(given, token)) return undefined;
+  if (!match || !sameSecret(match[1], token)) return undefined;
   return match[2] ?? "";
+}
+
+/** One cookie of a request, by name. */
+export function cookieOf(req: IncomingMessage, name: string): string | undefined {
+  for (const pair of (req.headers.cookie ?? "").split(";")) {
+    const at = pair.indexOf("=");
+    if (at > 0 && pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim();
+  }
+  return undefined;
 }
 
 /**

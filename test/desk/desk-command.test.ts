@@ -1,10 +1,11 @@
-// `npm run editor -- desk` as an editor starts it: the address it prints, the token, read only
+// `npm run editor -- desk` as an editor starts it: the one-time address it prints, read only
 // with archives, Ctrl-C closes it; and the mistakes it refuses before starting anything.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { deskFetch, launchCookie } from "../helpers/desk.js";
 import { PROJECT_ROOT, runTsx, TSX } from "../helpers/run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tb-desk-cli-"));
@@ -28,11 +29,11 @@ describe("npm run editor -- desk", () => {
     expect(port.status).toBe(2);
   });
 
-  it("prints a tokenised 127.0.0.1 address, serves only with the token, and closes on Ctrl-C", async () => {
+  it("prints a one-time 127.0.0.1 address, a new one on Enter, and closes on Ctrl-C", async () => {
     const child = spawn(
       TSX,
       [join(PROJECT_ROOT, "src/cli/editor.ts"), "desk", join(dir, "nothing-here.tar"), "--no-open"],
-      { env, stdio: ["ignore", "pipe", "pipe"] },
+      { env, stdio: ["pipe", "pipe", "pipe"] },
     );
     let stdout = "";
     let stderr = "";
@@ -43,16 +44,29 @@ describe("npm run editor -- desk", () => {
       stderr += chunk;
     });
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    const deadline = Date.now() + 30_000;
-    while (!/Ctrl-C/.test(stdout) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const url = /http:\/\/127\.0\.0\.1:\d+\/t\/[\w-]{43}\//.exec(stdout)?.[0];
+    const addresses = () =>
+      [...stdout.matchAll(/http:\/\/127\.0\.0\.1:\d+\/open\/[\w-]{43}/g)].map((m) => m[0]);
+    const waitFor = async (ready: () => boolean) => {
+      const deadline = Date.now() + 30_000;
+      while (!ready() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    };
+    await waitFor(() => addresses().length === 1);
+    const [url] = addresses();
     expect(url, stdout + stderr).toBeDefined();
     expect(stdout).toContain("Read only");
     expect(stderr).toContain("nothing-here.tar: no such file");
-    expect((await fetch(url as string)).status).toBe(200);
-    expect((await fetch(new URL("/", url))).status).toBe(403);
+
+    const cookie = await launchCookie(url as string);
+    expect(cookie).toMatch(/^desk-session-\d+=[\w-]{43}$/);
+    expect((await deskFetch(url as string, cookie as string, "/api/state")).status).toBe(200);
+    expect(await launchCookie(url as string)).toBeUndefined(); // used once already
+    expect((await fetch(new URL("/api/state", url))).status).toBe(403);
+
+    child.stdin.write("\n");
+    await waitFor(() => addresses().length === 2);
+    const fresh = addresses()[1] as string;
+    expect(fresh).not.toBe(url);
+    expect(await launchCookie(fresh)).toMatch(/^desk-session-/);
 
     child.kill("SIGINT");
     expect(await exited).toBe(0);

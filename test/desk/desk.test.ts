@@ -1,7 +1,8 @@
 // The review desk end to end in headless Chromium: a testimony from a real interview (text,
 // voice, document, a photo and a text added with the codename), the desk on the same database,
 // unlock, inbox, the testimony with its voice playing, status, note and reply, the source reading
-// the reply with the codename; wrong passphrase, wrong key, no token; archives only = read only.
+// the reply with the codename; wrong passphrase, wrong key, the one-time launch code and the
+// session cookie; archives only = read only.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -14,8 +15,10 @@ import { archiveName } from "../../src/services/export.js";
 import { renderMarkdown } from "../../src/services/testimony.js";
 import { usingPostgres } from "../helpers/db.js";
 import {
+  deskFetch,
   hasChromium,
   launchChromium,
+  launchCookie,
   NO_CHROMIUM,
   plantedTexts,
   submitTestimony,
@@ -126,30 +129,81 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("answers 403 to anything without the token, and sends strict headers", async () => {
-    const url = new URL(desk.url);
-    const token = url.pathname.split("/")[2] as string;
-    expect(token.length).toBeGreaterThanOrEqual(43); // 256 bits in base64url
-    for (const path of ["/", "/api/state", "/t/", "/t/x/api/state", `/t/${token}x/api/state`]) {
-      expect((await fetch(new URL(path, url))).status, path).toBe(403);
-    }
-    const oneOff = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
-    expect((await fetch(new URL(`/t/${oneOff}/api/submissions`, url))).status).toBe(403);
+  it("opens once with the launch code for an HttpOnly, SameSite=Strict cookie; a second use or the old address form gets 403", async () => {
+    const launch = new URL(desk.url);
+    expect(launch.pathname).toMatch(/^\/open\/[\w-]{43}$/); // 256 bits in base64url
+    const code = launch.pathname.split("/")[2] as string;
+    const origin = launch.origin;
 
-    const answer = await fetch(`${desk.url}api/state`);
+    const first = await page.goto(desk.url);
+    expect(first?.status()).toBe(200);
+    expect(page.url()).toBe(`${origin}/`); // the code is gone from the address bar
+    await page.waitForSelector("#unlock-view:not([hidden])");
+    const cookies = await page.context().cookies();
+    expect(cookies).toEqual([
+      expect.objectContaining({
+        name: `desk-session-${launch.port}`,
+        httpOnly: true,
+        sameSite: "Strict",
+        path: "/",
+      }),
+    ]);
+    expect(cookies[0]?.value).not.toBe(code);
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+
+    // Another browser (another local user who read the code from a process list or history).
+    const other = await browser.newContext();
+    try {
+      const stranger = await other.newPage();
+      for (const path of [
+        launch.pathname,
+        "/",
+        "/api/state",
+        `/t/${code}/`,
+        `/t/${code}/api/state`,
+      ]) {
+        expect((await stranger.goto(`${origin}${path}`))?.status(), path).toBe(403);
+      }
+      expect(await other.cookies()).toEqual([]);
+    } finally {
+      await other.close();
+    }
+    // The old address form is refused even with the session.
+    expect((await page.goto(`${origin}/t/${code}/`))?.status()).toBe(403);
+    expect((await page.goto(`${origin}/`))?.status()).toBe(200);
+    // The browser that holds the session may open the used address again (a reload, a prefetch).
+    expect((await page.goto(desk.url))?.status()).toBe(200);
+    expect(page.url()).toBe(`${origin}/`);
+  });
+
+  it("answers 403 to anything without the session, and sends strict headers", async () => {
+    const launch = desk.newLaunchUrl();
+    const cookie = (await launchCookie(launch)) as string;
+    const origin = new URL(launch).origin;
+    for (const path of ["/", "/api/state", "/t/", "/t/x/api/state", "/open/x"]) {
+      expect((await fetch(new URL(path, origin))).status, path).toBe(403);
+    }
+    const forged = cookie.replace(/=.*/, `=${"A".repeat(43)}`);
+    expect((await deskFetch(origin, forged, "/api/submissions")).status).toBe(403);
+
+    const answer = await deskFetch(origin, cookie, "/api/state");
     expect(answer.status).toBe(200);
     expect(answer.headers.get("content-security-policy")).toContain("default-src 'self'");
     expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
     expect(answer.headers.get("referrer-policy")).toBe("no-referrer");
     expect(answer.headers.get("cache-control")).toBe("no-store");
 
-    // Another Host (DNS rebinding) or another site's form: refused even with the token.
+    // Another Host (DNS rebinding) or another site's form: refused even with the session.
     const raw = (headers: Record<string, string>, method = "GET") =>
       new Promise<number>((resolve, reject) => {
-        const req = request(`${desk.url}api/lock`, { method, headers, agent: false }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = request(
+          `${origin}/api/lock`,
+          { method, headers: { cookie, ...headers }, agent: false },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on("error", reject);
         req.end(method === "POST" ? "{}" : undefined);
       });
@@ -158,13 +212,11 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
       await raw({ Origin: "http://evil.example", "Content-Type": "application/json" }, "POST"),
     ).toBe(403);
     expect(await raw({ "Content-Type": "text/plain" }, "POST")).toBe(403);
-
-    const response = await page.goto(`${url.origin}/`);
-    expect(response?.status()).toBe(403);
+    expect(await raw({ "Content-Type": "application/json" }, "POST")).toBe(200);
   });
 
   it("says when the passphrase is wrong", async () => {
-    const response = await page.goto(desk.url);
+    const response = await page.goto(new URL("/", desk.url).href);
     expect(response?.headers()["content-security-policy"]).toContain("default-src 'self'");
     await page.waitForSelector("#unlock-view:not([hidden])");
     await unlock(page, {

@@ -88,7 +88,11 @@ describe("coming back with the codename", () => {
     expect(visibleTexts(user)[0]).toContain("Кодовая фраза записана верно");
     // No Subscribe button beside the receipt: a subscription made right then would sit next to
     // the submission in the database. /subscribe and the briefing offer it.
-    const buttons = user.chat()[0]?.reply_markup?.inline_keyboard.flat().map((b) => b.text) ?? [];
+    const buttons =
+      user
+        .chat()[0]
+        ?.reply_markup?.inline_keyboard.flat()
+        .map((b) => b.text) ?? [];
     expect(buttons).not.toContain("Подписаться на советы редакции");
   });
 

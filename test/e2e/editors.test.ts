@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readTar } from "../../src/services/tar.js";
 import { EDITORS_CHAT_ID, startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
-import { GpgHome } from "../helpers/keys.js";
+import { cleanupKeyFixtures, GpgHome } from "../helpers/keys.js";
 import { runTsx } from "../helpers/run.js";
 import { dumpDatabase, findPlanted } from "../helpers/scan.js";
 
@@ -32,7 +32,10 @@ describe("editors", () => {
     const source = bot.api.user({ id: 8001, first_name: "Источник", language_code: "ru" });
     codename = (await driveInterview(bot.api, source, { texts: [STORY], file: FILE })) ?? "";
   });
-  afterAll(() => bot.stop());
+  afterAll(async () => {
+    await bot.stop();
+    await cleanupKeyFixtures(); // the gpg-agent of the export test
+  });
 
   it("notifies the editors' chat with a number, counts and status only", async () => {
     const notice = await bot.api.waitFor(() => bot.api.botMessages(EDITORS_CHAT_ID)[0]);
@@ -165,12 +168,92 @@ describe("editors", () => {
     expect(out.stdout.toString("utf8").trimEnd()).toBe(STORY);
   });
 
+  /** The prompt of the latest /reply N (or button) in the editors' chat. */
+  const promptFor = (number: number) =>
+    bot.api.waitFor(() =>
+      bot.api
+        .botMessages(EDITORS_CHAT_ID)
+        .findLast((m) => m.text?.startsWith(`Ответ источнику по №${number}`)),
+    );
+  const previewFor = (number: number) =>
+    bot.api.waitFor(() =>
+      editorsChat().find((m) => m.text?.startsWith(`Источник по №${number} получит этот ответ`)),
+    );
+  const storedReplies = async (number: number) => {
+    const row = await bot.app.services.editorial.find(number);
+    return (await bot.app.repositories.parts.listForSubmission(row?.id as string, ["reply"]))
+      .length;
+  };
+
+  it("sends nothing but an answer to the prompt from the editor who asked; anonymous admins are refused", async () => {
+    await editor().command("reply", "1");
+    const prompt = await promptFor(1);
+    // A remark in the group, not an answer to the prompt: ignored, stays, never sent.
+    const remark = await editor().send("Мне кажется, этот источник подставной");
+    // Another editor answering someone else's prompt: ignored too.
+    const colleague = bot.api
+      .group({ id: EDITORS_CHAT_ID, title: "Editors" })
+      .member(bot.api.user({ id: 9002, first_name: "Colleague", language_code: "ru" }));
+    await colleague.reply(prompt.message_id, "Я бы не отвечал");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(editorsChat().some((m) => m.message_id === remark.message_id)).toBe(true);
+    expect(editorsChat().some((m) => m.text?.includes("получит этот ответ"))).toBe(false);
+    expect(await storedReplies(1)).toBe(0);
+
+    // The answer to the prompt is shown back; the editor's own message is gone at once.
+    const answer = await editor().reply(prompt.message_id, "Черновик, который не уйдёт");
+    const preview = await previewFor(1);
+    expect(preview.text).toContain("Черновик, который не уйдёт");
+    expect(preview.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual([
+      "Отправить",
+      "Отмена",
+    ]);
+    expect(editorsChat().some((m) => m.message_id === answer.message_id)).toBe(false);
+    // Only the editor who wrote it may press Send.
+    await colleague.press("Отправить");
+    const refusal = await bot.api.waitFor(() =>
+      bot.api
+        .calls("answerCallbackQuery")
+        .map((c) => c.params as { text?: string })
+        .find((p) => p.text?.startsWith("Отправить или отменить этот ответ может только")),
+    );
+    expect(refusal).toBeDefined();
+    // Cancel sends nothing and takes the plaintext away.
+    await editor().press("Отмена");
+    await bot.api.waitFor(() => editorsChat().find((m) => m.text === "Хорошо, ответ отменён."));
+    expect(editorsChat().some((m) => m.message_id === preview.message_id)).toBe(false);
+    expect(editorsChat().some((m) => m.message_id === prompt.message_id)).toBe(false);
+    expect(JSON.stringify(editorsChat())).not.toContain("Черновик, который не уйдёт");
+    expect(await storedReplies(1)).toBe(0);
+
+    // An anonymous admin (Telegram's GroupAnonymousBot, posting as the group) is told to use
+    // their own account, and gets no prompt.
+    const anonymous = bot.api
+      .group({ id: EDITORS_CHAT_ID, title: "Editors" })
+      .member({ id: 1087968824, is_bot: true, first_name: "Group", username: "GroupAnonymousBot" });
+    const prompts = bot.api
+      .botMessages(EDITORS_CHAT_ID)
+      .filter((m) => m.text?.startsWith("Ответ источнику")).length;
+    await anonymous.send("/reply 1", {
+      sender_chat: { id: EDITORS_CHAT_ID, type: "supergroup", title: "Editors" },
+    });
+    const told = await bot.api.nextBotMessage(EDITORS_CHAT_ID, { newOnly: true });
+    expect(told.text).toContain("Отвечайте от своего аккаунта");
+    expect(
+      bot.api.botMessages(EDITORS_CHAT_ID).filter((m) => m.text?.startsWith("Ответ источнику"))
+        .length,
+    ).toBe(prompts);
+    expect(await storedReplies(1)).toBe(0);
+  });
+
   it("stores an editor's reply encrypted, deletes the plaintext, and lets the source read it", async () => {
     await editor().command("reply", "1");
-    const prompt = await bot.api.waitFor(() =>
-      bot.api.botMessages(EDITORS_CHAT_ID).find((m) => m.text?.startsWith("Ответ источнику по №1")),
-    );
+    const prompt = await promptFor(1);
     const sent = await editor().reply(prompt.message_id, REPLY);
+    const preview = await previewFor(1);
+    expect(preview.text).toContain(REPLY);
+    expect(await storedReplies(1)).toBe(0); // nothing before Send
+    await editor().press("Отправить");
     await bot.api.waitFor(() =>
       bot.api
         .botMessages(EDITORS_CHAT_ID)
@@ -178,6 +261,8 @@ describe("editors", () => {
     );
     expect(editorsChat().some((m) => m.message_id === sent.message_id)).toBe(false);
     expect(editorsChat().some((m) => m.message_id === prompt.message_id)).toBe(false);
+    expect(editorsChat().some((m) => m.message_id === preview.message_id)).toBe(false);
+    expect(await storedReplies(1)).toBe(1);
 
     const source = bot.api.user({ id: 8001, first_name: "Источник" });
     await source.command("codename");
@@ -199,12 +284,10 @@ describe("editors", () => {
 
     for (const number of [2, 3]) {
       await editor().command("reply", String(number));
-      const prompt = await bot.api.waitFor(() =>
-        bot.api
-          .botMessages(EDITORS_CHAT_ID)
-          .find((m) => m.text?.startsWith(`Ответ источнику по №${number}`)),
-      );
+      const prompt = await promptFor(number);
       await editor().reply(prompt.message_id, `${REPLY} (${number})`);
+      await previewFor(number);
+      await editor().press("Отправить");
       await bot.api.waitFor(() =>
         bot.api
           .botMessages(EDITORS_CHAT_ID)

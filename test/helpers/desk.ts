@@ -31,6 +31,24 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   });
 }
 
+/**
+ * Uses a one-time launch address as a browser would, without following the redirect: returns
+ * the session cookie ("desk-session-PORT=…") the desk set, or undefined if it refused.
+ */
+export async function launchCookie(launchUrl: string): Promise<string | undefined> {
+  const response = await fetch(launchUrl, { redirect: "manual" });
+  if (response.status !== 303) return undefined;
+  return response.headers.get("set-cookie")?.split(";")[0];
+}
+
+/** fetch with a desk session: `path` relative to the desk's origin. */
+export function deskFetch(launchUrl: string, cookie: string, path: string, init: RequestInit = {}) {
+  return fetch(new URL(path, launchUrl), {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), cookie },
+  });
+}
+
 export interface Planted {
   answers: string[];
   followUp: string;

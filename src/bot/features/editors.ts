@@ -1,5 +1,6 @@
 // The editors' group chat: notices with status buttons, export, replies, purge. Only updates from
 // EDITORS_CHAT_ID reach this feature; anywhere else these buttons and commands are unknown.
+import { randomBytes } from "node:crypto";
 import { Composer, InlineKeyboard, InputFile } from "grammy";
 import type { EditorialService, SubmissionSummary } from "../../services/editorial.js";
 import { isStatus } from "../../services/editorial.js";
@@ -37,9 +38,23 @@ export function editorsNotice(t: Translate, summary: SubmissionSummary) {
   return { text, keyboard };
 }
 
+/** Telegram's sender id for every anonymous group admin: it names nobody. */
+export const GROUP_ANONYMOUS_BOT_ID = 1087968824;
+/** How long a prompt or an unconfirmed reply waits. */
+const REPLY_WAIT_MS = 15 * 60_000;
+
+/** An editor's /reply, from the prompt to Send or Cancel. Held in memory only. */
 interface PendingReply {
   number: number;
+  editorId: number;
   promptId: number;
+  /** Set once the editor answered the prompt: the text waiting for Send, and its preview. */
+  draft?: { text: string; previewId: number; token: string; timer: NodeJS.Timeout };
+}
+
+/** Someone posting as the group or a channel: their messages say nothing about who wrote them. */
+function isAnonymous(ctx: BotContext): boolean {
+  return ctx.message?.sender_chat !== undefined || ctx.from?.id === GROUP_ANONYMOUS_BOT_ID;
 }
 
 export function createEditorsFeature(deps: {
@@ -56,8 +71,38 @@ export function createEditorsFeature(deps: {
   const feature = new Composer<BotContext>();
   if (deps.editorsChatId === undefined) return feature;
   const editors = feature.filter((ctx) => ctx.chat?.id === deps.editorsChatId);
-  const pendingReplies = new ExpiringMap<PendingReply>(15 * 60_000);
+  const pendingReplies = new ExpiringMap<PendingReply>(REPLY_WAIT_MS);
   const pendingKey = (ctx: BotContext) => String(ctx.from?.id);
+  /** Preview token → editor, so Send and Cancel find the draft they were shown with. */
+  const draftOwners = new ExpiringMap<string>(REPLY_WAIT_MS);
+
+  /** Forgets a reply at once (so two presses cannot both send it); returns what it was. */
+  const forgetReply = (key: string): PendingReply | undefined => {
+    const pending = pendingReplies.get(key);
+    pendingReplies.delete(key);
+    if (pending?.draft) {
+      clearTimeout(pending.draft.timer);
+      draftOwners.delete(pending.draft.token);
+    }
+    return pending;
+  };
+
+  /** Deletes a forgotten reply's preview (the plaintext) and, when done, its prompt. */
+  const clearReply = async (
+    ctx: BotContext,
+    pending: PendingReply | undefined,
+    options: { prompt: boolean },
+  ) => {
+    const chatId = deps.editorsChatId as number;
+    if (pending?.draft)
+      await ctx.api.deleteMessage(chatId, pending.draft.previewId).catch(() => {});
+    if (pending && options.prompt) {
+      await ctx.api.deleteMessage(chatId, pending.promptId).catch(() => {});
+    }
+  };
+
+  const dropReply = (ctx: BotContext, key: string, options: { prompt: boolean }) =>
+    clearReply(ctx, forgetReply(key), options);
 
   const notFound = (ctx: BotContext, number: number) =>
     ctx.reply(ctx.t("editors-not-found", { number }));
@@ -68,11 +113,26 @@ export function createEditorsFeature(deps: {
   };
 
   const askForReply = async (ctx: BotContext, number: number) => {
+    // Anonymous admins all share one sender id: their reply could be anyone's.
+    if (isAnonymous(ctx) || !ctx.from) return ctx.reply(ctx.t("editors-reply-anonymous"));
     if (!(await deps.editorial.find(number))) return notFound(ctx, number);
+    await dropReply(ctx, pendingKey(ctx), { prompt: true });
     const prompt = await ctx.reply(ctx.t("editors-reply-prompt", { number }), {
       reply_markup: { force_reply: true, selective: true },
+      ...(ctx.message
+        ? {
+            reply_parameters: {
+              message_id: ctx.message.message_id,
+              allow_sending_without_reply: true,
+            },
+          }
+        : {}),
     });
-    pendingReplies.set(pendingKey(ctx), { number, promptId: prompt.message_id });
+    pendingReplies.set(pendingKey(ctx), {
+      number,
+      editorId: ctx.from.id,
+      promptId: prompt.message_id,
+    });
   };
 
   const sendExport = async (ctx: BotContext, number: number) => {
@@ -230,7 +290,7 @@ export function createEditorsFeature(deps: {
   });
 
   editors.command("cancel", async (ctx) => {
-    pendingReplies.delete(pendingKey(ctx));
+    await dropReply(ctx, pendingKey(ctx), { prompt: true });
     await ctx.reply(ctx.t("editors-reply-cancelled"));
   });
 
@@ -246,37 +306,98 @@ export function createEditorsFeature(deps: {
     });
   });
 
-  // --- the reply itself: the editor's next message --------------------------------------------
+  // --- the reply itself: an answer to the prompt, shown back, sent only on "Send" -------------
 
   editors.on("message", async (ctx, next) => {
-    const pending = pendingReplies.get(pendingKey(ctx));
-    if (!pending || ctx.message.text?.startsWith("/")) return next();
-    if (!ctx.message.text) {
-      await ctx.reply(ctx.t("editors-reply-text-only"));
-      return;
+    const key = pendingKey(ctx);
+    const pending = pendingReplies.get(key);
+    // Only the editor who asked, answering the prompt itself: a stray remark is never a reply.
+    if (
+      !pending ||
+      isAnonymous(ctx) ||
+      ctx.from.id !== pending.editorId ||
+      ctx.message.reply_to_message?.message_id !== pending.promptId
+    ) {
+      return next();
     }
-    pendingReplies.delete(pendingKey(ctx));
-    const result = await deps.editorial.reply(
-      pending.number,
-      ctx.message.text,
-      deps.actorHash(ctx.from.id),
-    );
-    if (!result.stored) return notFound(ctx, pending.number);
-    // The plaintext must not stay in the editors' chat.
+    // The plaintext leaves the editors' chat whatever happens next.
     const deleted = await ctx.deleteMessage().then(
       () => true,
       () => false,
     );
-    await ctx.api.deleteMessage(ctx.chat.id, pending.promptId).catch(() => {});
-    await ctx.reply(
+    if (!ctx.message.text) {
+      await ctx.reply(ctx.t("editors-reply-text-only"));
+      return;
+    }
+    if (pending.draft) await clearReply(ctx, forgetReply(key), { prompt: false });
+    const token = randomBytes(9).toString("base64url");
+    const preview = await ctx.reply(
       [
-        ctx.t("editors-reply-stored", { number: pending.number }),
-        ...(deleted ? [] : [ctx.t("editors-reply-not-deleted")]),
-      ].join("\n\n"),
+        ctx.t("editors-reply-confirm", { number: pending.number }),
+        "",
+        ctx.message.text,
+        ...(deleted ? [] : ["", ctx.t("editors-reply-not-deleted")]),
+      ].join("\n"),
+      {
+        reply_markup: new InlineKeyboard()
+          .text(ctx.t("editors-button-send"), `ed:rs:${token}`)
+          .text(ctx.t("editors-button-cancel-reply"), `ed:rc:${token}`),
+      },
     );
+    // Unconfirmed, the preview (plaintext) does not stay in the chat.
+    const chatId = ctx.chat.id;
+    const timer = setTimeout(() => {
+      void dropReply(ctx, key, { prompt: true });
+      void ctx.api.deleteMessage(chatId, preview.message_id).catch(() => {});
+    }, REPLY_WAIT_MS);
+    timer.unref();
+    pendingReplies.set(key, {
+      ...pending,
+      draft: { text: ctx.message.text, previewId: preview.message_id, token, timer },
+    });
+    draftOwners.set(token, key);
+  });
+
+  /**
+   * The draft behind a Send/Cancel button, if it is still waiting and this editor wrote it; it is
+   * forgotten before the first await, so it is used once.
+   */
+  const claimDraft = async (ctx: BotContext, token: string) => {
+    const key = draftOwners.get(token);
+    const pending = key ? pendingReplies.get(key) : undefined;
+    if (!key || !pending?.draft || pending.draft.token !== token) {
+      await ctx.answerCallbackQuery({ text: ctx.t("editors-reply-expired"), show_alert: true });
+      await ctx.deleteMessage().catch(() => {});
+      return undefined;
+    }
+    if (ctx.from?.id !== pending.editorId) {
+      await ctx.answerCallbackQuery({ text: ctx.t("editors-reply-not-yours"), show_alert: true });
+      return undefined;
+    }
+    forgetReply(key);
+    return { pending, text: pending.draft.text };
+  };
+
+  editors.callbackQuery(/^ed:rc:([\w-]+)$/, async (ctx) => {
+    const found = await claimDraft(ctx, ctx.match[1] as string);
+    if (!found) return;
+    await clearReply(ctx, found.pending, { prompt: true });
+    await ctx.answerCallbackQuery();
+    await ctx.reply(ctx.t("editors-reply-cancelled"));
+  });
+
+  editors.callbackQuery(/^ed:rs:([\w-]+)$/, async (ctx) => {
+    const found = await claimDraft(ctx, ctx.match[1] as string);
+    if (!found) return;
+    const { number } = found.pending;
+    await clearReply(ctx, found.pending, { prompt: true });
+    await ctx.answerCallbackQuery();
+    const result = await deps.editorial.reply(number, found.text, deps.actorHash(ctx.from.id));
+    if (!result.stored) return notFound(ctx, number);
+    await ctx.reply(ctx.t("editors-reply-stored", { number }));
     const noticeChatId = deps.replyNotices.take(result.submissionId);
     if (noticeChatId !== undefined) {
-      const row = await deps.editorial.find(pending.number);
+      const row = await deps.editorial.find(number);
       await deps.noticeToSource(noticeChatId, row?.locale ?? "ru").catch(() => {});
     }
   });

@@ -149,14 +149,9 @@ async function unlock(event) {
   const button = $("unlock-button");
   const file = $("key-file").files[0];
   const passphrase = $("passphrase").value;
-  const missing =
-    !state.desk.keyFile && !file
-      ? "desk-error-no-key"
-      : !passphrase
-        ? "desk-error-no-passphrase"
-        : "";
-  if (missing) {
-    error.textContent = t(missing);
+  // An empty passphrase is fine for a key kept without one; the desk says if it needs one.
+  if (!state.desk.keyFile && !file) {
+    error.textContent = t("desk-error-no-key");
     return;
   }
   error.textContent = "";
