@@ -189,6 +189,10 @@ interview-review-files = { $files ->
     [one] { $files } file
    *[other] { $files } files
 }
+interview-review-text-files = { $files ->
+    [one] text and { $files } file
+   *[other] text and { $files } files
+}
 interview-review-hint = To answer again, press the question's number: the new answer replaces the old one. If all is right, press "Send to the editors".
 interview-review-notice-explained = The bot can write to you here when the editors reply (without the reply itself — you read it with your codename). For that it keeps an encrypted link between this chat and your testimony until the testimony is deleted. This is off unless you turn it on.
 interview-button-notice-off = 🔕 Tell me here about a reply: off
@@ -200,6 +204,7 @@ interview-help-in-progress = You are answering the questions now. To cancel and 
 interview-command-unknown = During the testimony only /help, /language, /cancel and /forget work. Answer the question or press a button under it.
 interview-use-buttons = Choose an answer with the buttons under the question.
 interview-please-answer = This message was not saved. Answer the question with text, a voice message or a file — or press a button under the question.
+interview-media-text-not-expected = This question needs a file — a photo, video, voice message or document; this text was not saved. If you have no files, press "Skip" under the question; if you have sent them all, press "Next".
 interview-media-not-expected = This question needs text or a button; the file was not saved. Photos, voice messages and documents can be sent in the question about materials.
 interview-file-too-big = This file is larger than 20 MB: Telegram does not let bots download such files, and it was not saved. Send a smaller version (for example, a compressed video) or write in your answer that you have a large file — the editors will suggest a safe way to pass it on.
 interview-edit-ignored = Edits are not applied: the answer was encrypted as it arrived. To replace an answer, answer the question again from the list at the end.
@@ -450,6 +455,9 @@ desk-file-photo = Photo
 desk-file-document = Document
 desk-file-save = Save to disk
 desk-file-warning = Saving writes the decrypted file to your disk as plaintext.
+desk-size-bytes = {$n} B
+desk-size-kb = {$n} KB
+desk-size-mb = {$n} MB
 desk-work = Work
 desk-status = Status
 desk-status-set = Set status
@@ -503,6 +511,9 @@ demo-editing = Editing your message
 demo-edited = edited
 demo-cancel = Cancel
 demo-download = Download
+demo-size-bytes = {$n} B
+demo-size-kb = {$n} KB
+demo-size-mb = {$n} MB
 demo-ok = OK
 demo-bot-label = bot
 demo-disconnected = The connection to the demo is lost. Is `npm run demo` still running?

@@ -75,13 +75,14 @@ export async function openArchive(
     if (!body)
       throw new ArchiveError(`the archive is incomplete: the file of ${part.file} is missing`);
     const meta = JSON.parse(text) as AttachmentMeta;
+    const bytes = await decryptWithUnlockedKey(key, body);
     items.push({
       questionId: part.questionId,
       kind: part.kind,
       attachment: {
         meta,
-        bytes: await decryptWithUnlockedKey(key, body),
-        fileName: attachmentFileName(index + 1, part.questionId, meta),
+        bytes,
+        fileName: attachmentFileName(index + 1, part.questionId, meta, bytes),
       },
     });
   }
@@ -96,6 +97,8 @@ const EXTENSIONS: Record<string, string> = {
   "video/quicktime": "mov",
   "image/jpeg": "jpg",
   "image/png": "png",
+  "image/webp": "webp",
+  "image/gif": "gif",
   "image/heic": "heic",
   "application/pdf": "pdf",
   "text/plain": "txt",
@@ -109,15 +112,42 @@ const KIND_EXTENSIONS: Record<string, string> = {
   document: "bin",
 };
 
-/** "03-story-voice.ogg": numbered, named for the question, with an extension that opens. */
+/** Formats told by their first bytes, for files that came without a name or type. */
+const SIGNATURES: { extension: string; bytes: number[] }[] = [
+  { extension: "png", bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] },
+  { extension: "jpg", bytes: [0xff, 0xd8, 0xff] },
+  { extension: "gif", bytes: [0x47, 0x49, 0x46, 0x38] },
+  { extension: "pdf", bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] },
+  { extension: "ogg", bytes: [0x4f, 0x67, 0x67, 0x53] },
+];
+
+function sniffExtension(bytes: Uint8Array | undefined): string | undefined {
+  if (!bytes) return undefined;
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && ascii(bytes, 8, 4) === "WEBP") return "webp";
+  return SIGNATURES.find((signature) => startsWith(bytes, signature.bytes))?.extension;
+}
+
+const startsWith = (bytes: Uint8Array, prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
+const ascii = (bytes: Uint8Array, start: number, length: number) =>
+  String.fromCharCode(...bytes.subarray(start, start + length));
+
+/**
+ * "03-story-voice.ogg": numbered, named for the question, with an extension that opens: from the
+ * file's own name, its type, its first bytes (a PNG sent as a photo stays .png), or its kind.
+ */
 export function attachmentFileName(
   index: number,
   questionId: string,
   meta: AttachmentMeta,
+  bytes?: Uint8Array,
 ): string {
   const fromName = meta.fileName?.match(/\.([A-Za-z0-9]{1,8})$/)?.[1]?.toLowerCase();
   const extension =
-    fromName ?? (meta.mimeType && EXTENSIONS[meta.mimeType]) ?? KIND_EXTENSIONS[meta.kind] ?? "bin";
+    fromName ??
+    (meta.mimeType && EXTENSIONS[meta.mimeType]) ??
+    sniffExtension(bytes) ??
+    KIND_EXTENSIONS[meta.kind] ??
+    "bin";
   return `${String(index).padStart(2, "0")}-${questionId}-${meta.kind}.${extension}`;
 }
 

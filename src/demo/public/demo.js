@@ -119,6 +119,9 @@ function labelPanes() {
     for (const edited of el.querySelectorAll(".edited")) edited.textContent = t("demo-edited");
     for (const edit of el.querySelectorAll(".edit-button")) edit.textContent = t("demo-edit");
     for (const link of el.querySelectorAll(".download")) link.textContent = t("demo-download");
+    for (const size of el.querySelectorAll(".file-size[data-bytes]")) {
+      size.textContent = bytes(Number(size.dataset.bytes));
+    }
     for (const label of el.querySelectorAll(".bot-label")) label.textContent = t("demo-bot-label");
   }
   $("new-source").href = `?source=${state.source + 1}&lang=${state.lang}`;
@@ -306,6 +309,7 @@ function fileCard(file) {
   name.textContent = file.file_name ?? "file";
   const size = document.createElement("div");
   size.className = "file-size";
+  size.dataset.bytes = String(file.file_size ?? 0);
   size.textContent = bytes(file.file_size ?? 0);
   const link = document.createElement("a");
   link.className = "download";
@@ -317,10 +321,12 @@ function fileCard(file) {
   return card;
 }
 
+/** "52 Б", "139,5 КБ": units and decimal sign in the page's language. */
 function bytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  const number = (x) => x.toLocaleString(state.lang, { maximumFractionDigits: 1 });
+  if (n < 1024) return t("demo-size-bytes", { n: number(n) });
+  if (n < 1024 * 1024) return t("demo-size-kb", { n: number(n / 1024) });
+  return t("demo-size-mb", { n: number(n / 1024 / 1024) });
 }
 
 function duration(seconds = 0) {

@@ -434,11 +434,13 @@ function renderEntry(entry, context) {
   return renderFile(entry, context);
 }
 
+/** "52 Б", "139,5 КБ": units and decimal sign in the page's language. */
 function formatSize(bytes) {
   if (bytes === undefined) return "";
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  const number = (n) => n.toLocaleString(state.lang, { maximumFractionDigits: 1 });
+  if (bytes < 1024) return t("desk-size-bytes", { n: number(bytes) });
+  if (bytes < 1024 * 1024) return t("desk-size-kb", { n: number(bytes / 1024) });
+  return t("desk-size-mb", { n: number(bytes / 1024 / 1024) });
 }
 
 function formatDuration(seconds) {
