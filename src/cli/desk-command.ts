@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startDesk } from "../desk/server.js";
+import { startedByNpm, whenParentGone } from "../parent-watch.js";
 import { KeyError, loadEditorKeys } from "../services/encryption.js";
 import { isLocale } from "../services/preferences.js";
 import { databaseOptions, openDatabase } from "./archive-commands.js";
@@ -87,6 +88,8 @@ async function runDesk(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
+    // npm killed: its shell does not pass the signal on, so the desk would stay open unseen.
+    whenParentGone(startedByNpm(), resolve);
   });
   await desk.close();
   out.write("\nThe desk is closed. Close its browser tab too.\n");
