@@ -119,7 +119,7 @@ export function createApp(options: {
     sealer,
     now,
   });
-  const exporter = createExportService({ parts });
+  const exporter = createExportService({ parts, keyring: options.keyring });
 
   // Guidance and broadcasts (subscribers are sealed with the server key; never linked to drafts).
   const audit = createAuditRepository({ db });

@@ -26,6 +26,7 @@ export interface RunningService {
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   const keyring = await loadEditorKeys(config.EDITOR_KEYS);
   logger.info({ editorKeys: keyring.fingerprints.length }, "editor keys loaded");
+  for (const warning of keyring.warnings) logger.warn(warning);
 
   // Before storage: a rejected token stops here, and an unreachable Telegram is said while retrying.
   const botInfo = await waitForTelegram({

@@ -6,10 +6,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { startDesk } from "../desk/server.js";
 import { startedByNpm, whenParentGone } from "../parent-watch.js";
-import { KeyError, loadEditorKeys } from "../services/encryption.js";
 import { isLocale } from "../services/preferences.js";
 import { databaseOptions, openDatabase } from "./archive-commands.js";
 import { CliError, type Command, UsageError } from "./command.js";
+import { keysOption, loadKeysOption } from "./keys-option.js";
 
 async function runDesk(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -45,10 +45,8 @@ async function runDesk(argv: string[]): Promise<number> {
       throw new CliError(`cannot read the key file ${values.key}`);
     }
   }
-  const keys = (values.keys ?? process.env.EDITOR_KEYS ?? "")
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean);
+  const keysGiven = keysOption(values.keys);
+  const keys = keysGiven.paths;
 
   const fromArchives = positionals.length > 0;
   if (!fromArchives && keys.length === 0) {
@@ -57,7 +55,7 @@ async function runDesk(argv: string[]): Promise<number> {
     );
   }
   // Loaded first: a bad key should not hold the embedded database's lock meanwhile.
-  const keyring = fromArchives ? undefined : await loadEditorKeys(keys).catch(keyProblem);
+  const keyring = fromArchives ? undefined : await loadKeysOption(keysGiven);
   const storage = fromArchives ? undefined : await openDatabase(values);
 
   const desk = await startDesk({
@@ -94,11 +92,6 @@ async function runDesk(argv: string[]): Promise<number> {
   await desk.close();
   out.write("\nThe desk is closed. Close its browser tab too.\n");
   return 0;
-}
-
-function keyProblem(error: unknown): never {
-  if (error instanceof KeyError) throw new CliError(error.message);
-  throw error;
 }
 
 /** The default browser, when there is a display; the URL is an argument, never a shell string. */

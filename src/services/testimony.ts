@@ -1,7 +1,13 @@
 // The editors' side of an export: open an archive with an editor's private key and turn it into
 // a readable testimony. Runs on an editor's computer (CLI, review desk), never on the server.
 import type { AttachmentMeta } from "./attachments.js";
-import { decodePaddedText, decryptWithUnlockedKey, type UnlockedPrivateKey } from "./encryption.js";
+import {
+  checkMessageIsFor,
+  decodePaddedText,
+  decryptWithUnlockedKey,
+  NotForThisKeyError,
+  type UnlockedPrivateKey,
+} from "./encryption.js";
 import { EXPORT_FORMAT, type Manifest } from "./export.js";
 import type { Locale } from "./preferences.js";
 import {
@@ -51,6 +57,37 @@ export function readManifest(entries: Map<string, Uint8Array>): Manifest {
   return manifest;
 }
 
+/** The manifest's recipient fingerprints, if it names any well-formed ones (hostile input). */
+function manifestRecipients(manifest: Manifest): string[] {
+  if (!Array.isArray(manifest.recipients)) return [];
+  return manifest.recipients
+    .filter((fp): fp is string => typeof fp === "string" && /^[0-9A-F]{40,64}$/i.test(fp))
+    .slice(0, 32);
+}
+
+/** NotForThisKeyError, told whose keys the archive is for (as its manifest says). */
+function withRecipients(error: unknown, manifest: Manifest): unknown {
+  if (!(error instanceof NotForThisKeyError)) return error;
+  return error.withRecipients(manifestRecipients(manifest));
+}
+
+/**
+ * Before the passphrase is asked: throws NotForThisKeyError (naming the primary fingerprints the
+ * archive is for) when the archive is not encrypted to this private key.
+ */
+export async function checkArchiveIsFor(archive: Uint8Array, privateKey: string): Promise<void> {
+  const entries = archiveEntries(archive);
+  const manifest = readManifest(entries);
+  const first = manifest.parts[0];
+  const ciphertext = first ? entries.get(first.file) : undefined;
+  if (!ciphertext) return; // nothing to decrypt: openArchive says what is missing
+  try {
+    await checkMessageIsFor(privateKey, ciphertext);
+  } catch (error) {
+    throw withRecipients(error, manifest);
+  }
+}
+
 export function archiveEntries(archive: Uint8Array): Map<string, Uint8Array> {
   return new Map(readTar(archive).map((entry) => [entry.name, entry.data]));
 }
@@ -66,7 +103,11 @@ export async function openArchive(
   for (const [index, part] of manifest.parts.entries()) {
     const ciphertext = entries.get(part.file);
     if (!ciphertext) throw new ArchiveError(`the archive is incomplete: ${part.file} is missing`);
-    const text = decodePaddedText(await decryptWithUnlockedKey(key, ciphertext));
+    const text = decodePaddedText(
+      await decryptWithUnlockedKey(key, ciphertext).catch((error: unknown) => {
+        throw withRecipients(error, manifest);
+      }),
+    );
     if (part.kind !== "attachment") {
       items.push({ questionId: part.questionId, kind: part.kind, text });
       continue;

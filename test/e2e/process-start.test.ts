@@ -15,7 +15,13 @@ import {
 import { demoEnv, killDemos, spawnDemo } from "../helpers/demo-process.js";
 import { type FakeBotApi, startFakeBotApi } from "../helpers/fake-bot-api.js";
 import { TEST_TOKEN } from "../helpers/harness.js";
-import { cleanupKeyFixtures, makeTestEditorKeyring } from "../helpers/keys.js";
+import {
+  cleanupKeyFixtures,
+  makeOpenpgpKey,
+  makeTempDir,
+  makeTestEditorKeyring,
+  writeKeyFile,
+} from "../helpers/keys.js";
 import { PROJECT_ROOT } from "../helpers/run.js";
 
 let api: FakeBotApi;
@@ -124,6 +130,23 @@ describe("start-up messages about Telegram", () => {
     expect(bot.hasExited()).toBeUndefined();
     expect(bot.output()).not.toContain(TEST_TOKEN.split(":")[1] as string);
     await bot.kill("SIGKILL");
+  }, 60_000);
+});
+
+describe("EDITOR_KEYS pointing at the folder keygen wrote", () => {
+  it("starts with the public key and warns that a private key sits next to it", async () => {
+    const folder = await makeTempDir("keygen-out-");
+    const anna = await makeOpenpgpKey("Anna");
+    await writeKeyFile(folder, "anna.public.asc", anna.armoredPublicKey);
+    await writeKeyFile(folder, "anna.private.asc", anna.armoredPrivateKey);
+    const w = await world({ EDITOR_KEYS: folder });
+    const bot = startBotProcess({ env: w.env, cwd: w.dir });
+    const warning = await bot.waitForLog(/looks like a private key/);
+    expect(warning.msg).toContain(`EDITOR_KEYS: ${join(folder, "anna.private.asc")}`);
+    expect(warning.level).toBe(40);
+    await bot.ready();
+    expect(bot.logs().find((line) => line.msg === "editor keys loaded")?.editorKeys).toBe(1);
+    await bot.kill("SIGTERM");
   }, 60_000);
 });
 
