@@ -52,6 +52,13 @@ async function loadTexts(lang) {
     element.textContent = t(element.dataset.t);
   }
   $("lang").value = lang;
+  showKeyFileName();
+}
+
+/** The chosen key file's name next to the picker, or "no file chosen" in the page's language. */
+function showKeyFileName() {
+  const file = $("key-file").files[0];
+  $("key-file-name").textContent = file ? file.name : t("desk-key-none");
 }
 
 // --- the desk process ------------------------------------------------------------------------
@@ -167,6 +174,7 @@ async function unlock(event) {
     state.desk = { ...state.desk, ...(await api("api/unlock", { key, passphrase })) };
     $("passphrase").value = "";
     $("key-file").value = "";
+    showKeyFileName();
     renderChrome();
     await route();
   } catch (failure) {
@@ -626,6 +634,7 @@ async function changeLanguage() {
 
 async function start() {
   $("unlock-form").addEventListener("submit", unlock);
+  $("key-file").addEventListener("change", showKeyFileName);
   $("lock").addEventListener("click", lock);
   $("lang").addEventListener("change", () => changeLanguage().catch(() => {}));
   $("status-form").addEventListener("submit", (e) => work(e, setStatus));
