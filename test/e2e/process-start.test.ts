@@ -186,6 +186,35 @@ describe("a signal to the npm process", () => {
     }, 90_000);
   }
 
+  it("SIGTERM to `npm run editor -- desk` closes the desk", async () => {
+    const w = await world();
+    const npm = spawn(
+      "npm",
+      ["run", "--silent", "editor", "--", "desk", join(w.dir, "none.tar"), "--no-open"],
+      {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    npm.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+    });
+    await until("the desk's address", () => /Ctrl-C/.test(output), 60_000);
+    const url = /http:\/\/127\.0\.0\.1:\d+\/t\/[\w-]+\//.exec(output)?.[0] as string;
+    expect((await fetch(url)).status).toBe(200);
+    const below = descendants(npm.pid as number);
+    process.kill(npm.pid as number, "SIGTERM");
+    try {
+      await until("every process below npm to end", () => below.every((pid) => !alive(pid)));
+    } finally {
+      for (const pid of below.filter(alive)) process.kill(pid, "SIGKILL");
+    }
+    await expect(fetch(url)).rejects.toThrow();
+  }, 90_000);
+
   for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     it(`${signal} to npm run demo stops the demo and deletes its temporary folder`, async () => {
       const demo = spawnDemo({ env: demoEnv() });
