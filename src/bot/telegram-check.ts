@@ -25,7 +25,8 @@ export interface TelegramCheckOptions {
 
 /**
  * getMe until Telegram answers. A 401 or 404 (unknown or malformed token) throws
- * TokenRejectedError; a network error is logged (address, error class, next try) and retried.
+ * TokenRejectedError; a network error, a 5xx or a 429 is logged (address, error class, attempt)
+ * and retried.
  */
 export async function waitForTelegram(options: TelegramCheckOptions): Promise<UserFromGetMe> {
   const api = new Api(options.token, { apiRoot: options.apiRoot });
@@ -37,11 +38,15 @@ export async function waitForTelegram(options: TelegramCheckOptions): Promise<Us
       if (error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404)) {
         throw new TokenRejectedError(error.error_code);
       }
-      if (!(error instanceof HttpError)) throw error;
+      const busy =
+        error instanceof GrammyError && (error.error_code >= 500 || error.error_code === 429);
+      if (!(error instanceof HttpError) && !busy) throw error;
       // Only the class of the network error: its message may quote the URL, which holds the token.
+      const why =
+        error instanceof HttpError ? networkErrorClass(error) : `HTTP ${error.error_code}`;
       options.logger.warn(
-        { apiRoot: options.apiRoot, error: networkErrorClass(error), attempt, retryInMs: delay },
-        `cannot reach TELEGRAM_API_ROOT (${options.apiRoot}): ${networkErrorClass(error)}; retrying`,
+        { apiRoot: options.apiRoot, error: why, attempt, retryInMs: delay },
+        `cannot reach TELEGRAM_API_ROOT (${options.apiRoot}): ${why}; retrying`,
       );
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, options.maxDelayMs ?? 60_000);
