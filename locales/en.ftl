@@ -190,6 +190,10 @@ interview-review-files = { $files ->
     [one] { $files } file
    *[other] { $files } files
 }
+interview-review-text-files = { $files ->
+    [one] text and { $files } file
+   *[other] text and { $files } files
+}
 interview-review-hint = To answer again, press the question's number: the new answer replaces the old one. If all is right, press "Send to the editors".
 interview-review-notice-explained = The bot can write to you here when the editors reply (without the reply itself — you read it with your codename). For that it remembers this chat's number in its memory only, never on disk, until the first reply. If the bot restarts before then, no message comes — so check for a reply with your codename now and then. This is off unless you turn it on.
 interview-button-notice-off = 🔕 Tell me here about a reply: off
@@ -201,6 +205,7 @@ interview-help-in-progress = You are answering the questions now. To cancel and 
 interview-command-unknown = During the testimony only /help, /language, /cancel and /forget work. Answer the question or press a button under it.
 interview-use-buttons = Choose an answer with the buttons under the question.
 interview-please-answer = This message was not saved. Answer the question with text, a voice message or a file — or press a button under the question.
+interview-media-text-not-expected = This question needs a file — a photo, video, voice message or document; this text was not saved. If you have no files, press "Skip" under the question; if you have sent them all, press "Next".
 interview-media-not-expected = This question needs text or a button; the file was not saved. Photos, voice messages and documents can be sent in the question about materials.
 interview-file-too-big = This file is larger than 20 MB: Telegram does not let bots download such files, and it was not saved. Send a smaller version (for example, a compressed video) or write in your answer that you have a large file — the editors will suggest a safe way to pass it on.
 interview-edit-ignored = Edits are not applied: the answer was encrypted as it arrived. To replace an answer, answer the question again from the list at the end.
@@ -412,6 +417,8 @@ desk-read-only = Read only: the desk was opened with archive files. To set statu
 desk-unlock-heading = Unlock the desk
 desk-unlock-intro = Testimonies are decrypted here, on your computer. Your key and everything decrypted stay only in the memory of this desk and this page; closing the desk forgets them.
 desk-key-file = Your private key file (.private.asc)
+desk-key-choose = Choose a file…
+desk-key-none = No file chosen
 desk-key-preset = Key: { $file }
 desk-passphrase = Passphrase of the key
 desk-unlock = Unlock
@@ -466,6 +473,9 @@ desk-file-photo = Photo
 desk-file-document = Document
 desk-file-save = Save to disk
 desk-file-warning = Saving writes the decrypted file to your disk as plaintext.
+desk-size-bytes = {$n} B
+desk-size-kb = {$n} KB
+desk-size-mb = {$n} MB
 desk-work = Work
 desk-status = Status
 desk-status-set = Set status
@@ -519,6 +529,9 @@ demo-editing = Editing your message
 demo-edited = edited
 demo-cancel = Cancel
 demo-download = Download
+demo-size-bytes = {$n} B
+demo-size-kb = {$n} KB
+demo-size-mb = {$n} MB
 demo-ok = OK
 demo-bot-label = bot
 demo-disconnected = The connection to the demo is lost. Is `npm run demo` still running?

@@ -140,7 +140,7 @@ export function createApp(options: {
     keyring,
     now,
   });
-  const exporter = createExportService({ parts });
+  const exporter = createExportService({ parts, keyring: options.keyring });
 
   // Guidance and broadcasts (subscribers are sealed with the server key; never linked to drafts).
   const audit = createAuditRepository({ db });

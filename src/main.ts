@@ -1,7 +1,9 @@
 // Start: config → logger → the service (editor keys → secrets → storage (+ migrations) → bot,
 // polling or webhook; src/service.ts) → SIGTERM/SIGINT stop it in order.
+import { TokenRejectedError } from "./bot/telegram-check.js";
 import { type Config, ConfigError, parseConfig, readEnvironment } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
+import { startedByNpm, whenParentGone } from "./parent-watch.js";
 import { startService } from "./service.js";
 import { KeyError } from "./services/encryption.js";
 import { StorageError } from "./storage/db.js";
@@ -12,7 +14,11 @@ async function main(): Promise<void> {
   try {
     await start(config, logger);
   } catch (error) {
-    if (error instanceof KeyError || error instanceof StorageError) {
+    if (
+      error instanceof KeyError ||
+      error instanceof StorageError ||
+      error instanceof TokenRejectedError
+    ) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
@@ -32,6 +38,10 @@ function loadConfigOrExit(): Config {
 }
 
 async function start(config: Config, logger: Logger): Promise<void> {
+  // `npm start` killed (its shell does not pass the signal on): stop as on SIGTERM; before the
+  // service runs (e.g. while Telegram is unreachable) there is nothing to stop in order.
+  let onParentGone: () => void = () => process.exit(1);
+  whenParentGone(startedByNpm(), () => onParentGone());
   const service = await startService(config, logger);
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -44,6 +54,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
+  onParentGone = () => void shutdown("npm exited");
 }
 
 void main();

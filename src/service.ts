@@ -5,8 +5,10 @@
 import { createServer, type Server } from "node:http";
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { webhookCallback } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
 import { type App, createApp } from "./app.js";
 import type { createBot } from "./bot/index.js";
+import { waitForTelegram } from "./bot/telegram-check.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { type EditorKeyring, loadEditorKeys } from "./services/encryption.js";
@@ -24,6 +26,14 @@ export interface RunningService {
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   const keyring = await loadEditorKeys(config.EDITOR_KEYS);
   logger.info({ editorKeys: keyring.fingerprints.length }, "editor keys loaded");
+  for (const warning of keyring.warnings) logger.warn(warning);
+
+  // Before storage: a rejected token stops here, and an unreachable Telegram is said while retrying.
+  const botInfo = await waitForTelegram({
+    token: config.BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    logger,
+  });
 
   const secrets = loadSecrets({
     dataDir: config.DATA_DIR,
@@ -36,7 +46,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const storage = await openStorage({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   logger.info({ storage: storage.kind }, "storage ready");
   try {
-    return await startOnStorage(config, logger, keyring, secrets, storage);
+    return await startOnStorage(config, logger, keyring, secrets, storage, botInfo);
   } catch (error) {
     // E.g. Telegram unreachable at getMe: release the database (and PGlite's lock) first.
     await storage.close();
@@ -50,8 +60,10 @@ async function startOnStorage(
   keyring: EditorKeyring,
   secrets: Secrets,
   storage: Storage,
+  botInfo: UserFromGetMe,
 ): Promise<RunningService> {
   const app = createApp({
+    botInfo,
     config,
     db: storage.db,
     scrub: storage.scrub,

@@ -20,14 +20,12 @@ const escapeHtml = (text: string) =>
 export function questionText(
   t: Translate,
   questionnaire: Questionnaire,
-  draft: Draft,
   question: Question,
   answered: boolean,
 ): string {
-  const visible = visibleQuestions(questionnaire, draft.state.choices);
-  const number = visible.findIndex((q) => q.id === question.id) + 1;
+  const number = questionNumber(questionnaire, question);
   const lines = [
-    `<b>${number}/${visible.length}.</b> ${escapeHtml(t(questionKey(question.id)))}`,
+    `<b>${number}/${questionnaire.questions.length}.</b> ${escapeHtml(t(questionKey(question.id)))}`,
     "",
     `<i>${escapeHtml(t(helpKey(question.id)))}</i>`,
   ];
@@ -97,14 +95,10 @@ export function reviewMessage(
   const lines = [t("interview-review-title"), ""];
   const keyboard = new InlineKeyboard();
   visible.forEach((question, index) => {
-    const count = counts[question.id];
-    const status = !count
-      ? t("interview-review-skipped")
-      : count.files > 0
-        ? t("interview-review-files", { files: count.files })
-        : t("interview-review-answered");
-    lines.push(`${index + 1}. ${escapeHtml(shorten(t(questionKey(question.id))))} — ${status}`);
-    keyboard.text(String(index + 1), `iv:redo:${question.id}`);
+    const number = questionNumber(questionnaire, question);
+    const status = answerStatus(t, counts[question.id]);
+    lines.push(`${number}. ${escapeHtml(shorten(t(questionKey(question.id))))} — ${status}`);
+    keyboard.text(String(number), `iv:redo:${question.id}`);
     if ((index + 1) % 6 === 0) keyboard.row();
   });
   lines.push("", t("interview-review-hint"), "", t("interview-review-notice-explained"));
@@ -119,6 +113,23 @@ export function reviewMessage(
     .row()
     .text(t("interview-button-cancel"), "iv:cancel");
   return { text: lines.join("\n"), keyboard };
+}
+
+/**
+ * A question's number is its place in the whole questionnaire, and the total is fixed: a branch
+ * not taken counts as passed, so the counter never jumps back or grows as branches open.
+ */
+function questionNumber(questionnaire: Questionnaire, question: Question): number {
+  return questionnaire.questions.findIndex((q) => q.id === question.id) + 1;
+}
+
+function answerStatus(t: Translate, count: { parts: number; files: number } | undefined): string {
+  if (!count) return t("interview-review-skipped");
+  if (count.files > 0 && count.parts > 0) {
+    return t("interview-review-text-files", { files: count.files });
+  }
+  if (count.files > 0) return t("interview-review-files", { files: count.files });
+  return t("interview-review-answered");
 }
 
 function shorten(text: string, max = 48): string {

@@ -7,7 +7,8 @@ import { fileChunks } from "../services/archive.js";
 import { createEditorialService } from "../services/editorial.js";
 import {
   DecryptionError,
-  loadEditorKeys,
+  describeRecipients,
+  formatFingerprint,
   NotForThisKeyError,
   privateKeyNeedsPassphrase,
   unlockPrivateKey,
@@ -16,13 +17,14 @@ import {
 import { archiveName, createExportService } from "../services/export.js";
 import { isLocale } from "../services/preferences.js";
 import { ArchiveError, groupVolumes } from "../services/tar.js";
-import { openArchive } from "../services/testimony.js";
+import { checkArchiveIsFor, openArchive } from "../services/testimony.js";
 import { writeTestimonyFolder } from "../services/testimony-folder.js";
 import { createAuditRepository } from "../storage/audit.repo.js";
 import { openStorage, type Storage } from "../storage/db.js";
 import { createPartsRepository } from "../storage/parts.repo.js";
 import { createSubmissionsRepository } from "../storage/submissions.repo.js";
 import { CliError, type Command, UsageError } from "./command.js";
+import { keysOption, loadKeysOption } from "./keys-option.js";
 import { readPassphrase } from "./prompt.js";
 
 export const databaseOptions = {
@@ -111,6 +113,20 @@ async function decryptCommand(argv: string[]): Promise<number> {
   } catch {
     throw new CliError(`cannot read the key file ${values.key}`);
   }
+  // Archives that are damaged or not for this key are said before the passphrase is asked.
+  let failures = 0;
+  const archives: { base: string; files: string[] }[] = [];
+  for (const [base, files] of groupVolumes(positionals)) {
+    try {
+      await checkArchiveIsFor(fileChunks(files), armored);
+      archives.push({ base, files });
+    } catch (error) {
+      failures++;
+      process.stderr.write(`error: ${describeDecryptError(base, error)}\n`);
+    }
+  }
+  if (archives.length === 0) return 1;
+
   let key: Awaited<ReturnType<typeof unlockPrivateKey>>;
   try {
     // A key kept without a passphrase (e.g. made with gpg, on an encrypted disk) needs none.
@@ -126,8 +142,7 @@ async function decryptCommand(argv: string[]): Promise<number> {
     throw new CliError(`${values.key}: ${(error as Error).message}`);
   }
 
-  let failures = 0;
-  for (const [base, files] of groupVolumes(positionals)) {
+  for (const { base, files } of archives) {
     try {
       // Read, checked and decrypted whole in memory first: a bad archive writes nothing.
       const testimony = await openArchive(fileChunks(files), key);
@@ -148,7 +163,11 @@ async function decryptCommand(argv: string[]): Promise<number> {
 
 function describeDecryptError(file: string, error: unknown): string {
   if (error instanceof NotForThisKeyError) {
-    return `${file} is not encrypted to your key ${error.fingerprint}; it is for key ids ${error.recipientKeyIds.join(", ")} (ask an editor whose key is among them)`;
+    return (
+      `${file} is not encrypted to your key ${formatFingerprint(error.fingerprint)}; it is for ` +
+      `${describeRecipients(error.recipientKeyIds, error.recipientFingerprints)} ` +
+      "(/keys in the editors' chat shows whose; ask one of them)"
+    );
   }
   if (error instanceof ArchiveError || error instanceof DecryptionError) {
     return `${file}: ${error.message}`;
@@ -167,16 +186,13 @@ async function replyCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(number) || number <= 0)
     throw new UsageError("reply needs a submission number");
   if (!values["text-file"]) throw new UsageError("reply needs --text-file FILE");
-  const keyPaths = (values.keys ?? process.env.EDITOR_KEYS ?? "")
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean);
-  if (keyPaths.length === 0) {
+  const keys = keysOption(values.keys);
+  if (keys.paths.length === 0) {
     throw new UsageError("reply needs the editors' public keys: --keys PATHS or EDITOR_KEYS");
   }
   const text = (await readFile(values["text-file"], "utf8")).trim();
   if (!text) throw new CliError(`${values["text-file"]} is empty`);
-  const keyring = await loadEditorKeys(keyPaths);
+  const keyring = await loadKeysOption(keys);
   const storage = await openDatabase(values);
   try {
     const editorial = createEditorialService({

@@ -6,10 +6,11 @@ import path from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { parseArgs } from "node:util";
 import { startDesk } from "../desk/server.js";
-import { KeyError, loadEditorKeys } from "../services/encryption.js";
+import { startedByNpm, whenParentGone } from "../parent-watch.js";
 import { isLocale } from "../services/preferences.js";
 import { databaseOptions, openDatabase } from "./archive-commands.js";
 import { CliError, type Command, UsageError } from "./command.js";
+import { keysOption, loadKeysOption } from "./keys-option.js";
 
 async function runDesk(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -45,10 +46,8 @@ async function runDesk(argv: string[]): Promise<number> {
       throw new CliError(`cannot read the key file ${values.key}`);
     }
   }
-  const keys = (values.keys ?? process.env.EDITOR_KEYS ?? "")
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean);
+  const keysGiven = keysOption(values.keys);
+  const keys = keysGiven.paths;
 
   const fromArchives = positionals.length > 0;
   if (!fromArchives && keys.length === 0) {
@@ -57,7 +56,7 @@ async function runDesk(argv: string[]): Promise<number> {
     );
   }
   // Loaded first: a bad key should not hold the embedded database's lock meanwhile.
-  const keyring = fromArchives ? undefined : await loadEditorKeys(keys).catch(keyProblem);
+  const keyring = fromArchives ? undefined : await loadKeysOption(keysGiven);
   const storage = fromArchives ? undefined : await openDatabase(values);
 
   const desk = await startDesk({
@@ -99,6 +98,8 @@ async function runDesk(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
+    // npm killed: its shell does not pass the signal on, so the desk would stay open unseen.
+    whenParentGone(startedByNpm(), resolve);
   });
   lines.close();
   await desk.close();
@@ -111,11 +112,6 @@ function listenForEnter(onLine: () => void): Interface {
   lines.on("line", onLine);
   lines.on("close", () => {}); // stdin closed (no terminal): Enter is simply not available
   return lines;
-}
-
-function keyProblem(error: unknown): never {
-  if (error instanceof KeyError) throw new CliError(error.message);
-  throw error;
 }
 
 /**

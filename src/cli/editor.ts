@@ -215,27 +215,38 @@ async function readNewPassphrase(): Promise<string> {
   let first: string;
   let second: string | undefined;
   if (process.stdin.isTTY) {
-    first = await promptHidden(
-      `Passphrase for your private key (at least ${MIN_PASSPHRASE_LENGTH} characters): `,
-    );
+    // "Too short" is said at once, not after the passphrase was typed a second time.
+    for (let attempt = 1; ; attempt++) {
+      first = await promptHidden(
+        `Passphrase for your private key (at least ${MIN_PASSPHRASE_LENGTH} characters): `,
+      );
+      const problem = passphraseProblem(first);
+      if (!problem) break;
+      if (attempt === 3) throw new CliError(`${problem}. Nothing was written`);
+      process.stderr.write(`${problem}; try again.\n`);
+    }
     second = await promptHidden("The same passphrase again: ");
   } else {
     const lines = (await readAllStdin()).replace(/\r?\n$/, "").split(/\r?\n/);
     first = lines[0] ?? "";
     second = lines[1];
+    const problem = passphraseProblem(first);
+    if (problem) throw new CliError(`${problem}. Nothing was written`);
     if (second === undefined) {
       throw new CliError("expected the passphrase twice on stdin (two lines); nothing was written");
     }
   }
-  const length = [...first].length;
-  if (length < MIN_PASSPHRASE_LENGTH) {
-    throw new CliError(
-      `the passphrase is too short (${length} characters, at least ${MIN_PASSPHRASE_LENGTH}); ` +
-        "a few random words are easy to type and hard to guess. Nothing was written",
-    );
-  }
   if (first !== second) throw new CliError("the two passphrases differ; nothing was written");
   return first;
+}
+
+function passphraseProblem(passphrase: string): string | undefined {
+  const length = [...passphrase].length;
+  if (length >= MIN_PASSPHRASE_LENGTH) return undefined;
+  return (
+    `the passphrase is too short (${length} characters, at least ${MIN_PASSPHRASE_LENGTH}); ` +
+    "a few random words are easy to type and hard to guess"
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,7 +257,9 @@ async function keysCheck(argv: string[]): Promise<number> {
   if (positionals.length === 0) {
     throw new UsageError("keys check needs one or more key files or folders");
   }
-  const results = await checkEditorKeyPaths(positionals);
+  const warnings: string[] = [];
+  const results = await checkEditorKeyPaths(positionals, warnings);
+  for (const warning of warnings) process.stdout.write(`NOTE ${warning}\n`);
   let bad = 0;
   for (const result of results) {
     if (result.ok) {

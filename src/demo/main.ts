@@ -5,6 +5,7 @@
 // machine that cut the clean-up short.
 import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { startedByNpm, whenParentGone } from "../parent-watch.js";
 import { isLocale } from "../services/preferences.js";
 import { type Demo, looksLikeRealToken, startDemo } from "./demo.js";
 
@@ -86,10 +87,10 @@ let signalled = false;
  * deletes the folder); one sooner is the same Ctrl+C again (a wrapper such as the tsx command
  * passes its own copy on as well).
  */
-function watchSignals(): Promise<NodeJS.Signals> {
+function watchSignals(): Promise<string> {
   let firstAt = 0;
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
+    const onSignal = (signal: string) => {
       if (signalled) {
         if (Date.now() - firstAt > 1000) process.exit(130);
         return;
@@ -100,6 +101,8 @@ function watchSignals(): Promise<NodeJS.Signals> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    // npm killed (its shell does not pass a signal on, and SIGKILL cannot be): stop all the same.
+    whenParentGone(startedByNpm(), () => onSignal("npm exited"));
   });
 }
 

@@ -290,7 +290,11 @@ export type DeskSession = ReturnType<typeof createDeskSession>;
 function notForKey(error: NotForThisKeyError): DeskError {
   return new DeskError(403, "not-for-key", {
     fingerprint: formatFingerprint(error.fingerprint),
-    recipients: error.recipientKeyIds.join(", "),
+    // Primary fingerprints (as /keys prints them) when the archive's manifest names them.
+    recipients:
+      error.recipientFingerprints.length > 0
+        ? error.recipientFingerprints.map(formatFingerprint).join("; ")
+        : error.recipientKeyIds.join(", "),
   });
 }
 

@@ -40,6 +40,11 @@ const manifestSchema = z.object({
   locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{1,8})?$/, "expected a language code"),
   status: id,
   createdOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD"),
+  // Primary fingerprints of the keys the parts are encrypted to (for "not for your key").
+  recipients: z
+    .array(z.string().regex(/^[0-9A-F]{40,64}$/i, "expected key fingerprints"))
+    .max(32)
+    .optional(),
   parts: z
     .array(
       z.object({

@@ -65,8 +65,9 @@ export class KeyError extends Error {
   readonly file: string;
   readonly reason: string;
 
-  constructor(file: string, reason: string) {
-    super(file ? `EDITOR_KEYS: ${file} ${reason}` : `EDITOR_KEYS: ${reason}`);
+  /** `option`: where the user gave the keys (EDITOR_KEYS, or --keys on the command line). */
+  constructor(file: string, reason: string, option = "EDITOR_KEYS") {
+    super(file ? `${option}: ${file} ${reason}` : `${option}: ${reason}`);
     this.file = file;
     this.reason = reason;
   }
@@ -89,16 +90,37 @@ export class NotForThisKeyError extends DecryptionError {
   override readonly name = "NotForThisKeyError";
   readonly fingerprint: string;
   readonly recipientKeyIds: string[];
+  /** Primary fingerprints of the keys it is for, where known (an export's manifest says). */
+  readonly recipientFingerprints: string[];
 
-  constructor(fingerprint: string, recipientKeyIds: string[]) {
-    const recipients = recipientKeyIds.length > 0 ? recipientKeyIds.join(", ") : "none";
+  constructor(
+    fingerprint: string,
+    recipientKeyIds: string[],
+    recipientFingerprints: string[] = [],
+  ) {
     super(
-      `this message was not encrypted to key ${formatFingerprint(fingerprint)}; ` +
-        `it is for key ids: ${recipients}`,
+      `this message was not encrypted to your key ${formatFingerprint(fingerprint)}; ` +
+        `it is for ${describeRecipients(recipientKeyIds, recipientFingerprints)}`,
     );
     this.fingerprint = fingerprint;
     this.recipientKeyIds = recipientKeyIds;
+    this.recipientFingerprints = recipientFingerprints;
   }
+
+  /** The same refusal, now naming the recipients' primary fingerprints. */
+  withRecipients(fingerprints: string[]): NotForThisKeyError {
+    return new NotForThisKeyError(this.fingerprint, this.recipientKeyIds, fingerprints);
+  }
+}
+
+/**
+ * Primary fingerprints in the form `/keys` and `keys check` print; encryption subkey ids (all a
+ * message itself names) only when the fingerprints are not known.
+ */
+export function describeRecipients(keyIds: string[], fingerprints: string[]): string {
+  if (fingerprints.length > 0) return `the keys ${fingerprints.map(formatFingerprint).join("; ")}`;
+  if (keyIds.length === 0) return "no key at all";
+  return `other keys (encryption subkey ids ${keyIds.join(", ")})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,6 +141,8 @@ export interface EditorKeyInfo {
 export interface EditorKeyring {
   readonly fingerprints: readonly string[];
   readonly editors: readonly EditorKeyInfo[];
+  /** Things to tell whoever gave the keys, e.g. a private key file lying next to them. */
+  readonly warnings: readonly string[];
 }
 
 const keyringKeys = new WeakMap<EditorKeyring, readonly PublicKey[]>();
@@ -139,21 +163,27 @@ export function formatFingerprint(fingerprint: string): string {
  * Reads and validates every EDITOR_KEYS entry (files, or folders of key files) and refuses the
  * whole set if any key is unusable or appears twice. Throws the first KeyError found.
  */
-export async function loadEditorKeys(paths: readonly string[]): Promise<EditorKeyring> {
+export async function loadEditorKeys(
+  paths: readonly string[],
+  options: { option?: string } = {},
+): Promise<EditorKeyring> {
+  const option = options.option ?? "EDITOR_KEYS";
   if (paths.length === 0) {
-    throw new KeyError("", "is empty; give at least one editor public key file or folder");
+    throw new KeyError("", "is empty; give at least one editor public key file or folder", option);
   }
-  const results = await checkEditorKeys(paths);
+  const warnings: string[] = [];
+  const results = await checkEditorKeys(paths, warnings);
   const keys: PublicKey[] = [];
   const editors: EditorKeyInfo[] = [];
   for (const result of results) {
-    if (!result.ok) throw result.error;
+    if (!result.ok) throw new KeyError(result.error.file, result.error.reason, option);
     keys.push(result.key);
     editors.push(result.info);
   }
   const keyring: EditorKeyring = Object.freeze({
     fingerprints: Object.freeze(editors.map((e) => e.fingerprint)),
     editors: Object.freeze(editors),
+    warnings: Object.freeze(warnings.map((warning) => `${option}: ${warning}`)),
   });
   keyringKeys.set(keyring, Object.freeze(keys));
   return keyring;
@@ -167,8 +197,11 @@ export type EditorKeyCheck =
  * The same checks as loadEditorKeys, but every file gets a verdict instead of stopping at the
  * first bad one (for `npm run editor -- keys check`).
  */
-export async function checkEditorKeyPaths(paths: readonly string[]): Promise<EditorKeyCheck[]> {
-  const results = await checkEditorKeys(paths);
+export async function checkEditorKeyPaths(
+  paths: readonly string[],
+  warnings: string[] = [],
+): Promise<EditorKeyCheck[]> {
+  const results = await checkEditorKeys(paths, warnings);
   return results.map((r) => (r.ok ? { ok: true, file: r.file, info: r.info } : r));
 }
 
@@ -181,14 +214,14 @@ type LoadedKey =
   | { ok: true; file: string; info: EditorKeyInfo; key: PublicKey }
   | { ok: false; file: string; error: KeyError };
 
-async function checkEditorKeys(paths: readonly string[]): Promise<LoadedKey[]> {
+async function checkEditorKeys(paths: readonly string[], warnings: string[]): Promise<LoadedKey[]> {
   const results: LoadedKey[] = [];
   const seen = new Map<string, string>();
   const listed = new Set<string>();
   for (const entry of paths) {
     let files: string[];
     try {
-      files = await listKeyFiles(entry);
+      files = await listKeyFiles(entry, warnings);
     } catch (error) {
       results.push({ ok: false, file: entry, error: asKeyError(entry, error) });
       continue;
@@ -223,8 +256,12 @@ function asKeyError(file: string, error: unknown): KeyError {
   return new KeyError(file, `could not be checked (${errorMessage(error)})`);
 }
 
-/** A file stays itself; a folder becomes its key files, sorted by name. */
-async function listKeyFiles(entry: string): Promise<string[]> {
+/**
+ * A file stays itself; a folder becomes its key files, sorted by name: the *.public.asc files that
+ * keygen writes, or, without any, every key file. Files named as private keys (keygen's
+ * *.private.asc) are never taken from a folder; each one found adds a warning.
+ */
+async function listKeyFiles(entry: string, warnings: string[]): Promise<string[]> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(entry);
@@ -239,18 +276,33 @@ async function listKeyFiles(entry: string): Promise<string[]> {
   } catch (error) {
     throw new KeyError(entry, describeFsError(error));
   }
-  const keyFiles = names
-    .filter((name) => !name.startsWith(".") && hasKeyFileExtension(name))
+  const candidates = names.filter((name) => !name.startsWith(".") && hasKeyFileExtension(name));
+  const privateNamed = candidates.filter(isPrivateKeyName).sort();
+  const others = candidates.filter((name) => !isPrivateKeyName(name));
+  const publicNamed = others.filter((name) => name.toLowerCase().endsWith(PUBLIC_KEY_SUFFIX));
+  const keyFiles = (publicNamed.length > 0 ? publicNamed : others)
     .sort()
     .map((name) => path.join(entry, name));
+  for (const name of privateNamed) {
+    warnings.push(
+      `${path.join(entry, name)} looks like a private key and was not used; ` +
+        "a private key should stay on its editor's computer, not next to the server's keys",
+    );
+  }
   if (keyFiles.length === 0) {
+    const found = privateNamed.length > 0 ? ` (only private keys: ${privateNamed.join(", ")})` : "";
     throw new KeyError(
       entry,
-      `is a folder with no key files (${KEY_FILE_EXTENSIONS.map((e) => `*${e}`).join(", ")})`,
+      `is a folder with no public key files (*${PUBLIC_KEY_SUFFIX}, or ` +
+        `${KEY_FILE_EXTENSIONS.map((e) => `*${e}`).join(", ")})${found}`,
     );
   }
   return keyFiles;
 }
+
+/** What keygen names the two halves of a key. */
+const PUBLIC_KEY_SUFFIX = ".public.asc";
+const isPrivateKeyName = (name: string) => /[.\-_](private|secret)\.[a-z]+$/i.test(name);
 
 function hasKeyFileExtension(name: string): boolean {
   const lower = name.toLowerCase();
@@ -757,6 +809,59 @@ export async function unlockPrivateKey(
   return handle;
 }
 
+/** The ids of the (sub)keys a message is encrypted to, uppercase hex. */
+export async function recipientKeyIdsOf(ciphertext: Uint8Array): Promise<string[]> {
+  const message = await readAnyMessage(ciphertext);
+  return message.getEncryptionKeyIDs().map((id) => id.toHex().toUpperCase());
+}
+
+/** For each recipient key id that belongs to a key of the keyring: that key's primary fingerprint. */
+export function primaryFingerprintsOf(keyring: EditorKeyring, keyIds: string[]): string[] {
+  const wanted = new Set(keyIds.map((id) => id.toUpperCase()));
+  return keysOf(keyring)
+    .filter((key) => key.getKeys().some((k) => wanted.has(k.getKeyID().toHex().toUpperCase())))
+    .map((key) => key.getFingerprint().toUpperCase());
+}
+
+/**
+ * Throws NotForThisKeyError when the message is not for this (still locked) private key: said
+ * before the passphrase is asked, which would be typed for nothing.
+ */
+export async function checkMessageIsFor(privateKey: string, ciphertext: Uint8Array): Promise<void> {
+  let key: PrivateKey;
+  try {
+    key = await readPrivateKey({ armoredKey: privateKey });
+  } catch (error) {
+    throw new DecryptionError(`this is not an OpenPGP private key (${errorMessage(error)})`);
+  }
+  const message = await readAnyMessage(ciphertext);
+  const recipients = message.getEncryptionKeyIDs();
+  const ours = key.getKeys().map((k) => k.getKeyID());
+  if (!recipients.some((r) => ours.some((o) => o.equals(r, true)))) {
+    throw new NotForThisKeyError(
+      key.getFingerprint().toUpperCase(),
+      recipients.map((r) => r.toHex().toUpperCase()),
+    );
+  }
+}
+
+async function readAnyMessage(
+  ciphertext: Uint8Array,
+): Promise<Message<string> | Message<Uint8Array>> {
+  const armored = armoredText(ciphertext);
+  try {
+    return armored !== null
+      ? await readMessage({ armoredMessage: armored, config: READ_CONFIG })
+      : await readMessage({
+          binaryMessage: withoutLeadingMarkers(ciphertext),
+          config: READ_CONFIG,
+        });
+  } catch (error) {
+    if (isDecompressionLimit(error)) throw new DecryptionError(COMPRESSED_REFUSED);
+    throw new DecryptionError(`this is not an OpenPGP message (${errorMessage(error)})`);
+  }
+}
+
 /** Decrypts binary or armored OpenPGP ciphertext with an unlocked key; returns the raw bytes. */
 export async function decryptWithUnlockedKey(
   key: UnlockedPrivateKey,
@@ -832,20 +937,7 @@ async function decryptLiteral(
   key: PrivateKey,
   ciphertext: Uint8Array,
 ): Promise<{ data: Uint8Array; filename: string }> {
-  const armored = armoredText(ciphertext);
-  let message: Message<string> | Message<Uint8Array>;
-  try {
-    message =
-      armored !== null
-        ? await readMessage({ armoredMessage: armored, config: READ_CONFIG })
-        : await readMessage({
-            binaryMessage: withoutLeadingMarkers(ciphertext),
-            config: READ_CONFIG,
-          });
-  } catch (error) {
-    if (isDecompressionLimit(error)) throw new DecryptionError(COMPRESSED_REFUSED);
-    throw new DecryptionError(`this is not an OpenPGP message (${errorMessage(error)})`);
-  }
+  const message = await readAnyMessage(ciphertext);
 
   const fingerprint = key.getFingerprint().toUpperCase();
   const recipients = message.getEncryptionKeyIDs();

@@ -2,6 +2,7 @@
 // (ciphertext) and a manifest that says what each part is. No plaintext content.
 import type { PartKind, PartsRepository } from "../storage/parts.repo.js";
 import type { SubmissionRow } from "../storage/submissions.repo.js";
+import { type EditorKeyring, primaryFingerprintsOf, recipientKeyIdsOf } from "./encryption.js";
 import { writeTar } from "./tar.js";
 
 /**
@@ -30,6 +31,11 @@ export interface Manifest {
   locale: string;
   status: string;
   createdOn: string;
+  /**
+   * Primary fingerprints of the editors' keys the parts are encrypted to (from the first part),
+   * so "not for your key" can say whose key it is for. Absent when the exporter had no keyring.
+   */
+  recipients?: string[];
   parts: ManifestPart[];
 }
 
@@ -39,11 +45,16 @@ export function archiveName(number: number): string {
   return `submission-${number}.tar`;
 }
 
-export function createExportService(deps: { parts: PartsRepository }) {
+export function createExportService(deps: { parts: PartsRepository; keyring?: EditorKeyring }) {
+  const recipientsOf = async (ciphertext: Uint8Array | undefined) => {
+    if (!deps.keyring || !ciphertext) return undefined;
+    return primaryFingerprintsOf(deps.keyring, await recipientKeyIdsOf(ciphertext));
+  };
   return {
     /** The archive as a stream of chunks; attachment bodies are read chunk by chunk. */
     async *archive(submission: SubmissionRow): AsyncGenerator<Uint8Array> {
       const rows = await deps.parts.listForSubmission(submission.id);
+      const recipients = await recipientsOf(rows[0]?.ciphertext);
       const manifest: Manifest = {
         format: EXPORT_FORMAT,
         submission: submission.number,
@@ -51,6 +62,7 @@ export function createExportService(deps: { parts: PartsRepository }) {
         locale: submission.locale,
         status: submission.status,
         createdOn: submission.createdOn,
+        ...(recipients ? { recipients } : {}),
         parts: rows.map((row, index) => {
           const base = `parts/${String(index + 1).padStart(4, "0")}`;
           return {

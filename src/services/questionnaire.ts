@@ -285,6 +285,25 @@ export function nextQuestion(
     .find((question) => isVisible(q, question, choices));
 }
 
+/**
+ * After `currentId` was answered again from the review: the first follow-up (a shown question
+ * with showIf, right after it) that is not `settled` (answered or skipped), i.e. one the new
+ * answer has just opened. Undefined when there is none and the review comes next.
+ */
+export function openedFollowUp(
+  q: Questionnaire,
+  currentId: string,
+  choices: Choices,
+  settled: ReadonlySet<string>,
+): Question | undefined {
+  let next = nextQuestion(q, currentId, choices);
+  while (next?.showIf) {
+    if (!settled.has(next.id)) return next;
+    next = nextQuestion(q, next.id, choices);
+  }
+  return undefined;
+}
+
 /** The shown question before `currentId`, or undefined at the first one. */
 export function previousQuestion(
   q: Questionnaire,

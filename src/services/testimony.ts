@@ -4,6 +4,7 @@
 import { type CheckedManifest, readArchive, SAFE_ID } from "./archive.js";
 import type { AttachmentMeta } from "./attachments.js";
 import {
+  checkMessageIsFor,
   type DecryptedPart,
   DecryptionError,
   decodePaddedText,
@@ -38,6 +39,42 @@ export interface Testimony {
   items: TestimonyItem[];
 }
 
+/** The manifest's recipient fingerprints, if it names any well-formed ones (hostile input). */
+function manifestRecipients(manifest: CheckedManifest): string[] {
+  if (!Array.isArray(manifest.recipients)) return [];
+  return manifest.recipients
+    .filter((fp): fp is string => typeof fp === "string" && /^[0-9A-F]{40,64}$/i.test(fp))
+    .slice(0, 32);
+}
+
+/** NotForThisKeyError, told whose keys the archive is for (as its manifest says). */
+function withRecipients(error: unknown, manifest: CheckedManifest): unknown {
+  if (!(error instanceof NotForThisKeyError)) return error;
+  return error.withRecipients(manifestRecipients(manifest));
+}
+
+/**
+ * Before the passphrase is asked: throws NotForThisKeyError (naming the primary fingerprints the
+ * archive is for) when the archive is not encrypted to this private key. The archive is read and
+ * checked whole here too, so a hostile one is refused before anything else.
+ */
+export async function checkArchiveIsFor(
+  archive: Uint8Array | AsyncIterable<Uint8Array>,
+  privateKey: string,
+): Promise<void> {
+  const { manifest, entries } = await readArchive(
+    archive instanceof Uint8Array ? [archive] : archive,
+  );
+  const first = manifest.parts[0];
+  const ciphertext = first ? entries.get(first.file) : undefined;
+  if (!ciphertext) return; // nothing to decrypt
+  try {
+    await checkMessageIsFor(privateKey, ciphertext);
+  } catch (error) {
+    throw withRecipients(error, manifest);
+  }
+}
+
 /**
  * Reads, checks and decrypts a whole archive (bytes, or a stream of chunks: all volumes in
  * order). Throws NotForThisKeyError/DecryptionError/ArchiveError with a clear message; when it
@@ -53,7 +90,9 @@ export async function openArchive(
   const items: TestimonyItem[] = [];
   for (const [index, part] of manifest.parts.entries()) {
     const ciphertext = entries.get(part.file) as Uint8Array;
-    const decrypted = await decryptPart(key, ciphertext, part.file);
+    const decrypted = await decryptPart(key, ciphertext, part.file).catch((error: unknown) => {
+      throw withRecipients(error, manifest);
+    });
     const text = decodePaddedText(decrypted.data);
     // Answers say inside the encryption which question they belong to (format 2); older parts
     // are named by the manifest. Additions, replies and notes are named by their kind. A label
@@ -65,14 +104,15 @@ export async function openArchive(
       continue;
     }
     const meta = parseAttachmentMeta(text, part.file);
+    const body = entries.get(part.body as string) as Uint8Array;
+    const bytes = (await decryptPart(key, body, part.body)).data;
     items.push({
       questionId,
       kind,
       attachment: {
         meta,
-        bytes: (await decryptPart(key, entries.get(part.body as string) as Uint8Array, part.body))
-          .data,
-        fileName: attachmentFileName(index + 1, questionId, meta),
+        bytes,
+        fileName: attachmentFileName(index + 1, questionId, meta, bytes),
       },
     });
   }
@@ -129,6 +169,8 @@ const EXTENSIONS: ReadonlyMap<string, string> = new Map([
   ["video/quicktime", "mov"],
   ["image/jpeg", "jpg"],
   ["image/png", "png"],
+  ["image/webp", "webp"],
+  ["image/gif", "gif"],
   ["image/heic", "heic"],
   ["application/pdf", "pdf"],
   ["text/plain", "txt"],
@@ -141,15 +183,35 @@ const KIND_EXTENSIONS: ReadonlyMap<string, string> = new Map([
   ["photo", "jpg"],
   ["document", "bin"],
 ]);
+/** Formats told by their first bytes, for files that came without a name or type. */
+const SIGNATURES: { extension: string; bytes: number[] }[] = [
+  { extension: "png", bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] },
+  { extension: "jpg", bytes: [0xff, 0xd8, 0xff] },
+  { extension: "gif", bytes: [0x47, 0x49, 0x46, 0x38] },
+  { extension: "pdf", bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] },
+  { extension: "ogg", bytes: [0x4f, 0x67, 0x67, 0x53] },
+];
+
+function sniffExtension(bytes: Uint8Array | undefined): string | undefined {
+  if (!bytes) return undefined;
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && ascii(bytes, 8, 4) === "WEBP") return "webp";
+  return SIGNATURES.find((signature) => startsWith(bytes, signature.bytes))?.extension;
+}
+
+const startsWith = (bytes: Uint8Array, prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
+const ascii = (bytes: Uint8Array, start: number, length: number) =>
+  String.fromCharCode(...bytes.subarray(start, start + length));
 
 /**
- * "03-story-voice.ogg": numbered, named for the question, with an extension that opens. Every
- * piece is checked again here, so no caller can turn a hostile value into a path.
+ * "03-story-voice.ogg": numbered, named for the question, with an extension that opens: from the
+ * file's own name, its type, its first bytes (a PNG sent as a photo stays .png), or its kind.
+ * Every piece is checked again here, so no caller can turn a hostile value into a path.
  */
 export function attachmentFileName(
   index: number,
   questionId: string,
   meta: AttachmentMeta,
+  bytes?: Uint8Array,
 ): string {
   if (!Number.isSafeInteger(index) || index < 1) throw new ArchiveError("bad attachment number");
   if (!SAFE_ID.test(questionId) || !SAFE_ID.test(meta.kind)) {
@@ -159,6 +221,7 @@ export function attachmentFileName(
   const extension =
     fromName ??
     (meta.mimeType && EXTENSIONS.get(meta.mimeType)) ??
+    sniffExtension(bytes) ??
     KIND_EXTENSIONS.get(meta.kind) ??
     "bin";
   return `${String(index).padStart(2, "0")}-${questionId}-${meta.kind}.${extension}`;

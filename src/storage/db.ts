@@ -71,6 +71,34 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
   return storage;
 }
 
+/** What an operator can act on, for the usual connection failures. Never the password. */
+function connectProblem(url: string, code: string): string {
+  let database = "";
+  let host = "";
+  try {
+    const parsed = new URL(url);
+    database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+    host = parsed.host;
+  } catch {
+    // an unparsable URL: postgres reported its own code below
+  }
+  switch (code) {
+    case "3D000":
+      return `database "${database}" does not exist on ${host || "the server"}; create it (createdb ${database}) or fix the name in the URL`;
+    case "28P01":
+      return `PostgreSQL rejected the password for the user in the URL (${code})`;
+    case "28000":
+      return `PostgreSQL does not let the user in the URL connect (${code}); check pg_hba.conf and the user name`;
+    case "ECONNREFUSED":
+      return `nothing answers at ${host || "the address"} (${code}); is PostgreSQL running there?`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `the host ${host || "in the URL"} is not found (${code})`;
+    default:
+      return `cannot connect to PostgreSQL (${code})`;
+  }
+}
+
 async function openPostgres(url: string, max: number): Promise<Storage> {
   // onnotice: PostgreSQL notices would otherwise go to the console.
   const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 10 });
@@ -79,7 +107,7 @@ async function openPostgres(url: string, max: number): Promise<Storage> {
   } catch (error) {
     await client.end({ timeout: 1 });
     const code = (error as { code?: string }).code ?? "unknown error";
-    throw new StorageError(`DATABASE_URL: cannot connect to PostgreSQL (${code})`);
+    throw new StorageError(`DATABASE_URL: ${connectProblem(url, code)}`);
   }
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
   let closing: Promise<void> | undefined;

@@ -188,7 +188,9 @@ describe("loadEditorKeys: refuses bad keys, naming the file and the reason", () 
     await mkdir(folder);
     await writeKeyFile(folder, "README.txt", "keys go here");
     const error = await keyErrorOf(loadEditorKeys([folder]));
-    expect(error.message).toContain(`${folder} is a folder with no key files (*.asc`);
+    expect(error.message).toContain(
+      `${folder} is a folder with no public key files (*.public.asc, or *.asc`,
+    );
   });
 
   it("refuses the same key twice, across files", async () => {

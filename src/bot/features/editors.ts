@@ -27,10 +27,12 @@ export function editorsNotice(t: Translate, summary: SubmissionSummary) {
     status: t(`editors-status-${summary.status}`),
   });
   const keyboard = new InlineKeyboard();
-  for (const status of STATUSES) {
-    if (status === "new" || status === summary.status) continue;
+  // Two status buttons per row: four in one row cut "опубликован" on a phone.
+  const choices = STATUSES.filter((status) => status !== "new" && status !== summary.status);
+  choices.forEach((status, index) => {
+    if (index > 0 && index % 2 === 0) keyboard.row();
     keyboard.text(t(`editors-status-${status}`), `ed:s:${summary.number}:${status}`);
-  }
+  });
   keyboard
     .row()
     .text(t("editors-button-export"), `ed:x:${summary.number}`)

@@ -12,6 +12,7 @@ import {
   getQuestion,
   isChoiceOption,
   nextQuestion,
+  openedFollowUp,
   previousQuestion,
   type Question,
   validateText,
@@ -109,7 +110,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     await send(
       ctx,
       draft,
-      questionText(ctx.t, questionnaire, draft, question, answered),
+      questionText(ctx.t, questionnaire, question, answered),
       questionKeyboard(ctx.t, draft, question, isFirst),
     );
     await interview.save(userIdOf(ctx), draft);
@@ -125,13 +126,23 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     await interview.save(userIdOf(ctx), draft);
   };
 
+  /** From the review, only a follow-up that the new answer opened is asked; then the review. */
   const advance = async (ctx: BotContext, draft: Draft) => {
     const next = draft.state.fromReview
-      ? undefined
+      ? openedFollowUp(
+          questionnaire,
+          draft.position,
+          draft.state.choices,
+          await settledQuestions(draft),
+        )
       : nextQuestion(questionnaire, draft.position, draft.state.choices);
     if (next) await ask(ctx, draft, next);
     else await showReview(ctx, draft);
   };
+
+  /** Questions the source has answered or skipped. */
+  const settledQuestions = async (draft: Draft) =>
+    new Set([...Object.keys(await interview.answerCounts(draft)), ...draft.state.skipped]);
 
   const updateSavedNote = async (ctx: BotContext, draft: Draft, question: Question) => {
     const known = draft.state.textParts?.[question.id];
@@ -286,9 +297,11 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     const text = validateText(question, ctx.message.text, { maxTextLength: deps.maxTextLength });
     if (!text.ok) {
       const key =
-        text.error === "text-not-expected"
-          ? "interview-use-buttons"
-          : `interview-error-${text.error}`;
+        text.error !== "text-not-expected"
+          ? `interview-error-${text.error}`
+          : question.type === "media"
+            ? "interview-media-text-not-expected"
+            : "interview-use-buttons";
       await send(ctx, draft, ctx.t(key));
       return interview.save(userId, draft);
     }

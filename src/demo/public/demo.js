@@ -96,6 +96,7 @@ function buildPanes() {
       recorder: undefined,
     };
     state.panes[name] = pane;
+    followEnd(pane);
     wireComposer(pane);
     el.querySelector(".alert-ok").addEventListener("click", () => {
       el.querySelector(".alert").hidden = true;
@@ -119,6 +120,9 @@ function labelPanes() {
     for (const edited of el.querySelectorAll(".edited")) edited.textContent = t("demo-edited");
     for (const edit of el.querySelectorAll(".edit-button")) edit.textContent = t("demo-edit");
     for (const link of el.querySelectorAll(".download")) link.textContent = t("demo-download");
+    for (const size of el.querySelectorAll(".file-size[data-bytes]")) {
+      size.textContent = bytes(Number(size.dataset.bytes));
+    }
     for (const label of el.querySelectorAll(".bot-label")) label.textContent = t("demo-bot-label");
   }
   $("new-source").href = `?source=${state.source + 1}&lang=${state.lang}`;
@@ -128,10 +132,27 @@ function updateEmpty(pane) {
   pane.el.querySelector(".empty").hidden = pane.messages.size > 0;
 }
 
+const isNearEnd = (box) => box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+
+/**
+ * Like Telegram, a chat follows new messages unless its reader scrolled up on purpose. Whether it
+ * follows is decided by the reader's own scrolling, before a message is added: a tall new message
+ * must not make the chat look "scrolled up".
+ */
+function followEnd(pane) {
+  const box = pane.el.querySelector(".messages");
+  pane.following = true;
+  box.addEventListener("scroll", () => {
+    pane.following = isNearEnd(box);
+  });
+  // The box shrinks when a reply keyboard or the composer grows: stay at the end.
+  new ResizeObserver(() => scrollToEnd(pane)).observe(box);
+}
+
 function scrollToEnd(pane, force = false) {
   const box = pane.el.querySelector(".messages");
-  const nearEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
-  if (force || nearEnd) box.scrollTop = box.scrollHeight;
+  if (force) pane.following = true;
+  if (pane.following) box.scrollTop = box.scrollHeight;
 }
 
 // --- messages --------------------------------------------------------------------------------
@@ -150,6 +171,11 @@ function showMessage(pane, message, { fresh = false } = {}) {
   pane.messages.set(message.message_id, el);
   updateEmpty(pane);
   scrollToEnd(pane, fresh && message.from?.id === pane.me);
+  // Pictures and videos take their height once loaded.
+  for (const media of el.querySelectorAll("img, video")) {
+    media.addEventListener("load", () => scrollToEnd(pane));
+    media.addEventListener("loadedmetadata", () => scrollToEnd(pane));
+  }
 }
 
 function removeMessage(pane, messageId) {
@@ -199,7 +225,10 @@ function renderMessage(pane, message) {
   if (body !== undefined) {
     const text = document.createElement("div");
     text.className = "text";
-    text.append(formatted(body, message.entities ?? message.caption_entities ?? []));
+    const entities = message.entities ?? message.caption_entities ?? [];
+    text.append(
+      formatted(body, withCommands(body, entities), (command) => sendCommand(pane, command)),
+    );
     bubble.append(text);
   } else if (!media) {
     const text = document.createElement("div");
@@ -306,6 +335,7 @@ function fileCard(file) {
   name.textContent = file.file_name ?? "file";
   const size = document.createElement("div");
   size.className = "file-size";
+  size.dataset.bytes = String(file.file_size ?? 0);
   size.textContent = bytes(file.file_size ?? 0);
   const link = document.createElement("a");
   link.className = "download";
@@ -317,10 +347,12 @@ function fileCard(file) {
   return card;
 }
 
+/** "52 Б", "139,5 КБ": units and decimal sign in the page's language. */
 function bytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  const number = (x) => x.toLocaleString(state.lang, { maximumFractionDigits: 1 });
+  if (n < 1024) return t("demo-size-bytes", { n: number(n) });
+  if (n < 1024 * 1024) return t("demo-size-kb", { n: number(n / 1024) });
+  return t("demo-size-mb", { n: number(n / 1024 / 1024) });
 }
 
 function duration(seconds = 0) {
@@ -328,8 +360,33 @@ function duration(seconds = 0) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+/** Sends a /command typed by clicking it in a message, as Telegram does. */
+function sendCommand(pane, command) {
+  act(pane.name, "send", { text: command }).catch((e) => showToast(pane, e.message));
+}
+
+/**
+ * Telegram marks /commands in any message as bot_command entities (clickable); outside code and
+ * links, so do we.
+ */
+function withCommands(text, entities) {
+  const covered = entities.filter((e) =>
+    ["code", "pre", "url", "text_link", "bot_command"].includes(e.type),
+  );
+  const found = [];
+  for (const match of text.matchAll(
+    /(^|[\s(«"'])(\/[A-Za-z][A-Za-z0-9_]{0,31})(?=$|[\s.,;:!?)»"'])/g,
+  )) {
+    const offset = match.index + match[1].length;
+    const length = match[2].length;
+    const inside = covered.some((e) => offset < e.offset + e.length && e.offset < offset + length);
+    if (!inside) found.push({ type: "bot_command", offset, length });
+  }
+  return [...entities, ...found];
+}
+
 /** Text with Telegram's entities (bold, italic, code, links…) as nested elements. */
-function formatted(text, entities) {
+function formatted(text, entities, onCommand = () => {}) {
   const fragment = document.createDocumentFragment();
   const cuts = new Set([0, text.length]);
   for (const entity of entities) {
@@ -344,7 +401,10 @@ function formatted(text, entities) {
     const active = entities
       .filter((e) => e.offset <= from && e.offset + e.length >= to)
       .sort((a, b) => b.offset - a.offset || a.length - b.length);
-    for (const entity of active) node = wrapEntity(node, entity, text.slice(from, to));
+    for (const entity of active) {
+      const whole = text.slice(entity.offset, entity.offset + entity.length);
+      node = wrapEntity(node, entity, text.slice(from, to), () => onCommand(whole));
+    }
     fragment.append(node);
   }
   return fragment;
@@ -358,11 +418,16 @@ const ENTITY_TAGS = {
   code: "code",
 };
 
-function wrapEntity(node, entity, segment) {
+function wrapEntity(node, entity, segment, onCommand) {
   let wrapper;
   const tag = ENTITY_TAGS[entity.type];
   if (tag) {
     wrapper = document.createElement(tag);
+  } else if (entity.type === "bot_command") {
+    wrapper = document.createElement("button");
+    wrapper.type = "button";
+    wrapper.className = "command";
+    wrapper.addEventListener("click", onCommand);
   } else if (entity.type === "text_link" || entity.type === "url") {
     const href = entity.type === "url" ? segment : entity.url;
     if (!/^https?:\/\//i.test(href ?? "")) return node;

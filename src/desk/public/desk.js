@@ -52,6 +52,13 @@ async function loadTexts(lang) {
     element.textContent = t(element.dataset.t);
   }
   $("lang").value = lang;
+  showKeyFileName();
+}
+
+/** The chosen key file's name next to the picker, or "no file chosen" in the page's language. */
+function showKeyFileName() {
+  const file = $("key-file").files[0];
+  $("key-file-name").textContent = file ? file.name : t("desk-key-none");
 }
 
 // --- the desk process ------------------------------------------------------------------------
@@ -162,6 +169,7 @@ async function unlock(event) {
     state.desk = { ...state.desk, ...(await api("api/unlock", { key, passphrase })) };
     $("passphrase").value = "";
     $("key-file").value = "";
+    showKeyFileName();
     renderChrome();
     await route();
   } catch (failure) {
@@ -429,11 +437,13 @@ function renderEntry(entry, context) {
   return renderFile(entry, context);
 }
 
+/** "52 Б", "139,5 КБ": units and decimal sign in the page's language. */
 function formatSize(bytes) {
   if (bytes === undefined) return "";
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  const number = (n) => n.toLocaleString(state.lang, { maximumFractionDigits: 1 });
+  if (bytes < 1024) return t("desk-size-bytes", { n: number(bytes) });
+  if (bytes < 1024 * 1024) return t("desk-size-kb", { n: number(bytes / 1024) });
+  return t("desk-size-mb", { n: number(bytes / 1024 / 1024) });
 }
 
 function formatDuration(seconds) {
@@ -619,6 +629,7 @@ async function changeLanguage() {
 
 async function start() {
   $("unlock-form").addEventListener("submit", unlock);
+  $("key-file").addEventListener("change", showKeyFileName);
   $("lock").addEventListener("click", lock);
   $("lang").addEventListener("change", () => changeLanguage().catch(() => {}));
   $("status-form").addEventListener("submit", (e) => work(e, setStatus));

@@ -1,0 +1,41 @@
+// Lets an entry point stop when npm, which started it, is gone. `npm start` runs the script through
+// `sh -c`; a signal to npm reaches that shell, which dies without passing it on, and a SIGKILL
+// cannot be passed on at all: node would be left running (the demo with its temporary folder).
+// An orphan is adopted by another process, so a change of parent is the sign to stop.
+import { readFileSync } from "node:fs";
+
+/** How often the parent is checked: a stop follows a dead npm within about this long. */
+export const PARENT_CHECK_MS = 500;
+
+/**
+ * Calls `onGone` once when this process's parent changes. Only when started by npm (`byNpm`, from
+ * npm_lifecycle_event): a bot started by a shell with `&` must survive that shell. Returns stop().
+ */
+export function whenParentGone(byNpm: boolean, onGone: () => void): () => void {
+  if (!byNpm) return () => {};
+  const parent = process.ppid;
+  // npm → sh → node: a SIGKILL to npm leaves the shell waiting for us, so on Linux the shell's
+  // own parent (npm) is watched too. Elsewhere only a change of our parent is seen.
+  const grandparent = parentOf(parent);
+  const timer = setInterval(() => {
+    if (process.ppid === parent && parentOf(parent) === grandparent) return;
+    clearInterval(timer);
+    onGone();
+  }, PARENT_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** The parent of `pid` from /proc (Linux), or undefined where there is no /proc or it is gone. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (command) state ppid …": the command may hold spaces and parentheses.
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** npm sets npm_lifecycle_event for the scripts it runs. Read here, by the entry points only. */
+export const startedByNpm = () => Boolean(process.env.npm_lifecycle_event);
