@@ -76,9 +76,20 @@ describe("a private key without a passphrase", () => {
       "protected.private.asc",
       protectedKey.armoredPrivateKey,
     );
+    // An archive for that key: the passphrase is asked once the archive is known to be for it.
+    const publicFile = await writeKeyFile(
+      dir,
+      "protected.public.asc",
+      protectedKey.armoredPublicKey,
+    );
+    const forProtected = join(dir, "submission-8.tar");
+    writeFileSync(
+      forProtected,
+      (await makeValidArchive(await loadEditorKeys([publicFile]), { story: "С паролем" })).bytes,
+    );
     const run = runTsx(
       "src/cli/editor.ts",
-      ["decrypt", archiveFile, "--key", keyFile, "--out", join(dir, "out2")],
+      ["decrypt", forProtected, "--key", keyFile, "--out", join(dir, "out2")],
       { input: "" },
     );
     expect(run.status).toBe(1);
