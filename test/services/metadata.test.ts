@@ -163,7 +163,10 @@ describe("prepareAttachment", () => {
     });
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of stream) chunks.push(chunk);
+    const reader = stream.getReader();
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      chunks.push(next.value);
+    }
     return Buffer.concat(chunks);
   };
 
