@@ -18,9 +18,11 @@ import { createGuidanceService } from "./services/guidance.js";
 import { createInterviewService } from "./services/interview.js";
 import { createPreferencesService } from "./services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
+import { createQuotaService } from "./services/quotas.js";
 import { createSealer, hashTelegramId } from "./services/sealing.js";
 import { createSubmissionsService } from "./services/submissions.js";
 import { createSubscriptionsService } from "./services/subscriptions.js";
+import { translate } from "./services/texts.js";
 import { createAuditRepository } from "./storage/audit.repo.js";
 import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";
@@ -31,6 +33,7 @@ import { createPreferencesRepository } from "./storage/preferences.repo.js";
 import type { Secrets } from "./storage/secrets.js";
 import { createSubmissionsRepository } from "./storage/submissions.repo.js";
 import { createSubscribersRepository } from "./storage/subscribers.repo.js";
+import { createUsageRepository } from "./storage/usage.repo.js";
 
 export type AppConfig = Pick<
   Config,
@@ -44,6 +47,10 @@ export type AppConfig = Pick<
   | "MAX_SUBMISSIONS_PER_DAY"
   | "CODENAME_ATTEMPTS_PER_HOUR"
   | "FLOOD_MESSAGES_PER_MINUTE"
+  | "ADDITION_FILES_MAX"
+  | "ADDITION_MB_MAX"
+  | "ADDITION_MESSAGES_PER_DAY"
+  | "STORAGE_LIMIT_GB"
   | "ADMIN_IDS"
   | "BROADCAST_RATE_PER_SECOND"
 >;
@@ -57,6 +64,10 @@ export const APP_DEFAULTS = {
   MAX_SUBMISSIONS_PER_DAY: 3,
   CODENAME_ATTEMPTS_PER_HOUR: 5,
   FLOOD_MESSAGES_PER_MINUTE: 40,
+  ADDITION_FILES_MAX: 20,
+  ADDITION_MB_MAX: 200,
+  ADDITION_MESSAGES_PER_DAY: 30,
+  STORAGE_LIMIT_GB: 20,
   ADMIN_IDS: [] as number[],
   BROADCAST_RATE_PER_SECOND: 25,
 } as const satisfies Partial<AppConfig>;
@@ -107,6 +118,26 @@ export function createApp(options: {
     pepper: secrets.pepper,
     now,
     sealer: createSealer(secrets.serverKey),
+  });
+
+  const quotas = createQuotaService({
+    usage: createUsageRepository({ db }),
+    additions: {
+      files: config.ADDITION_FILES_MAX,
+      megabytes: config.ADDITION_MB_MAX,
+      messagesPerDay: config.ADDITION_MESSAGES_PER_DAY,
+    },
+    storageLimitGb: config.STORAGE_LIMIT_GB,
+    onStorageWarning: async (warning) => {
+      if (config.EDITORS_CHAT_ID === undefined) return;
+      const text = translate(config.DEFAULT_LOCALE, "editors-storage-warning", {
+        percent: warning.percent,
+        used: warning.usedGb,
+        limit: warning.limitGb,
+      });
+      await bot.api.sendMessage(config.EDITORS_CHAT_ID, text);
+    },
+    now,
   });
 
   const sealer = createSealer(secrets.serverKey);
@@ -183,6 +214,7 @@ export function createApp(options: {
     preferences,
     interview,
     submissions,
+    quotas,
     editorial,
     exporter,
     fingerprints: keyring.fingerprints.map(formatFingerprint),
@@ -208,6 +240,7 @@ export function createApp(options: {
       preferences,
       interview,
       submissions,
+      quotas,
       editorial,
       exporter,
       subscriptions,

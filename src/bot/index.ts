@@ -12,11 +12,12 @@ import type { GuidanceService } from "../services/guidance.js";
 import type { InterviewService } from "../services/interview.js";
 import { ExpiringMap, RateLimiter } from "../services/limits.js";
 import type { Locale, PreferencesService } from "../services/preferences.js";
+import type { QuotaService } from "../services/quotas.js";
 import type { SubmissionReceipt, SubmissionsService } from "../services/submissions.js";
 import type { SubscriptionsService } from "../services/subscriptions.js";
 import type { BotContext } from "./context.js";
 import { createAdminFeature } from "./features/admin.js";
-import { createCodenameFeature } from "./features/codename.js";
+import { createCodenameFeature, createCodenameWaits } from "./features/codename.js";
 import { createEditorsFeature, editorsNotice } from "./features/editors.js";
 import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
 import { createLanguageFeature } from "./features/language.js";
@@ -35,6 +36,8 @@ export interface BotDeps {
   preferences: PreferencesService;
   interview: InterviewService;
   submissions: SubmissionsService;
+  /** Per-testimony limits on additions, and the storage limit. */
+  quotas: QuotaService;
   editorial: EditorialService;
   exporter: ExportService;
   /** Fingerprints of the editor keys in use (shown by /keys in the editors' chat). */
@@ -101,12 +104,15 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     await bot.api.sendMessage(deps.editorsChatId, notice.text, { reply_markup: notice.keyboard });
   };
 
+  const codenameWaits = createCodenameWaits();
   safe.use(
     createSafetyFeature({
       interview: deps.interview,
       preferences: deps.preferences,
       floodLimiter: new RateLimiter(deps.limits.floodMessagesPerMinute, 60_000),
       subscriptions: deps.subscriptions,
+      quotas: deps.quotas,
+      expectsCodename: (userHash) => codenameWaits.get(userHash) !== undefined,
     }),
   );
   // Before the interview, so an admin's wizard gets the admin's next message; for anyone else
@@ -139,6 +145,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       receipts,
       attemptLimiter: new RateLimiter(deps.limits.codenameAttemptsPerHour, HOUR),
       apiRoot: deps.apiRoot,
+      quotas: deps.quotas,
+      awaiting: codenameWaits,
     }),
   );
   safe.use(
