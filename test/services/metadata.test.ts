@@ -3,8 +3,9 @@ import { createHash } from "node:crypto";
 import { PDFDocument } from "@cantoo/pdf-lib";
 import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
-import { prepareAttachment } from "../../src/services/attachments.js";
+import { type AttachmentMeta, prepareAttachment } from "../../src/services/attachments.js";
 import { stripMetadata } from "../../src/services/metadata/index.js";
+import { cleaningLabel, renderMarkdown, type Testimony } from "../../src/services/testimony.js";
 import {
   docxText,
   docxWithMetadata,
@@ -214,5 +215,53 @@ describe("prepareAttachment", () => {
     );
     expect(photo.meta.cleaning).toBeUndefined();
     expect((await collect(photo.body)).equals(bytes)).toBe(true);
+  });
+});
+
+describe("what editors see of it", () => {
+  const testimony = (cleaning: unknown): Testimony => ({
+    manifest: {
+      format: 1,
+      submission: 7,
+      questionnaireVersion: 1,
+      locale: "ru",
+      status: "new",
+      createdOn: "2026-01-01",
+      parts: [],
+    },
+    items: [
+      {
+        questionId: "materials",
+        kind: "attachment",
+        attachment: {
+          meta: { kind: "document", fileName: "a.jpg", cleaning } as AttachmentMeta,
+          bytes: new Uint8Array(1),
+          fileName: "01-materials-document.jpg",
+        },
+      },
+    ],
+  });
+
+  it("testimony.md says what was removed, or why nothing was, in the editor's language", () => {
+    const cleaned = { cleaned: true, removed: ["gps", "camera", "dates"] };
+    expect(renderMarkdown(testimony(cleaned), "en")).toContain(
+      "(a.jpg) — cleaned: GPS, camera, dates",
+    );
+    expect(renderMarkdown(testimony(cleaned), "ru")).toContain(
+      "(a.jpg) — очищен: координаты, камера и телефон, даты",
+    );
+    const unknown = { cleaned: false, removed: [], reason: "unknown-format" };
+    expect(renderMarkdown(testimony(unknown), "en")).toContain("— not cleaned: unknown format");
+  });
+
+  it("a hostile description shows only known kinds and reasons", () => {
+    const t = (key: string, args?: Record<string, string | number>) =>
+      `${key}${args ? JSON.stringify(args) : ""}`;
+    expect(cleaningLabel({ cleaned: true, removed: ["gps", "<script>", "../x"] }, t)).toBe(
+      'file-cleaned{"kinds":"file-kind-gps"}',
+    );
+    expect(cleaningLabel({ cleaned: false, reason: "evil" }, t)).toBeUndefined();
+    expect(cleaningLabel("cleaned", t)).toBeUndefined();
+    expect(renderMarkdown(testimony(undefined), "en")).not.toContain("cleaned");
   });
 });
