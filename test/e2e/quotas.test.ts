@@ -10,7 +10,7 @@ import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { EDITORS_CHAT_ID, startTestBot, type TestBot } from "../helpers/harness.js";
 import { jpegWithMetadata } from "../helpers/metadata-files.js";
 import { findPlanted } from "../helpers/scan.js";
-import { beginInterview, jumpTo, settle } from "../helpers/steps.js";
+import { beginInterview, jumpTo, settle, visibleTexts } from "../helpers/steps.js";
 
 let bot: TestBot | undefined;
 afterEach(async () => {
@@ -141,8 +141,8 @@ describe("the storage limit", () => {
   });
 });
 
-describe("a codename typed during a flood pause", () => {
-  it("is deleted from the chat all the same", async () => {
+describe("flood pauses", () => {
+  it("a codename typed during one is deleted from the chat all the same", async () => {
     bot = await startTestBot({ config: { FLOOD_MESSAGES_PER_MINUTE: 5 } });
     const receipt = await submitted(bot, 9_300_005);
     const user = bot.api.user({ id: 8701, first_name: "Back", language_code: "en" });
@@ -155,5 +155,22 @@ describe("a codename typed during a flood pause", () => {
     const typed = await user.send(receipt.codename);
     await bot.api.waitFor(() => !user.chat().some((m) => m.message_id === typed.message_id));
     expect(user.chat().some((m) => m.text?.includes(receipt.codename))).toBe(false);
+  });
+
+  it("inside an interview, refused messages are wiped with it; /forget works during the pause", async () => {
+    bot = await startTestBot({ config: { FLOOD_MESSAGES_PER_MINUTE: 6 } });
+    const user = bot.api.user({ id: 8702, first_name: "Source", language_code: "en" });
+    await beginInterview(user, "en"); // 3 updates
+    for (let i = 0; i < 6; i++) await user.send(`refused answer ${i}`);
+    await bot.api.waitFor(() =>
+      user.botMessages().find((m) => m.text?.startsWith("Too many messages")),
+    );
+    await settle(200);
+    expect(visibleTexts(user).some((text) => text.startsWith("refused answer"))).toBe(true);
+    await user.command("forget");
+    await bot.api.waitFor(() => user.botMessages().find((m) => m.text?.startsWith("Done:")));
+    await settle(200);
+    expect(visibleTexts(user)).toEqual([expect.stringMatching(/^Done:/)]);
+    expect(await bot.app.services.interview.find(user.id)).toBeUndefined();
   });
 });

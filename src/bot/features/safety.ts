@@ -41,6 +41,8 @@ export function createSafetyFeature(deps: {
     ) {
       await ctx.deleteMessage().catch(() => {});
     }
+    // The panic exit works at any moment, a flood pause included.
+    if (text !== undefined && /^\/forget(@\w+)?(\s|$)/.test(text)) return next();
     if (deps.floodLimiter.take(key)) return next();
     if (ctx.callbackQuery) {
       await ctx.answerCallbackQuery({ text: ctx.t("safety-slow-down"), show_alert: true });
