@@ -133,6 +133,17 @@ describe("stripMetadata", () => {
     expect(Buffer.from(result.bytes).equals(copy)).toBe(true);
   });
 
+  it("an office file that would unpack to more than 200 MB is kept as sent", async () => {
+    const bytes = Buffer.from(docxWithMetadata("Z").bytes);
+    // Claim 300 MB for the first entry in the central directory (a "zip bomb" claims as much).
+    const central = bytes.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    bytes.writeUInt32LE(300 * 1024 * 1024, central + 24);
+    const copy = Buffer.from(bytes);
+    const result = await stripMetadata(bytes);
+    expect(result).toMatchObject({ cleaned: false, reason: "unparseable" });
+    expect(Buffer.from(result.bytes).equals(copy)).toBe(true);
+  });
+
   it("unknown formats and HEIC are kept as sent, and say so", async () => {
     const text = Buffer.from("just some text, not a known format");
     expect(await stripMetadata(text)).toMatchObject({ cleaned: false, reason: "unknown-format" });

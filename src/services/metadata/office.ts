@@ -37,18 +37,31 @@ const PEOPLE: [RegExp, string, MetadataKind][] = [
   [/<w:rsid w:val="[0-9A-Fa-f]{8}"\/>/g, "", "history"],
 ];
 
-export function isOfficeZip(entries: Record<string, Uint8Array>): boolean {
-  return "[Content_Types].xml" in entries;
-}
+/** What a zip may unpack to before it is left as sent (a "zip bomb" must not take the memory). */
+const MAX_UNPACKED_BYTES = 200 * 1024 * 1024;
 
 export function unzipOffice(bytes: Uint8Array): Record<string, Uint8Array> | undefined {
-  let entries: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(bytes);
-  } catch {
+    // First only the directory: is it an office file, and what does it unpack to?
+    let office = false;
+    let unpacked = 0;
+    unzipSync(bytes, {
+      filter: (file) => {
+        if (file.name === "[Content_Types].xml") office = true;
+        unpacked += file.originalSize;
+        return false;
+      },
+    });
+    if (!office) return undefined;
+    if (unpacked > MAX_UNPACKED_BYTES) throw new UnparseableError("zip unpacks too large");
+    const entries = unzipSync(bytes);
+    const actual = Object.values(entries).reduce((sum, data) => sum + data.length, 0);
+    if (actual > MAX_UNPACKED_BYTES) throw new UnparseableError("zip unpacks too large");
+    return entries;
+  } catch (error) {
+    if (error instanceof UnparseableError) throw error;
     throw new UnparseableError("zip does not open");
   }
-  return isOfficeZip(entries) ? entries : undefined;
 }
 
 export function stripOffice(entries: Record<string, Uint8Array>): Stripped {
