@@ -2,10 +2,11 @@
 // and XMP, a PNG with text chunks, an MP4 with a ©xyz atom, a PDF with an author and XMP, a DOCX
 // with a creator and tracked-change author. Each plants its own markers, so a test can search
 // the stored result for them.
-import { crc32, deflateSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
+import { pngChunk } from "./media.js";
 
 // --- JPEG --------------------------------------------------------------------------------------
 
@@ -127,15 +128,6 @@ export function jpegPixels(bytes: Uint8Array): { width: number; height: number; 
 }
 
 // --- PNG ---------------------------------------------------------------------------------------
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  return Buffer.concat([length, body, crc]);
-}
 
 export function pngWithMetadata(width = 40, height = 30, tag = "P"): Planted {
   const planted = [
