@@ -111,6 +111,35 @@ describe("stripMetadata", () => {
     expect(docxText(result.bytes)).toContain("added");
   });
 
+  it("WebP: EXIF and XMP chunks go, their VP8X flags are cleared, the RIFF size fits", async () => {
+    const chunk = (type: string, data: Buffer) => {
+      const head = Buffer.alloc(8);
+      head.write(type, 0, "latin1");
+      head.writeUInt32LE(data.length, 4);
+      return Buffer.concat([head, data, Buffer.alloc(data.length % 2)]);
+    };
+    const vp8x = Buffer.alloc(10);
+    vp8x[0] = 0x08 | 0x04 | 0x10; // EXIF, XMP and alpha
+    const image = chunk("VP8L", Buffer.from("not really pixels, but kept as they are", "latin1"));
+    const body = Buffer.concat([
+      Buffer.from("WEBP", "latin1"),
+      chunk("VP8X", vp8x),
+      image,
+      chunk("EXIF", Buffer.from("MM\0*\0\0\0\x08\0\0\0\0\0\0Serial-Webp-991", "latin1")),
+      chunk("XMP ", Buffer.from("<x:xmpmeta>Author-Webp-Belov</x:xmpmeta>", "latin1")),
+    ]);
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(body.length);
+    const webp = Buffer.concat([Buffer.from("RIFF", "latin1"), size, body]);
+    const result = await stripMetadata(webp);
+    const out = Buffer.from(result.bytes);
+    expect(result).toMatchObject({ cleaned: true, removed: ["xmp", "other"] });
+    expect(findPlanted(out, ["Serial-Webp-991", "Author-Webp-Belov"])).toEqual([]);
+    expect(out.readUInt32LE(4)).toBe(out.length - 8);
+    expect(out[20]).toBe(0x10); // only the alpha flag left
+    expect(out.includes(image)).toBe(true);
+  });
+
   it("a truncated JPEG and a PDF with a broken xref are kept as sent, marked unparseable", async () => {
     const { bytes } = jpegWithMetadata();
     const truncated = bytes.subarray(0, bytes.length - 200);
