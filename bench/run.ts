@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   "cold-start": () => import("./cold-start.js"),
   latency: () => import("./latency.js"),
   attachments: () => import("./attachments.js"),
+  metadata: () => import("./metadata.js"),
   "open-interviews": () => import("./open-interviews.js"),
   export: () => import("./export.js"),
   broadcast: () => import("./broadcast.js"),

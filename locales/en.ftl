@@ -168,7 +168,7 @@ interview-multi-hint = You can pick several options, then press "Done".
 interview-already-answered = You have answered this question before. A new answer replaces the old one; to keep the old one, press "Back" or answer the same way.
 interview-media-warning =
     <b>Before you send files.</b>
-    Photos and documents can carry hidden details: where and when a picture was taken, the phone model, the author's name. Send pictures as photos, not as files — Telegram then removes these details itself. Make sure no faces, plates, tags or documents that identify you are in the picture.
+    Photos and documents can carry hidden details: where and when a picture was taken, the phone model, the author's name. Send pictures as photos, not as files — Telegram then removes these details itself. The bot also removes them from files in common formats (JPG, PNG, MP4, PDF, Word, Excel), but not from every file: HEIC pictures and archives, for example, stay as they are. Make sure no faces, plates, tags or documents that identify you are in the picture.
 
 interview-button-next = Next →
 interview-button-done = Done
@@ -257,6 +257,9 @@ codename-button-add = Add to my testimony
 codename-button-done = Done, delete the conversation
 codename-add-prompt = Send what you want to add: text, a voice message, a photo or a document. Everything is encrypted at once. When you are done, press "Done".
 codename-added = Added and encrypted. You can send more or press "Done".
+codename-limit-files = This testimony already has { $limit } added files, which is the limit. If you need to send more, write to the editors in text.
+codename-limit-bytes = This testimony already has { $limit } MB of added files, which is the limit. If you need to send more, write to the editors in text.
+codename-limit-messages = { $limit } messages have been added to this testimony today, which is the daily limit. Please continue tomorrow; nothing you already sent is lost.
 codename-session-closed = Done, the conversation was deleted. Delete the chat on your side too.
 codename-session-expired = The session has ended. Send your codename again: /codename
 
@@ -271,6 +274,7 @@ status-rejected = closed
 safety-slow-down = Too many messages in a row. This message and any sent in the next minute were not saved — wait a minute and send them again.
 safety-location-contact = Locations and contacts point to you or to other people. The bot did not save it and deleted the message. Describe the place in words, as vaguely as you are comfortable with.
 safety-forgotten = Done: the unfinished testimony, your settings and your subscription to guidance were deleted, and so were the messages in this chat (except those older than two days). Delete the chat on your side too.
+safety-storage-full = The bot's storage is full right now and files are not accepted. This file was not saved. Text answers work as usual; the editors know and are making room — please try sending the file later.
 
 
 ## Decrypted by an editor (testimony.md)
@@ -281,6 +285,24 @@ export-skipped = skipped
 export-attachment = file
 export-followups = Additions from the source
 export-replies = Replies from the editors
+file-cleaned = cleaned: { $kinds }
+file-cleaned-nothing = cleaned: no hidden data found
+file-not-cleaned-unknown-format = not cleaned: unknown format
+file-not-cleaned-unsupported-format = not cleaned: format not supported yet (HEIC)
+file-not-cleaned-unparseable = not cleaned: the file could not be parsed, stored as sent
+file-not-cleaned-original = not cleaned: original, as the question asks
+file-not-cleaned-too-large = not cleaned: too large
+file-kind-gps = GPS
+file-kind-camera = camera
+file-kind-dates = dates
+file-kind-author = author
+file-kind-software = software
+file-kind-comments = comments
+file-kind-history = edit history
+file-kind-thumbnail = thumbnail
+file-kind-xmp = XMP
+file-kind-iptc = IPTC
+file-kind-other = other
 
 ## Editors' chat
 
@@ -314,6 +336,7 @@ editors-export-caption = Testimony #{ $number }: encrypted archive{ $volumes ->
 editors-reply-prompt = Reply to the source of #{ $number }: press "Reply" on this message and write the text. Before sending, the bot shows it back and asks whether to send it; it deletes your message from the chat. To cancel — /cancel.
 editors-reply-text-only = A reply can only be text. Write it again, or /cancel.
 editors-reply-stored = The reply to #{ $number } was encrypted and stored. The source reads it with their codename.
+editors-storage-warning = Storage is { $percent }% full ({ $used } of { $limit } GB). When it is full, the bot stops accepting files: purge old testimonies or raise STORAGE_LIMIT_GB.
 editors-reply-not-deleted = I could not delete your message with the reply: make the bot an admin allowed to delete messages, and delete it yourself.
 editors-reply-cancelled = All right, the reply was cancelled.
 editors-reply-confirm = The source of #{ $number } will get this reply. Check the text and press "Send" or "Cancel"; this message leaves the chat when you press one (or after 15 minutes):

@@ -20,6 +20,7 @@ import { createInterviewService } from "./services/interview.js";
 import { createNoticeBatcher, type NoticeBatch } from "./services/notices.js";
 import { createPreferencesService } from "./services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
+import { createQuotaService } from "./services/quotas.js";
 import { createReplyNotices } from "./services/reply-notices.js";
 import { createScrubber } from "./services/scrubber.js";
 import { createSealer, hashTelegramId } from "./services/sealing.js";
@@ -36,6 +37,7 @@ import { createPartsRepository } from "./storage/parts.repo.js";
 import type { Secrets } from "./storage/secrets.js";
 import { createSubmissionsRepository } from "./storage/submissions.repo.js";
 import { createSubscribersRepository } from "./storage/subscribers.repo.js";
+import { createUsageRepository } from "./storage/usage.repo.js";
 
 export type AppConfig = Pick<
   Config,
@@ -49,6 +51,10 @@ export type AppConfig = Pick<
   | "MAX_SUBMISSIONS_PER_DAY"
   | "CODENAME_ATTEMPTS_PER_HOUR"
   | "FLOOD_MESSAGES_PER_MINUTE"
+  | "ADDITION_FILES_MAX"
+  | "ADDITION_MB_MAX"
+  | "ADDITION_MESSAGES_PER_DAY"
+  | "STORAGE_LIMIT_GB"
   | "ADMIN_IDS"
   | "BROADCAST_RATE_PER_SECOND"
   | "NOTIFY_WINDOW_MINUTES"
@@ -63,6 +69,10 @@ export const APP_DEFAULTS = {
   MAX_SUBMISSIONS_PER_DAY: 3,
   CODENAME_ATTEMPTS_PER_HOUR: 5,
   FLOOD_MESSAGES_PER_MINUTE: 40,
+  ADDITION_FILES_MAX: 20,
+  ADDITION_MB_MAX: 200,
+  ADDITION_MESSAGES_PER_DAY: 30,
+  STORAGE_LIMIT_GB: 20,
   ADMIN_IDS: [] as number[],
   BROADCAST_RATE_PER_SECOND: 25,
   NOTIFY_WINDOW_MINUTES: 15,
@@ -129,6 +139,26 @@ export function createApp(options: {
     now,
     onSubmitted: () => scrubber.schedule(),
     onNews: () => notices.poke(),
+  });
+
+  const quotas = createQuotaService({
+    usage: createUsageRepository({ db }),
+    additions: {
+      files: config.ADDITION_FILES_MAX,
+      megabytes: config.ADDITION_MB_MAX,
+      messagesPerDay: config.ADDITION_MESSAGES_PER_DAY,
+    },
+    storageLimitGb: config.STORAGE_LIMIT_GB,
+    onStorageWarning: async (warning) => {
+      if (config.EDITORS_CHAT_ID === undefined) return;
+      const text = translate(config.DEFAULT_LOCALE, "editors-storage-warning", {
+        percent: warning.percent,
+        used: warning.usedGb,
+        limit: warning.limitGb,
+      });
+      await bot.api.sendMessage(config.EDITORS_CHAT_ID, text);
+    },
+    now,
   });
 
   const sealer = createSealer(secrets.serverKey);
@@ -205,6 +235,7 @@ export function createApp(options: {
     preferences,
     interview,
     submissions,
+    quotas,
     editorial,
     exporter,
     fingerprints: keyring.fingerprints.map(formatFingerprint),
@@ -238,6 +269,7 @@ export function createApp(options: {
       preferences,
       interview,
       submissions,
+      quotas,
       editorial,
       exporter,
       subscriptions,

@@ -90,6 +90,18 @@ const schema = z
     MAX_SUBMISSIONS_PER_DAY: intFromString(1, 100).default(3),
     CODENAME_ATTEMPTS_PER_HOUR: intFromString(1, 100).default(5),
     FLOOD_MESSAGES_PER_MINUTE: intFromString(5, 1000).default(40),
+    // Additions through a codename, per testimony (files and megabytes in all, messages a day).
+    ADDITION_FILES_MAX: intFromString(1, 1000).default(20),
+    ADDITION_MB_MAX: intFromString(1, 100_000).default(200),
+    ADDITION_MESSAGES_PER_DAY: intFromString(1, 10_000).default(30),
+    // Ciphertext stored in all; files are refused beyond it, editors are told at 80%.
+    STORAGE_LIMIT_GB: z
+      .string()
+      .trim()
+      .regex(/^\d+(\.\d+)?$/, "expected a number of gigabytes, e.g. 20 or 0.5")
+      .transform(Number)
+      .pipe(z.number().positive("expected more than 0"))
+      .default(20),
     // Unset: keep submissions until editors purge them.
     RETENTION_DAYS: optionalString.pipe(intFromString(1, 36_500).optional()),
     // Telegram allows about 30 messages a second in all; paid broadcasts up to 1000.
@@ -139,6 +151,16 @@ const schema = z
         message: "give SERVER_KEY or SERVER_KEY_FILE, not both",
       });
     }
+    // The bot token travels in every request to the API root: plain http only on this machine.
+    const root = new URL(env.TELEGRAM_API_ROOT);
+    if (root.protocol !== "https:" && !(root.protocol === "http:" && isLoopback(root.hostname))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["TELEGRAM_API_ROOT"],
+        message:
+          "expected an https:// URL (http:// only for a loopback address such as http://127.0.0.1:8081)",
+      });
+    }
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
       ctx.addIssue({
         code: "custom",
@@ -148,6 +170,10 @@ const schema = z
       });
     }
   });
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
 
 export type Config = Readonly<z.output<typeof schema>>;
 

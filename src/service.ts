@@ -82,6 +82,8 @@ async function startOnStorage(
         const purged = await services.editorial.purgeExpired(config.RETENTION_DAYS);
         if (purged.length > 0) logger.info({ count: purged.length }, "retention purge");
       }
+      // From here rather than after a file, so the notice's timing says nothing about a source.
+      if (await services.quotas.checkStorage()) logger.warn("storage past 80% of STORAGE_LIMIT_GB");
     } catch (error) {
       logger.warn({ err: error }, "sweep failed");
     }
@@ -93,14 +95,22 @@ async function startOnStorage(
 
   let stopReceiving: () => Promise<void>;
   if (config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
-    const server = await startWebhookServer(bot, config.PORT, config.WEBHOOK_SECRET);
-    await bot.api.setWebhook(config.WEBHOOK_URL, { secret_token: config.WEBHOOK_SECRET });
+    const webhook = await startWebhookServer(bot, config.PORT, config.WEBHOOK_SECRET);
+    await bot.api.setWebhook(config.WEBHOOK_URL, {
+      secret_token: config.WEBHOOK_SECRET,
+      allowed_updates: ALLOWED_UPDATES,
+      max_connections: WEBHOOK_MAX_CONNECTIONS,
+    });
     logger.info({ port: config.PORT }, "webhook");
-    stopReceiving = () => new Promise((resolve) => server.close(() => resolve()));
+    stopReceiving = async () => {
+      await new Promise<void>((resolve) => webhook.server.close(() => resolve()));
+      // Updates answered early (long work) may still be running: let them finish.
+      await waitForIdle(webhook.inFlight, SHUTDOWN_GRACE_MS, logger);
+    };
   } else {
     await bot.api.deleteWebhook();
     const runner: RunnerHandle = run(bot, {
-      runner: { fetch: { allowed_updates: ["message", "edited_message", "callback_query"] } },
+      runner: { fetch: { allowed_updates: ALLOWED_UPDATES } },
     });
     logger.info("polling");
     stopReceiving = async () => {
@@ -131,6 +141,23 @@ async function startOnStorage(
   return { app, storage, keyring, stop };
 }
 
+/** The same updates in both modes: everything else (channel posts, reactions…) never arrives. */
+export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query"] as const;
+
+/**
+ * Parallel webhook requests Telegram may open (its default is 40). Updates of one chat are
+ * handled in order anyway (sequentialize); a few connections keep PGlite and the encryptor from
+ * being swamped while still letting different chats proceed side by side.
+ */
+export const WEBHOOK_MAX_CONNECTIONS = 10;
+
+/**
+ * Telegram sends an update again when its webhook request is not answered in time. An update
+ * still being handled after this long (a file download, an export) is answered "200 OK" and
+ * goes on in the background, so long work is never delivered twice.
+ */
+export const WEBHOOK_ANSWER_MS = 2_000;
+
 /** How long a shutdown waits for handlers in flight (Docker gives 10 s, Kubernetes 30 s). */
 const SHUTDOWN_GRACE_MS = 25_000;
 
@@ -145,12 +172,27 @@ async function waitForIdle(busy: () => number, graceMs: number, logger: Logger):
   }
 }
 
-function startWebhookServer(
+export async function startWebhookServer(
   bot: ReturnType<typeof createBot>,
   port: number,
   secretToken: string,
-): Promise<Server> {
-  const handleUpdate = webhookCallback(bot, "http", { secretToken });
+): Promise<{ server: Server; inFlight: () => number }> {
+  // Counts handlers, including those that outlive their answered request.
+  let inFlight = 0;
+  const handle = bot.handleUpdate.bind(bot);
+  bot.handleUpdate = async (...args) => {
+    inFlight++;
+    try {
+      return await handle(...args);
+    } finally {
+      inFlight--;
+    }
+  };
+  const handleUpdate = webhookCallback(bot, "http", {
+    secretToken,
+    onTimeout: "return",
+    timeoutMilliseconds: WEBHOOK_ANSWER_MS,
+  });
   const server = createServer((req, res) => {
     if (req.method === "GET" && req.url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok");
@@ -164,5 +206,6 @@ function startWebhookServer(
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  return new Promise((resolve) => server.listen(port, () => resolve(server)));
+  await new Promise<void>((resolve) => server.listen(port, () => resolve()));
+  return { server, inFlight: () => inFlight };
 }

@@ -91,6 +91,41 @@ describe("configuration", () => {
     );
   });
 
+  it("takes TELEGRAM_API_ROOT over https, or plain http only on a loopback address", () => {
+    for (const root of [
+      "https://api.telegram.org",
+      "https://botapi.example.org:8443/root",
+      "http://127.0.0.1:8081",
+      "http://localhost:8081",
+      "http://[::1]:8081",
+    ]) {
+      expect(problemsOf({ ...valid, TELEGRAM_API_ROOT: root }), root).toEqual([]);
+    }
+    for (const root of [
+      "http://api.telegram.org",
+      "http://10.0.0.5:8081",
+      "http://localhost.example.org",
+      "http://127.0.0.1.example.org",
+      "ftp://127.0.0.1",
+    ]) {
+      expect(problemsOf({ ...valid, TELEGRAM_API_ROOT: root }), root).toEqual([
+        expect.stringMatching(/^TELEGRAM_API_ROOT: expected an https:\/\/ URL/),
+      ]);
+    }
+  });
+
+  it("limits for additions and storage, with defaults", () => {
+    expect(parseConfig(valid)).toMatchObject({
+      ADDITION_FILES_MAX: 20,
+      ADDITION_MB_MAX: 200,
+      ADDITION_MESSAGES_PER_DAY: 30,
+      STORAGE_LIMIT_GB: 20,
+    });
+    expect(parseConfig({ ...valid, STORAGE_LIMIT_GB: "0.5" }).STORAGE_LIMIT_GB).toBe(0.5);
+    expect(problemsOf({ ...valid, STORAGE_LIMIT_GB: "0" })[0]).toMatch(/^STORAGE_LIMIT_GB: /);
+    expect(problemsOf({ ...valid, STORAGE_LIMIT_GB: "lots" })[0]).toMatch(/^STORAGE_LIMIT_GB: /);
+  });
+
   it("reads .env, with the real environment taking precedence", () => {
     const dir = mkdtempSync(join(tmpdir(), "tb-env-"));
     const file = join(dir, ".env");

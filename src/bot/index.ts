@@ -12,12 +12,13 @@ import type { GuidanceService } from "../services/guidance.js";
 import type { InterviewService } from "../services/interview.js";
 import { ExpiringMap, RateLimiter } from "../services/limits.js";
 import type { Locale, PreferencesService } from "../services/preferences.js";
+import type { QuotaService } from "../services/quotas.js";
 import type { ReplyNotices } from "../services/reply-notices.js";
 import type { SubmissionsService } from "../services/submissions.js";
 import type { SubscriptionsService } from "../services/subscriptions.js";
 import type { BotContext } from "./context.js";
 import { createAdminFeature } from "./features/admin.js";
-import { createCodenameFeature } from "./features/codename.js";
+import { createCodenameFeature, createCodenameWaits } from "./features/codename.js";
 import { createEditorsFeature } from "./features/editors.js";
 import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
 import { createLanguageFeature } from "./features/language.js";
@@ -36,6 +37,8 @@ export interface BotDeps {
   preferences: PreferencesService;
   interview: InterviewService;
   submissions: SubmissionsService;
+  /** Per-testimony limits on additions, and the storage limit. */
+  quotas: QuotaService;
   editorial: EditorialService;
   exporter: ExportService;
   /** Fingerprints of the editor keys in use (shown by /keys in the editors' chat). */
@@ -96,12 +99,15 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
 
   const receipts = new ExpiringMap<ReceiptMemo>(15 * 60_000);
 
+  const codenameWaits = createCodenameWaits();
   safe.use(
     createSafetyFeature({
       interview: deps.interview,
       preferences: deps.preferences,
       floodLimiter: new RateLimiter(deps.limits.floodMessagesPerMinute, 60_000),
       subscriptions: deps.subscriptions,
+      quotas: deps.quotas,
+      expectsCodename: (userHash) => codenameWaits.get(userHash) !== undefined,
     }),
   );
   // Before the interview, so an admin's wizard gets the admin's next message; for anyone else
@@ -135,6 +141,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       receipts,
       attemptLimiter: new RateLimiter(deps.limits.codenameAttemptsPerHour, HOUR),
       apiRoot: deps.apiRoot,
+      quotas: deps.quotas,
+      awaiting: codenameWaits,
     }),
   );
   safe.use(

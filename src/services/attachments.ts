@@ -1,6 +1,14 @@
 // Encrypted file bodies: streamed from Telegram through the encryptor into the chunk store.
 import { CHUNK_SIZE, type PartsRepository } from "../storage/parts.repo.js";
 import { attachmentPadding, type EditorKeyring, encryptStreamForEditors } from "./encryption.js";
+import {
+  type MetadataKind,
+  mayClean,
+  type NotCleanedReason,
+  SNIFF_BYTES,
+  sniffFormat,
+  stripMetadataPieces,
+} from "./metadata/index.js";
 
 export interface AttachmentMeta {
   kind: string;
@@ -8,6 +16,119 @@ export interface AttachmentMeta {
   mimeType?: string;
   size?: number;
   duration?: number;
+  /** What was removed from the file before encryption (kinds only, never values). */
+  cleaning?: AttachmentCleaning;
+}
+
+export interface AttachmentCleaning {
+  cleaned: boolean;
+  removed: MetadataKind[];
+  /** Why it was stored as sent; "original": the question asks for unaltered files. */
+  reason?: NotCleanedReason | "original" | "too-large";
+}
+
+/** Telegram makes these itself (photos are re-encoded, voice and round videos recorded in-app). */
+const MADE_BY_TELEGRAM = new Set(["photo", "voice", "video_note"]);
+
+/** The most a file may be read into memory for cleaning (the Bot API serves up to 20 MB). */
+export const MAX_CLEANED_BYTES = 21 * 1024 * 1024;
+
+/** Pieces handed to the encryptor at a time, so it never holds the whole file twice. */
+const PIECE_SIZE = 256 * 1024;
+
+/**
+ * Removes hidden data (GPS, camera, author, dates…) from a file before it is encrypted, unless
+ * the question asks for unaltered files. Only formats that can be cleaned are read into memory
+ * (never to disk); anything else streams on as before. The returned meta says what happened.
+ */
+export async function prepareAttachment(
+  body: ReadableStream<Uint8Array>,
+  meta: AttachmentMeta,
+  options: { keepOriginal: boolean },
+): Promise<{ body: ReadableStream<Uint8Array>; meta: AttachmentMeta }> {
+  if (MADE_BY_TELEGRAM.has(meta.kind)) return { body, meta };
+  const notCleaned = (reason: AttachmentCleaning["reason"]) => ({
+    ...meta,
+    cleaning: { cleaned: false, removed: [], reason },
+  });
+  if (options.keepOriginal) return { body, meta: notCleaned("original") };
+
+  const reader = body.getReader();
+  const read: Uint8Array[] = [];
+  let length = 0;
+  let done = false;
+  while (!done && length < SNIFF_BYTES) {
+    const next = await reader.read();
+    if (next.done) done = true;
+    else {
+      read.push(next.value);
+      length += next.value.length;
+    }
+  }
+  const head = Buffer.concat(read).subarray(0, SNIFF_BYTES);
+  if (!mayClean(head)) {
+    const reason = sniffFormat(head) === "heif" ? "unsupported-format" : "unknown-format";
+    return { body: replay(read, done ? undefined : reader), meta: notCleaned(reason) };
+  }
+  while (!done) {
+    const next = await reader.read();
+    if (next.done) done = true;
+    else {
+      read.push(next.value);
+      length += next.value.length;
+      if (length > MAX_CLEANED_BYTES) {
+        return { body: replay(read, reader), meta: notCleaned("too-large") };
+      }
+    }
+  }
+  const bytes = read.length === 1 ? (read[0] as Uint8Array) : Buffer.concat(read, length);
+  read.length = 0;
+  const result = await stripMetadataPieces(bytes);
+  const size = result.pieces.reduce((sum, piece) => sum + piece.length, 0);
+  return {
+    body: streamOf(result.pieces),
+    meta: {
+      ...meta,
+      size,
+      cleaning: { cleaned: result.cleaned, removed: result.removed, reason: result.reason },
+    },
+  };
+}
+
+/** What was read so far, then the rest of the stream. */
+function replay(
+  read: Uint8Array[],
+  rest: ReadableStreamDefaultReader<Uint8Array> | undefined,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const first = read.shift();
+      if (first) return controller.enqueue(first);
+      const next = rest ? await rest.read() : { done: true as const, value: undefined };
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel: (reason) => rest?.cancel(reason),
+  });
+}
+
+function streamOf(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
+  let index = 0;
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const piece = pieces[index];
+      if (!piece) return controller.close();
+      const end = Math.min(piece.length, offset + PIECE_SIZE);
+      controller.enqueue(piece.subarray(offset, end));
+      offset = end;
+      if (offset >= piece.length) {
+        pieces[index] = new Uint8Array(0); // let the memory go as the encryptor moves on
+        index++;
+        offset = 0;
+      }
+    },
+  });
 }
 
 /**

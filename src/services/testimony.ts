@@ -12,6 +12,7 @@ import {
   NotForThisKeyError,
   type UnlockedPrivateKey,
 } from "./encryption.js";
+import { METADATA_KINDS, type MetadataKind } from "./metadata/index.js";
 import type { Locale } from "./preferences.js";
 import {
   type Choices,
@@ -232,7 +233,14 @@ export type TestimonyEntry =
   /** `item`: the index in Testimony.items (the desk serves files by it). */
   | { type: "text"; item: number; text: string }
   | { type: "choice"; item: number; options: { id: string; label: string }[] }
-  | { type: "attachment"; item: number; fileName: string; meta: AttachmentMeta };
+  | {
+      type: "attachment";
+      item: number;
+      fileName: string;
+      meta: AttachmentMeta;
+      /** What was removed from the file before encryption ("cleaned: GPS, camera"), if known. */
+      cleaning?: string;
+    };
 
 export interface TestimonySection {
   /** A question id, or "followup", "reply" or "note". */
@@ -311,7 +319,7 @@ function entryOf(
   index: number,
   options: readonly string[],
   questionId: string,
-  t: (key: string) => string,
+  t: (key: string, args?: Record<string, string | number>) => string,
 ): TestimonyEntry {
   if (item.attachment) {
     return {
@@ -319,6 +327,7 @@ function entryOf(
       item: index,
       fileName: item.attachment.fileName,
       meta: item.attachment.meta,
+      cleaning: cleaningLabel(item.attachment.meta.cleaning, t),
     };
   }
   if (item.kind === "choice") {
@@ -333,6 +342,37 @@ function entryOf(
     };
   }
   return { type: "text", item: index, text: item.text ?? "" };
+}
+
+const NOT_CLEANED_REASONS = [
+  "unknown-format",
+  "unsupported-format",
+  "unparseable",
+  "original",
+  "too-large",
+];
+
+/**
+ * "cleaned: GPS, camera, dates" or "not cleaned: unknown format". The description comes from an
+ * archive (hostile input): only known kinds and reasons are shown, anything else is left out.
+ */
+export function cleaningLabel(
+  cleaning: unknown,
+  t: (key: string, args?: Record<string, string | number>) => string,
+): string | undefined {
+  if (typeof cleaning !== "object" || cleaning === null) return undefined;
+  const { cleaned, removed, reason } = cleaning as Record<string, unknown>;
+  if (cleaned === true) {
+    const kinds = Array.isArray(removed)
+      ? removed.filter((kind): kind is MetadataKind => METADATA_KINDS.includes(kind))
+      : [];
+    if (kinds.length === 0) return t("file-cleaned-nothing");
+    return t("file-cleaned", { kinds: kinds.map((kind) => t(`file-kind-${kind}`)).join(", ") });
+  }
+  if (typeof reason === "string" && NOT_CLEANED_REASONS.includes(reason)) {
+    return t(`file-not-cleaned-${reason}`);
+  }
+  return undefined;
 }
 
 /** The testimony as Markdown, questions in the editor's language, skipped ones marked. */
@@ -358,7 +398,8 @@ function markdownOf(entry: TestimonyEntry, fileLabel: string): string[] {
     case "attachment": {
       const original = entry.meta.fileName ? ` (${entry.meta.fileName})` : "";
       const link = `attachments/${entry.fileName}`;
-      return [`- ${fileLabel}: [${link}](${link})${original}`];
+      const cleaning = entry.cleaning ? ` — ${entry.cleaning}` : "";
+      return [`- ${fileLabel}: [${link}](${link})${original}${cleaning}`];
     }
     case "choice":
       return entry.options.map((option) => `- ${option.label}`);

@@ -400,6 +400,9 @@ describe(`the bot as a process (${usingPostgres ? "PostgreSQL" : "PGlite"})`, ()
     expect(api.webhookInfo()).toMatchObject({
       url: "https://example.invalid/hook",
       secret_token: secret,
+      // The same updates as polling; a chosen number of parallel requests.
+      allowed_updates: ["message", "edited_message", "callback_query"],
+      max_connections: 10,
     });
 
     const health = await fetch(`${base}/healthz`);

@@ -7,7 +7,7 @@ export { oggOpusSilence } from "../../src/telegram-emulator/media.js";
 
 // --- PNG -------------------------------------------------------------------------------------
 
-function pngChunk(type: string, data: Buffer): Buffer {
+export function pngChunk(type: string, data: Buffer): Buffer {
   const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(body));

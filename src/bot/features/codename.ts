@@ -2,9 +2,11 @@
 // replies, adding to the testimony. Sessions live in memory only: nothing at rest links this
 // chat to a submission.
 import { Composer, InlineKeyboard } from "grammy";
+import { prepareAttachment } from "../../services/attachments.js";
 import { looksLikeCodename } from "../../services/codename.js";
 import type { InterviewService } from "../../services/interview.js";
 import { ExpiringMap, type RateLimiter } from "../../services/limits.js";
+import type { QuotaService } from "../../services/quotas.js";
 import type { SubmissionsService } from "../../services/submissions.js";
 import type { BotContext } from "../context.js";
 import { FileTooBigError, fileOf, openFileStream } from "../files.js";
@@ -12,7 +14,7 @@ import { escapeHtml } from "../interview-view.js";
 import { wipeIds } from "../wipe.js";
 import type { ReceiptMemo } from "./interview.js";
 
-interface Awaiting {
+export interface Awaiting {
   mode: "check" | "open";
   /** The prompt, the /codename command and "not found" answers: deleted once the codename is in. */
   messageIds: number[];
@@ -26,6 +28,10 @@ interface Session {
 }
 
 const SESSION_MS = 30 * 60_000;
+
+/** Who is expected to type a codename next (in memory; safety deletes what they type, flood or not). */
+export type CodenameWaits = ExpiringMap<Awaiting>;
+export const createCodenameWaits = (): CodenameWaits => new ExpiringMap<Awaiting>(10 * 60_000);
 /** Telegram takes up to 4096 characters per message; stay below it, markup included. */
 const MESSAGE_LIMIT = 4000;
 
@@ -35,10 +41,12 @@ export function createCodenameFeature(deps: {
   receipts: ExpiringMap<ReceiptMemo>;
   attemptLimiter: RateLimiter;
   apiRoot: string;
+  quotas: QuotaService;
+  awaiting?: CodenameWaits;
 }) {
   const feature = new Composer<BotContext>();
   const privateChat = feature.chatType("private");
-  const awaiting = new ExpiringMap<Awaiting>(10 * 60_000);
+  const awaiting = deps.awaiting ?? createCodenameWaits();
   const sessions = new ExpiringMap<Session>(SESSION_MS);
   const keyOf = (ctx: BotContext) => deps.interview.memoryKey(ctx.from?.id as number);
 
@@ -123,20 +131,39 @@ export function createCodenameFeature(deps: {
     session.messageIds.push(ctx.message.message_id);
     sessions.set(keyOf(ctx), session);
     const file = fileOf(ctx.message);
-    if (ctx.message.text && !ctx.message.text.startsWith("/")) {
+    const isText = ctx.message.text !== undefined && !ctx.message.text.startsWith("/");
+    if (!isText && !file) return next();
+    // Per-testimony limits, counted from what is stored (files, megabytes, messages a day).
+    const refused = await deps.quotas.additionRefused(
+      session.submissionId,
+      file ? (file.meta.size ?? 0) : undefined,
+    );
+    if (refused) {
+      const sent = await ctx.reply(
+        ctx.t(`codename-limit-${refused.limit}`, { limit: refused.value }),
+        {
+          reply_markup: new InlineKeyboard().text(ctx.t("codename-button-done"), "cn:done"),
+        },
+      );
+      session.messageIds.push(sent.message_id);
+      return;
+    }
+    if (ctx.message.text && isText) {
       await deps.submissions.addFollowUp(session.submissionId, ctx.message.text);
     } else if (file) {
       try {
-        const body = await openFileStream(ctx.api, deps.apiRoot, file);
-        await deps.submissions.addFollowUpAttachment(session.submissionId, file.meta, body);
+        const { body, meta } = await prepareAttachment(
+          await openFileStream(ctx.api, deps.apiRoot, file),
+          file.meta,
+          { keepOriginal: false },
+        );
+        await deps.submissions.addFollowUpAttachment(session.submissionId, meta, body);
       } catch (error) {
         if (!(error instanceof FileTooBigError)) throw error;
         const sent = await ctx.reply(ctx.t("interview-file-too-big"));
         session.messageIds.push(sent.message_id);
         return;
       }
-    } else {
-      return next();
     }
     const sent = await ctx.reply(ctx.t("codename-added"), {
       reply_markup: new InlineKeyboard().text(ctx.t("codename-button-done"), "cn:done"),

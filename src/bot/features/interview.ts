@@ -2,6 +2,7 @@
 // navigation state), every answer encrypted in the handler that receives it.
 import { Composer, type Filter, InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
+import { prepareAttachment } from "../../services/attachments.js";
 import { type Draft, type InterviewService, LimitError, REVIEW } from "../../services/interview.js";
 import type { ExpiringMap, RateLimiter } from "../../services/limits.js";
 import { isLocale, type PreferencesService } from "../../services/preferences.js";
@@ -338,12 +339,17 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
         return interview.save(userId, draft);
       }
       try {
-        const body = await openFileStream(ctx.api, deps.apiRoot, file);
+        // Hidden data (GPS, camera, author) goes before encryption, except where originals are asked for.
+        const { body, meta } = await prepareAttachment(
+          await openFileStream(ctx.api, deps.apiRoot, file),
+          file.meta,
+          { keepOriginal: question.evidence },
+        );
         await interview.addAttachment(
           userId,
           draft,
           question.id,
-          file.meta,
+          meta,
           body,
           question.maxAttachments,
         );

@@ -1,11 +1,15 @@
-// First in line for private chats: flood control, locations and contacts (never stored), and
-// /forget, the panic exit that deletes everything without a confirmation dialog.
+// First in line for private chats: a codename typed in never stays in the chat, flood control,
+// the storage limit, locations and contacts (never stored), and /forget, the panic exit that
+// deletes everything without a confirmation dialog.
 import { Composer } from "grammy";
+import { looksLikeCodename } from "../../services/codename.js";
 import type { InterviewService } from "../../services/interview.js";
 import { ExpiringMap, type RateLimiter } from "../../services/limits.js";
 import type { PreferencesService } from "../../services/preferences.js";
+import type { QuotaService } from "../../services/quotas.js";
 import type { SubscriptionsService } from "../../services/subscriptions.js";
 import type { BotContext } from "../context.js";
+import { fileOf } from "../files.js";
 import { wipeRange } from "../wipe.js";
 
 /** How far back /forget deletes when there is no draft telling where the conversation began. */
@@ -17,6 +21,10 @@ export function createSafetyFeature(deps: {
   floodLimiter: RateLimiter;
   /** /forget also ends a subscription: a later broadcast would show up in this chat. */
   subscriptions?: SubscriptionsService;
+  /** Files are refused while storage is at its limit. */
+  quotas?: Pick<QuotaService, "storageFull">;
+  /** Whether this user (by hash) was asked for a codename: what they type then must go. */
+  expectsCodename?: (userHash: string) => boolean;
 }) {
   const feature = new Composer<BotContext>();
   const privateChat = feature.chatType("private");
@@ -24,6 +32,17 @@ export function createSafetyFeature(deps: {
 
   privateChat.use(async (ctx, next) => {
     const key = deps.interview.memoryKey(ctx.from.id);
+    // Deleted before anything else looks at it, so a flood pause cannot leave it in the chat.
+    const text = ctx.message?.text;
+    if (
+      text !== undefined &&
+      !text.startsWith("/") &&
+      (deps.expectsCodename?.(key) || looksLikeCodename(text))
+    ) {
+      await ctx.deleteMessage().catch(() => {});
+    }
+    // The panic exit works at any moment, a flood pause included.
+    if (text !== undefined && /^\/forget(@\w+)?(\s|$)/.test(text)) return next();
     if (deps.floodLimiter.take(key)) return next();
     if (ctx.callbackQuery) {
       await ctx.answerCallbackQuery({ text: ctx.t("safety-slow-down"), show_alert: true });
@@ -33,6 +52,13 @@ export function createSafetyFeature(deps: {
     if (warned.get(key)) return;
     warned.set(key, true);
     await ctx.reply(ctx.t("safety-slow-down"));
+  });
+
+  privateChat.on("message", async (ctx, next) => {
+    const file = fileOf(ctx.message);
+    if (!file || !deps.quotas) return next();
+    if (!(await deps.quotas.storageFull(file.meta.size ?? 0))) return next();
+    await ctx.reply(ctx.t("safety-storage-full"));
   });
 
   privateChat.on(["message:location", "message:venue", "message:contact"], async (ctx) => {
