@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStorage, StorageError } from "../../src/storage/db.js";
+import { MIGRATIONS_DIR, openStorage, StorageError } from "../../src/storage/db.js";
 import { createPreferencesRepository } from "../../src/storage/preferences.repo.js";
 import { attachmentChunks } from "../../src/storage/schema.js";
 import { createTestStorage, type TestStorage, usingPostgres } from "../helpers/db.js";
@@ -70,6 +70,31 @@ describe("embedded PGlite in DATA_DIR", () => {
       const again = await openStorage({ dataDir: dir });
       expect(await createPreferencesRepository({ db: again.db }).findLocale("h")).toBe("en");
       await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("creates a fresh database fully migrated, in a child process, and opens it here", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tb-data-"));
+    try {
+      const storage = await openStorage({ dataDir: dir });
+      const journal = JSON.parse(
+        readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8"),
+      ) as { entries: { tag: string }[] };
+      const applied = rowsOf<{ n: number }>(
+        await storage.db.execute<{ n: number }>(
+          sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+        ),
+      );
+      expect(applied[0]?.n).toBe(journal.entries.length);
+      // Usable as the bot uses it, and with the small-server settings.
+      await createPreferencesRepository({ db: storage.db }).saveLocale("h", "ru");
+      const buffers = rowsOf<{ shared_buffers: string }>(
+        await storage.db.execute<{ shared_buffers: string }>(sql`show shared_buffers`),
+      );
+      expect(buffers[0]?.shared_buffers).toBe("16MB");
+      await storage.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
