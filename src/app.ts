@@ -19,6 +19,7 @@ import { createInterviewService } from "./services/interview.js";
 import { createPreferencesService } from "./services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
 import { createSealer, hashTelegramId } from "./services/sealing.js";
+import { createSlowWork, SLOW_WORK_CONCURRENCY } from "./services/slow-work.js";
 import { createSubmissionsService } from "./services/submissions.js";
 import { createSubscriptionsService } from "./services/subscriptions.js";
 import { createAuditRepository } from "./storage/audit.repo.js";
@@ -99,12 +100,15 @@ export function createApp(options: {
     },
     now,
   });
+  // One queue for every memory-hard derivation of this process (see slow-work.ts).
+  const slowWork = createSlowWork({ concurrency: SLOW_WORK_CONCURRENCY });
   const submissions = createSubmissionsService({
     drafts,
     parts,
     submissions: submissionsRepo,
     keyring,
     pepper: secrets.pepper,
+    slowWork,
     now,
     sealer: createSealer(secrets.serverKey),
   });

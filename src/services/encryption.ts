@@ -583,6 +583,19 @@ export async function decryptForSource(
   codename: string,
   ciphertext: Uint8Array,
 ): Promise<string> {
+  const [text = ""] = await decryptAllForSource(encryptedPrivateKey, codename, [ciphertext]);
+  return text;
+}
+
+/**
+ * Opens several replies with one unlock of the reply key: the unlock is the slow part (one
+ * OpenPGP S2K per key packet), the decryptions after it are fast.
+ */
+export async function decryptAllForSource(
+  encryptedPrivateKey: Uint8Array,
+  codename: string,
+  ciphertexts: readonly Uint8Array[],
+): Promise<string[]> {
   let locked: PrivateKey;
   try {
     locked = await readPrivateKey({ binaryKey: encryptedPrivateKey });
@@ -592,8 +605,11 @@ export async function decryptForSource(
   // An unprotected stored key would open without the codename: refuse it rather than read it.
   if (locked.isDecrypted()) throw new DecryptionError("the stored reply key is not protected");
   const key = await unlock(locked, codename, "reply key");
-  const bytes = await decryptMessage(key, ciphertext);
-  return decodePaddedText(bytes);
+  const texts: string[] = [];
+  for (const ciphertext of ciphertexts) {
+    texts.push(decodePaddedText(await decryptMessage(key, ciphertext)));
+  }
+  return texts;
 }
 
 async function readReplyPublicKey(bytes: Uint8Array): Promise<PublicKey> {

@@ -1,0 +1,72 @@
+// A small queue for deliberately slow work (memory-hard hashing, OpenPGP S2K): at most
+// `concurrency` jobs run at once, the rest wait in order. Ordinary steps never go through it, so
+// a burst of submissions or codename logins waits here instead of in front of everyone else.
+import { availableParallelism } from "node:os";
+
+export interface SlowWork {
+  /** Runs `job` when a slot is free; resolves or rejects with its result. */
+  run<T>(job: () => Promise<T>): Promise<T>;
+  /** Jobs running now. */
+  readonly running: number;
+  /** Jobs waiting for a slot. */
+  readonly waiting: number;
+}
+
+/**
+ * Why 2 at most (1 on a one-core server):
+ * - scrypt runs on libuv's threadpool, 4 threads by default. Ordinary steps use that pool too:
+ *   the DNS lookup before each Bot API request, fs.promises, and WebCrypto (openpgp.js derives
+ *   X25519 keys through crypto.subtle when encrypting an answer). PGlite's file system is
+ *   synchronous and postgres.js uses sockets, so neither waits there. Two hashes at a time leave
+ *   at least two threads free, so no answer ever queues behind a hash, without having to raise
+ *   UV_THREADPOOL_SIZE (which only works if set before the pool's first use).
+ * - The S2K of an OpenPGP reply key runs on the main thread; two at a time bound how long the
+ *   event loop is held, and on one core more than one hash at once only shares the same CPU.
+ * - Memory: each scrypt takes 32 MiB while it runs; two keep the peak at 64 MiB.
+ */
+export const SLOW_WORK_CONCURRENCY = Math.min(2, availableParallelism());
+
+export function createSlowWork(options: { concurrency: number }): SlowWork {
+  const { concurrency } = options;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new RangeError("createSlowWork: concurrency must be a positive integer");
+  }
+  const queue: (() => void)[] = [];
+  let running = 0;
+
+  const release = () => {
+    running--;
+    const next = queue.shift();
+    if (next) next();
+  };
+
+  const acquire = (): Promise<void> => {
+    if (running < concurrency) {
+      running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) =>
+      queue.push(() => {
+        running++;
+        resolve();
+      }),
+    );
+  };
+
+  return {
+    async run<T>(job: () => Promise<T>): Promise<T> {
+      await acquire();
+      try {
+        return await job();
+      } finally {
+        release();
+      }
+    },
+    get running() {
+      return running;
+    },
+    get waiting() {
+      return queue.length;
+    },
+  };
+}
