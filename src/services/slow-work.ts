@@ -15,11 +15,12 @@ export interface SlowWork {
 /**
  * Why 2 at most (1 on a one-core server):
  * - scrypt runs on libuv's threadpool, 4 threads by default. Ordinary steps use that pool too:
- *   the DNS lookup before each Bot API request, fs.promises, and WebCrypto (openpgp.js derives
- *   X25519 keys through crypto.subtle when encrypting an answer). PGlite's file system is
- *   synchronous and postgres.js uses sockets, so neither waits there. Two hashes at a time leave
- *   at least two threads free, so no answer ever queues behind a hash, without having to raise
- *   UV_THREADPOOL_SIZE (which only works if set before the pool's first use).
+ *   the DNS lookup before a new connection to the Bot API, fs.promises, crypto.subtle calls
+ *   (openpgp.js uses WebCrypto for some key operations), zlib. PGlite's file system is
+ *   synchronous (Emscripten NODEFS) and postgres.js uses sockets, so neither waits there. Two
+ *   hashes at a time leave at least two threads free, so no ordinary step queues behind a hash,
+ *   without raising UV_THREADPOOL_SIZE (which only works if set before the pool's first use,
+ *   and more threads would not add CPU on a one- or two-core server).
  * - The S2K of an OpenPGP reply key runs on the main thread; two at a time bound how long the
  *   event loop is held, and on one core more than one hash at once only shares the same CPU.
  * - Memory: each scrypt takes 32 MiB while it runs; two keep the peak at 64 MiB.
