@@ -31,12 +31,14 @@ import {
 } from "./lib.js";
 
 const USERS = 50;
-/** Pause between a source's steps: uniform in [THINK_MIN, THINK_MAX] ms. */
-const THINK_MIN = 100;
-const THINK_MAX = 400;
+/** Pause between a source's steps, uniform in [THINK_MIN, THINK_MAX] ms: people read, then tap. */
+const THINK_MIN = 1000;
+const THINK_MAX = 3000;
 /** Messages per source for the echo baseline (about as many steps as an interview has). */
 const ECHO_STEPS = 16;
 const TIMEOUT = 120_000;
+/** Sources measured one after another (no queueing: what each step costs by itself). */
+const ALONE = 5;
 
 const KINDS = ["ordinary", "submit", "check", "login"] as const;
 type Kind = (typeof KINDS)[number];
@@ -49,7 +51,11 @@ const KIND_LABEL: Record<Kind, string> = {
   login: "codename login (/codename → status)",
 };
 
-const think = () => sleep(THINK_MIN + Math.random() * (THINK_MAX - THINK_MIN));
+/** One source alone has nobody to wait for: a short pause keeps that part of the run short. */
+const ALONE_THINK_MS = 50;
+let aloneNow = false;
+const think = () =>
+  sleep(aloneNow ? ALONE_THINK_MS : THINK_MIN + Math.random() * (THINK_MAX - THINK_MIN));
 
 function makeUsers(api: FakeBotApi, count: number): FakeUser[] {
   return Array.from({ length: count }, (_, i) =>
@@ -175,7 +181,8 @@ async function oneSource(api: FakeBotApi, user: FakeUser, samples: Samples): Pro
   await user.press("Готово, удалить переписку");
 }
 
-async function measureOurs(kind: DbKind, keyring: EditorKeyring, users: number) {
+/** `users` sources at once, or (alone) one after another: service time without queueing. */
+async function measureOurs(kind: DbKind, keyring: EditorKeyring, users: number, alone = false) {
   const storage = await benchStorage(kind);
   const bot = await startInProcessBot({
     storage,
@@ -185,9 +192,12 @@ async function measureOurs(kind: DbKind, keyring: EditorKeyring, users: number) 
   const samples: Samples = { ordinary: [], submit: [], check: [], login: [] };
   try {
     const sources = makeUsers(bot.api, users);
-    await Promise.all(sources.map((user) => oneSource(bot.api, user, samples)));
+    aloneNow = alone;
+    if (alone) for (const user of sources) await oneSource(bot.api, user, samples);
+    else await Promise.all(sources.map((user) => oneSource(bot.api, user, samples)));
     return samples;
   } finally {
+    aloneNow = false;
     await bot.stop();
     await storage.close();
   }
@@ -221,6 +231,21 @@ export async function run(): Promise<void> {
     }
     progress(`latency: testimony bot, ${label}`);
     const samples = await measureOurs(kind, keyring, USERS);
+    progress(`latency: testimony bot, ${label}, one source at a time`);
+    const alone = await measureOurs(kind, keyring, ALONE, true);
+    for (const stepKind of KINDS) {
+      const values = alone[stepKind];
+      rows.push([
+        `${label}, ${ALONE} sources one at a time`,
+        KIND_LABEL[stepKind],
+        String(values.length),
+        ms(percentile(values, 50)),
+        ms(percentile(values, 99)),
+        ratio(percentile(values, 50), echoP50),
+        ratio(percentile(values, 99), echoP99),
+        "(context: no queue)",
+      ]);
+    }
     for (const stepKind of KINDS) {
       const values = samples[stepKind];
       const p50 = percentile(values, 50);

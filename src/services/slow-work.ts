@@ -13,7 +13,8 @@ export interface SlowWork {
 }
 
 /**
- * Why 2 at most (1 on a one-core server):
+ * Why one less than the cores, 2 at most, 1 at least (so 1 on the one- and two-core servers this
+ * is meant for):
  * - scrypt runs on libuv's threadpool, 4 threads by default. Ordinary steps use that pool too:
  *   the DNS lookup before a new connection to the Bot API, fs.promises, crypto.subtle calls
  *   (openpgp.js uses WebCrypto for some key operations), zlib. PGlite's file system is
@@ -21,11 +22,12 @@ export interface SlowWork {
  *   hashes at a time leave at least two threads free, so no ordinary step queues behind a hash,
  *   without raising UV_THREADPOOL_SIZE (which only works if set before the pool's first use,
  *   and more threads would not add CPU on a one- or two-core server).
- * - The S2K of an OpenPGP reply key runs on the main thread; two at a time bound how long the
- *   event loop is held, and on one core more than one hash at once only shares the same CPU.
+ * - CPU: a hash is pure CPU. One core stays free for the event loop, which runs every ordinary
+ *   step; more hashes at once than free cores would only share them and slow every step down.
+ *   (The S2K of the reply keys runs in a worker thread: see encryption.ts.)
  * - Memory: each scrypt takes 32 MiB while it runs; two keep the peak at 64 MiB.
  */
-export const SLOW_WORK_CONCURRENCY = Math.min(2, availableParallelism());
+export const SLOW_WORK_CONCURRENCY = Math.max(1, Math.min(2, availableParallelism() - 1));
 
 export function createSlowWork(options: { concurrency: number }): SlowWork {
   const { concurrency } = options;
