@@ -614,10 +614,10 @@ function startKeyWorker(): Worker {
     eval: true,
     workerData: { openpgp: createRequire(import.meta.url).resolve("openpgp") },
   });
-  worker.unref(); // an idle worker never keeps the process alive
   worker.on("message", (message: { id: number; result?: unknown; error?: string }) => {
     const call = pendingCalls.get(message.id);
     pendingCalls.delete(message.id);
+    if (pendingCalls.size === 0) worker.unref(); // an idle worker never keeps the process alive
     if (message.error !== undefined) call?.reject(new Error(message.error));
     else call?.resolve(message.result);
   });
@@ -635,6 +635,7 @@ function keyWorkerCall(op: "generate" | "unlock", args: Record<string, unknown>)
   keyWorker ??= startKeyWorker();
   const worker = keyWorker;
   const id = nextCall++;
+  worker.ref(); // while a call is out, the process waits for it
   return new Promise((resolve, reject) => {
     pendingCalls.set(id, { resolve, reject });
     worker.postMessage({ id, op, args });
