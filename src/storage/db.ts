@@ -86,8 +86,8 @@ const BYTEA = 17;
  * written once in 256 KB chunks and read back only by the export. 16 MB of buffers hold every
  * hot index and draft row of a busy newsroom many times over; an attachment chunk goes through
  * a small ring buffer anyway. maintenance_work_mem bounds VACUUM after a draft is deleted; 16 MB
- * is plenty for tables this size. Together with the process itself this keeps the bot near
- * 250 MB on a 1 GB server, leaving room for the OS, a 20 MB download and its encryption.
+ * is plenty for tables this size. Together with the process itself this keeps the bot idle at
+ * ~270 MB (under tsx) on a 1 GB server, leaving room for the OS, a 20 MB download and its encryption.
  */
 const PGLITE_SETTINGS = ["shared_buffers=16MB", "maintenance_work_mem=16MB", "temp_buffers=2MB"];
 
