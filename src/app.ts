@@ -24,6 +24,7 @@ import { createQuotaService } from "./services/quotas.js";
 import { createReplyNotices } from "./services/reply-notices.js";
 import { createScrubber } from "./services/scrubber.js";
 import { createSealer, hashTelegramId } from "./services/sealing.js";
+import { createSlowWork, SLOW_WORK_CONCURRENCY } from "./services/slow-work.js";
 import { createSourceKeys } from "./services/source-keys.js";
 import { createSubmissionsService } from "./services/submissions.js";
 import { createSubscriptionsService } from "./services/subscriptions.js";
@@ -105,7 +106,14 @@ export function createApp(options: {
     scrub: options.scrub ?? (async () => {}),
     onError: (error) => options.logger.warn({ err: error }, "scrub failed"),
   });
-  const sourceKeys = createSourceKeys({ pepper: secrets.pepper });
+  // A new conversation derives its source key here; a queue of its own, so a session's first
+  // step does not wait behind a burst of submissions (those share `slowWork` below). One at a
+  // time: on a small server, 32 MiB and one core per derivation is what can be spared.
+  const sourceKeyWork = createSlowWork({ concurrency: 1 });
+  const sourceKeys = createSourceKeys({
+    pepper: secrets.pepper,
+    run: (job) => sourceKeyWork.run(job),
+  });
   const interview = createInterviewService({
     drafts,
     parts,
@@ -130,12 +138,15 @@ export function createApp(options: {
     deliver: (batch) => deliverNotices(batch),
     onError: (error) => options.logger.warn({ err: error }, "editors' notice failed"),
   });
+  // One queue for every memory-hard derivation of this process (see slow-work.ts).
+  const slowWork = createSlowWork({ concurrency: SLOW_WORK_CONCURRENCY });
   const submissions = createSubmissionsService({
     drafts,
     parts,
     submissions: submissionsRepo,
     keyring,
     pepper: secrets.pepper,
+    slowWork,
     now,
     onSubmitted: () => scrubber.schedule(),
     onNews: () => notices.poke(),

@@ -1,7 +1,9 @@
 // The only module that touches openpgp: editor keyring validation, encryption to editors
 // (GnuPG 2.2 compatible), padding, source reply keys and the editors' decryption helpers.
 import { readdir, readFile, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 import {
   createMessage,
   decrypt,
@@ -676,17 +678,90 @@ export interface ReplyKeyPair {
 /** A curve25519 v4 key pair for replies to one source; the codename is its only passphrase. */
 export async function createReplyKeyPair(codename: string): Promise<ReplyKeyPair> {
   if (codename.length === 0) throw new Error("createReplyKeyPair: the codename must not be empty");
-  const { publicKey, privateKey } = await generateKey({
-    type: "ecc",
-    curve: "curve25519Legacy",
-    userIDs: [{ name: REPLY_KEY_USER_ID }],
+  const { publicKey, privateKey } = (await keyWorkerCall("generate", {
+    userId: REPLY_KEY_USER_ID,
     passphrase: codename,
     // The key's creation time would otherwise date the submission to the second.
-    date: startOfDay(),
-    format: "binary",
+    date: startOfDay().getTime(),
     config: GPG22_CONFIG,
-  });
+  })) as { publicKey: Uint8Array; privateKey: Uint8Array };
   return { publicKey, encryptedPrivateKey: privateKey };
+}
+
+/**
+ * The OpenPGP S2K of a reply key (16 MiB of SHA-256 per key packet, two packets) is synchronous
+ * in openpgp.js: on the main thread it held every other source's answer for tens of ms per
+ * submit and per codename login. It runs in one worker thread instead, started on first use
+ * (plain JavaScript, openpgp.js loaded from node_modules, so it works the same under tsx, the
+ * compiled build and the tests). It only generates protected keys and unlocks them; the
+ * unlocked key comes back to the caller, in memory, as openpgp.js would have held it anyway.
+ */
+const KEY_WORKER_CODE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { pathToFileURL } = require("node:url");
+const loaded = import(pathToFileURL(workerData.openpgp).href);
+parentPort.on("message", async ({ id, op, args }) => {
+  try {
+    const openpgp = await loaded;
+    if (op === "generate") {
+      const { publicKey, privateKey } = await openpgp.generateKey({
+        type: "ecc",
+        curve: "curve25519Legacy",
+        userIDs: [{ name: args.userId }],
+        passphrase: args.passphrase,
+        date: new Date(args.date),
+        format: "binary",
+        config: args.config,
+      });
+      parentPort.postMessage({ id, result: { publicKey, privateKey } });
+    } else {
+      const locked = await openpgp.readPrivateKey({ binaryKey: args.key });
+      const key = await openpgp.decryptKey({ privateKey: locked, passphrase: args.passphrase });
+      parentPort.postMessage({ id, result: key.write() });
+    }
+  } catch (error) {
+    parentPort.postMessage({ id, error: String((error && error.message) || error) });
+  }
+});`;
+
+let keyWorker: Worker | undefined;
+let nextCall = 0;
+const pendingCalls = new Map<
+  number,
+  { resolve: (value: unknown) => void; reject: (error: Error) => void }
+>();
+
+function startKeyWorker(): Worker {
+  const worker = new Worker(KEY_WORKER_CODE, {
+    eval: true,
+    workerData: { openpgp: createRequire(import.meta.url).resolve("openpgp") },
+  });
+  worker.on("message", (message: { id: number; result?: unknown; error?: string }) => {
+    const call = pendingCalls.get(message.id);
+    pendingCalls.delete(message.id);
+    if (pendingCalls.size === 0) worker.unref(); // an idle worker never keeps the process alive
+    if (message.error !== undefined) call?.reject(new Error(message.error));
+    else call?.resolve(message.result);
+  });
+  const fail = (error: Error) => {
+    keyWorker = undefined;
+    for (const call of pendingCalls.values()) call.reject(error);
+    pendingCalls.clear();
+  };
+  worker.on("error", fail);
+  worker.on("exit", () => fail(new Error("the key worker stopped")));
+  return worker;
+}
+
+function keyWorkerCall(op: "generate" | "unlock", args: Record<string, unknown>): Promise<unknown> {
+  keyWorker ??= startKeyWorker();
+  const worker = keyWorker;
+  const id = nextCall++;
+  worker.ref(); // while a call is out, the process waits for it
+  return new Promise((resolve, reject) => {
+    pendingCalls.set(id, { resolve, reject });
+    worker.postMessage({ id, op, args });
+  });
 }
 
 /** A reply the source (with the codename) and every editor can read; padded like answers. */
@@ -705,6 +780,19 @@ export async function decryptForSource(
   codename: string,
   ciphertext: Uint8Array,
 ): Promise<string> {
+  const [text = ""] = await decryptAllForSource(encryptedPrivateKey, codename, [ciphertext]);
+  return text;
+}
+
+/**
+ * Opens several replies with one unlock of the reply key: the unlock is the slow part (one
+ * OpenPGP S2K per key packet), the decryptions after it are fast.
+ */
+export async function decryptAllForSource(
+  encryptedPrivateKey: Uint8Array,
+  codename: string,
+  ciphertexts: readonly Uint8Array[],
+): Promise<string[]> {
   let locked: PrivateKey;
   try {
     locked = await readPrivateKey({ binaryKey: encryptedPrivateKey });
@@ -713,9 +801,24 @@ export async function decryptForSource(
   }
   // An unprotected stored key would open without the codename: refuse it rather than read it.
   if (locked.isDecrypted()) throw new DecryptionError("the stored reply key is not protected");
-  const key = await unlock(locked, codename, "reply key");
-  const bytes = await decryptMessage(key, ciphertext);
-  return decodePaddedText(bytes);
+  let unlocked: Uint8Array;
+  try {
+    unlocked = (await keyWorkerCall("unlock", {
+      key: encryptedPrivateKey,
+      passphrase: codename,
+    })) as Uint8Array;
+  } catch (error) {
+    if (/incorrect key passphrase/i.test(errorMessage(error))) {
+      throw new WrongPassphraseError("wrong codename");
+    }
+    throw new DecryptionError(`could not unlock the reply key (${errorMessage(error)})`);
+  }
+  const key = await readPrivateKey({ binaryKey: unlocked });
+  const texts: string[] = [];
+  for (const ciphertext of ciphertexts) {
+    texts.push(decodePaddedText(await decryptMessage(key, ciphertext)));
+  }
+  return texts;
 }
 
 async function readReplyPublicKey(bytes: Uint8Array): Promise<PublicKey> {

@@ -7,12 +7,13 @@ import { type AttachmentMeta, storeEncryptedAttachment } from "./attachments.js"
 import { generateCodename, hashCodename, normaliseCodename } from "./codename.js";
 import {
   createReplyKeyPair,
-  decryptForSource,
+  decryptAllForSource,
   type EditorKeyring,
   encryptForSourceAndEditors,
   encryptTextForEditors,
 } from "./encryption.js";
 import { type Draft, dayOf } from "./interview.js";
+import { createSlowWork, SLOW_WORK_CONCURRENCY, type SlowWork } from "./slow-work.js";
 
 export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -48,16 +49,25 @@ export function createSubmissionsService(deps: {
   onSubmitted?: () => void;
   /** Something for the editors' next notice (a submission or an addition). */
   onNews?: () => void;
+  /**
+   * Where the memory-hard work runs (share one with every other slow derivation). Per submit:
+   * 1 scrypt + 2 S2K (the reply key's two packets); per codename login: 1 scrypt, plus 2 S2K
+   * only if there are replies or a status note to open.
+   */
+  slowWork?: SlowWork;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
+  const slowWork = deps.slowWork ?? createSlowWork({ concurrency: SLOW_WORK_CONCURRENCY });
 
   return {
     /** Turns the draft into a submission no longer linked to the user, and makes its receipt. */
     async submit(draft: Draft): Promise<SubmissionReceipt & { submissionId: string }> {
       const codename = generateCodename(draft.locale === "en" ? "en" : "ru");
-      const codenameHash = await hashCodename(deps.pepper, codename);
-      const replyKey = await createReplyKeyPair(codename);
+      // scrypt runs on the threadpool while the key's S2K runs here: one job, both at once.
+      const [codenameHash, replyKey] = await slowWork.run(() =>
+        Promise.all([hashCodename(deps.pepper, codename), createReplyKeyPair(codename)]),
+      );
       const partRows = await deps.parts.listForDraft(draft.id);
       const row = await deps.drafts.transaction(async (tx) => {
         const created = await deps.submissions.create(
@@ -93,14 +103,19 @@ export function createSubmissionsService(deps: {
     /** The submission a codename opens, or undefined. Replies are decrypted here, in memory. */
     async openWithCodename(typed: string): Promise<SourceView | undefined> {
       const codename = normaliseCodename(typed);
-      const row = await deps.submissions.findByCodenameHash(
-        await hashCodename(deps.pepper, codename),
-      );
+      const hash = await slowWork.run(() => hashCodename(deps.pepper, codename));
+      const row = await deps.submissions.findByCodenameHash(hash);
       if (!row) return undefined;
-      const replies: string[] = [];
-      for (const part of await deps.parts.listForSubmission(row.id, ["reply"])) {
-        replies.push(await decryptForSource(row.replyPrivateKey, codename, part.ciphertext));
-      }
+      const sealed = (await deps.parts.listForSubmission(row.id, ["reply"])).map(
+        (part) => part.ciphertext,
+      );
+      if (row.statusNote) sealed.push(row.statusNote);
+      // The reply key is unlocked once for all of them, and only if there is something to open.
+      const opened =
+        sealed.length === 0
+          ? []
+          : await slowWork.run(() => decryptAllForSource(row.replyPrivateKey, codename, sealed));
+      const replies = row.statusNote ? opened.slice(0, -1) : opened;
       const followUps = (await deps.parts.listForSubmission(row.id, ["followup"])).length;
       return {
         submissionId: row.id,
@@ -108,9 +123,7 @@ export function createSubmissionsService(deps: {
         createdOn: row.createdOn,
         replies,
         followUps,
-        statusNote: row.statusNote
-          ? await decryptForSource(row.replyPrivateKey, codename, row.statusNote)
-          : undefined,
+        statusNote: row.statusNote ? opened.at(-1) : undefined,
       };
     },
 

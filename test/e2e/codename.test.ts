@@ -96,6 +96,22 @@ describe("coming back with the codename", () => {
     expect(buttons).not.toContain("Подписаться на советы редакции");
   });
 
+  it("the receipt check refuses a codename that is real but not the one just issued", async () => {
+    const earlier = await submitted();
+    const user = newUser();
+    const codename = await driveInterview(bot.api, user, { texts: ["Рассказ для сверки"] });
+    await user.press("Записал(а), удалить");
+    await user.nextBotMessage({ newOnly: true });
+    await user.send(earlier.codename);
+    const answer = await user.nextBotMessage({ newOnly: true });
+    expect(answer.text).toBe(NOT_FOUND);
+    expect(answer.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toContain(
+      "Показать фразу ещё раз",
+    );
+    await user.send(codename as string);
+    await bot.api.waitFor(() => user.chat().length === 1 && user.chat()[0]?.text?.includes("✓"));
+  });
+
   it("the receipt: 'Не проверять' after a wrong check also leaves only the final message", async () => {
     const user = newUser();
     await driveInterview(bot.api, user, { texts: ["Рассказ без проверки"] });

@@ -18,6 +18,8 @@ export interface DriveOptions {
   language?: "ru" | "en";
   /** Leave the interview in progress after this many questions. */
   stopAfter?: number;
+  /** Stop at the review, without pressing Send (the caller sends: see submitFromReview). */
+  stopAtReview?: boolean;
   /** Turn on "tell me here when editors reply" at the review. */
   notifyReplies?: boolean;
 }
@@ -107,9 +109,23 @@ export async function driveInterview(
         ),
     );
   }
+  if (options.stopAtReview) return undefined;
+  return submitFromReview(api, user, options.language);
+}
+
+/** Presses Send at the review; returns the codename the bot shows. */
+export async function submitFromReview(
+  api: FakeBotApi,
+  user: FakeUser,
+  language: "ru" | "en" = "ru",
+  timeoutMs = 5000,
+): Promise<string | undefined> {
+  const labels = LABELS[language];
   await user.press(labels.submit);
-  const receipt = await api.waitFor(() =>
-    user.botMessages().find((m) => m.text?.includes(labels.codename)),
+  const receipt = await api.waitFor(
+    () => user.botMessages().find((m) => m.text?.includes(labels.codename)),
+    timeoutMs,
+    "codename",
   );
   return receipt.text?.split("\n")[2]?.trim();
 }

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStorage, StorageError } from "../../src/storage/db.js";
+import { MIGRATIONS_DIR, openStorage, StorageError } from "../../src/storage/db.js";
 import { attachmentChunks } from "../../src/storage/schema.js";
 import { createTestStorage, type TestStorage, usingPostgres } from "../helpers/db.js";
 import { PROJECT_ROOT, TSX } from "../helpers/run.js";
@@ -61,6 +61,35 @@ describe("embedded PGlite in DATA_DIR", () => {
       const kept = await again.db.select().from(attachmentChunks);
       expect(kept.map((row) => [...row.data])).toEqual([[1, 2, 3]]);
       await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("creates a fresh database fully migrated, in a child process, and opens it here", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tb-data-"));
+    try {
+      const storage = await openStorage({ dataDir: dir });
+      const journal = JSON.parse(
+        readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8"),
+      ) as { entries: { tag: string }[] };
+      const applied = rowsOf<{ n: number }>(
+        await storage.db.execute<{ n: number }>(
+          sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+        ),
+      );
+      expect(applied[0]?.n).toBe(journal.entries.length);
+      // Usable as the bot uses it, and with the small-server settings.
+      await storage.db.insert(attachmentChunks).values({
+        attachmentId: "00000000-0000-4000-8000-000000000003",
+        seq: 0,
+        data: new Uint8Array([7]),
+      });
+      const buffers = rowsOf<{ shared_buffers: string }>(
+        await storage.db.execute<{ shared_buffers: string }>(sql`show shared_buffers`),
+      );
+      expect(buffers[0]?.shared_buffers).toBe("16MB");
+      await storage.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
 // chat to a submission.
 import { Composer, InlineKeyboard } from "grammy";
 import { prepareAttachment } from "../../services/attachments.js";
-import { looksLikeCodename } from "../../services/codename.js";
+import { looksLikeCodename, normaliseCodename } from "../../services/codename.js";
 import type { InterviewService } from "../../services/interview.js";
 import { ExpiringMap, type RateLimiter } from "../../services/limits.js";
 import type { QuotaService } from "../../services/quotas.js";
@@ -185,26 +185,28 @@ export function createCodenameFeature(deps: {
       await ctx.reply(ctx.t("codename-too-many-attempts"));
       return;
     }
-    const view = await deps.submissions.openWithCodename(text);
-    if (!view) {
+    const notFound = async (keyboard?: InlineKeyboard) => {
       deps.attemptLimiter.take(key);
-      const memo = deps.receipts.get(key);
-      const keyboard =
-        waiting?.mode === "check" && memo
-          ? new InlineKeyboard().text(ctx.t("receipt-button-show-again"), "cn:show")
-          : undefined;
       const sent = await ctx.reply(ctx.t("codename-not-found"), { reply_markup: keyboard });
       if (waiting) {
         waiting.messageIds.push(sent.message_id);
         awaiting.set(key, waiting);
       }
-      return;
-    }
-    awaiting.delete(key);
-    if (waiting) await wipeIds(ctx.api, ctx.chat.id, waiting.messageIds);
+    };
+    const done = async () => {
+      awaiting.delete(key);
+      if (waiting) await wipeIds(ctx.api, ctx.chat.id, waiting.messageIds);
+    };
 
-    const memo = deps.receipts.get(key);
-    if (waiting?.mode === "check" && memo) {
+    const memo = waiting?.mode === "check" ? deps.receipts.get(key) : undefined;
+    if (memo) {
+      // The typed-back check compares with the codename just issued, held in memory: hashing
+      // it again would protect nothing and cost a memory-hard derivation.
+      if (normaliseCodename(text) !== normaliseCodename(memo.codename)) {
+        await notFound(new InlineKeyboard().text(ctx.t("receipt-button-show-again"), "cn:show"));
+        return;
+      }
+      await done();
       // Leave only the final message, now saying that the codename was checked.
       deps.receipts.delete(key);
       await ctx.api
@@ -217,6 +219,13 @@ export function createCodenameFeature(deps: {
         .catch(() => ctx.reply(ctx.t("receipt-checked")));
       return;
     }
+
+    const view = await deps.submissions.openWithCodename(text);
+    if (!view) {
+      await notFound();
+      return;
+    }
+    await done();
 
     const status = [
       ctx.t("codename-status", { status: ctx.t(`status-${view.status}`), day: view.createdOn }),
