@@ -64,7 +64,9 @@ export async function driveInterview(
 ): Promise<string | undefined> {
   const labels = LABELS[options.language ?? "ru"];
   await user.command("start");
-  await user.nextBotMessage();
+  // A new conversation first derives its source key (memory-hard, one at a time): a burst of
+  // new sources queues there.
+  await user.nextBotMessage({ timeoutMs: 20_000 });
   await user.press(labels.begin);
   await user.nextBotMessage();
   await user.press(labels.consent);
