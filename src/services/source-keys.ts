@@ -6,11 +6,11 @@
 import { createHmac, hkdfSync, scrypt } from "node:crypto";
 
 /**
- * scrypt N = 2^15, r = 8: 32 MiB of memory and about 60–90 ms of one core per id here.
- * Sweeping Telegram's whole id space (~8.6·10^9 ids) then costs 8.6·10^9 × 0.07 s ≈ 6·10^8
- * core-seconds ≈ 19 core-years, with 32 MiB held per parallel guess
+ * scrypt N = 2^15, r = 8: 32 MiB of memory and about 100 ms of one core per id here.
+ * Sweeping Telegram's whole id space (~8.6·10^9 ids) then costs 8.6·10^9 × 0.1 s ≈ 9·10^8
+ * core-seconds ≈ 28 core-years, with 32 MiB held per parallel guess
  * (which is what makes GPUs and ASICs poor at it). `npm run bench` prints the figure measured on
- * the machine it runs on. Confirming one suspect's id is a single derivation (~70 ms) for whoever
+ * the machine it runs on. Confirming one suspect's id is a single derivation (~100 ms) for whoever
  * also has the pepper: keep PEPPER off the data disk (README) and that is closed too.
  */
 export const SOURCE_KDF = {
