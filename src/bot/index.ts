@@ -92,7 +92,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
 
   safe.use((ctx, next) => {
     ctx.log = logFor(ctx.update);
-    ctx.log.debug({ kind: updateFields(ctx.update).kind }, "update");
+    const { kind } = updateFields(ctx.update);
+    ctx.log.debug({ kind }, "update");
     return next();
   });
   safe.use(i18n);

@@ -4,6 +4,7 @@
 // the key that seals its state come from a keyed, memory-hard derivation of the id (scrypt), and
 // exist only while an interview is in progress (the draft row goes when it ends).
 import { createHmac, hkdfSync, scrypt } from "node:crypto";
+import { CODENAME_SCRYPT } from "./codename.js";
 
 /**
  * scrypt N = 2^15, r = 8: 32 MiB of memory and about 100 ms of one core per id here.
@@ -13,14 +14,7 @@ import { createHmac, hkdfSync, scrypt } from "node:crypto";
  * the machine it runs on. Confirming one suspect's id is a single derivation (~100 ms) for whoever
  * also has the pepper: keep PEPPER off the data disk (README) and that is closed too.
  */
-export const SOURCE_KDF = {
-  N: 2 ** 15,
-  r: 8,
-  p: 1,
-  keyLength: 32,
-  // OpenSSL needs a little more than 128 · N · r.
-  maxmem: 64 * 1024 * 1024,
-} as const;
+export const SOURCE_KDF = CODENAME_SCRYPT; // the same cost as a codename's hash
 
 export interface SourceKey {
   /** Stored as drafts.user_hash while an interview is in progress (base64url, 43 characters). */

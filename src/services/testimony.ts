@@ -54,6 +54,10 @@ function withRecipients(error: unknown, manifest: CheckedManifest): unknown {
   return error.withRecipients(manifestRecipients(manifest));
 }
 
+/** Bytes, or a stream of chunks (all volumes in order). */
+const readArchiveOf = (archive: Uint8Array | AsyncIterable<Uint8Array>) =>
+  readArchive(archive instanceof Uint8Array ? [archive] : archive);
+
 /**
  * Before the passphrase is asked: throws NotForThisKeyError (naming the primary fingerprints the
  * archive is for) when the archive is not encrypted to this private key. The archive is read and
@@ -63,9 +67,7 @@ export async function checkArchiveIsFor(
   archive: Uint8Array | AsyncIterable<Uint8Array>,
   privateKey: string,
 ): Promise<void> {
-  const { manifest, entries } = await readArchive(
-    archive instanceof Uint8Array ? [archive] : archive,
-  );
+  const { manifest, entries } = await readArchiveOf(archive);
   const first = manifest.parts[0];
   const ciphertext = first ? entries.get(first.file) : undefined;
   if (!ciphertext) return; // nothing to decrypt
@@ -85,9 +87,7 @@ export async function openArchive(
   archive: Uint8Array | AsyncIterable<Uint8Array>,
   key: UnlockedPrivateKey,
 ): Promise<Testimony> {
-  const { manifest, entries } = await readArchive(
-    archive instanceof Uint8Array ? [archive] : archive,
-  );
+  const { manifest, entries } = await readArchiveOf(archive);
   const items: TestimonyItem[] = [];
   for (const [index, part] of manifest.parts.entries()) {
     const ciphertext = entries.get(part.file) as Uint8Array;
