@@ -365,10 +365,12 @@ export function createInterviewService(deps: {
       return ids.length;
     },
 
-    /** The source's submission moved the draft away: the next conversation starts afresh. */
+    /**
+     * The source's submission moved the draft away: the next conversation derives its key again.
+     * (The submissions service schedules the scrub of the draft's rows.)
+     */
     ended(userId: number): void {
       sourceKeys.forget(userId);
-      onEnded();
     },
 
     /** The draft row's lookup key for this source (tests and checks of what is at rest). */

@@ -29,8 +29,8 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** Runs the bot with `env` through one interview step and a clean stop; returns DATA_DIR. */
-async function runOnce(userId: number, env: (dir: string) => Record<string, string>) {
+/** The real program in a fresh folder of its own, with `env` on top of what it needs. */
+async function launch(env: (dir: string) => Record<string, string>) {
   const dir = await mkdtemp(join(tmpdir(), "tb-secrets-"));
   dirs.push(dir);
   const dataDir = join(dir, "data");
@@ -44,6 +44,12 @@ async function runOnce(userId: number, env: (dir: string) => Record<string, stri
       ...env(dir),
     },
   });
+  return { dir, dataDir, bot };
+}
+
+/** Runs the bot with `env` through one interview step and a clean stop; returns DATA_DIR. */
+async function runOnce(userId: number, env: (dir: string) => Record<string, string>) {
+  const { dir, dataDir, bot } = await launch(env);
   await bot.ready();
   const user = api.user({ id: userId, first_name: "Source", language_code: "ru" });
   await user.command("start");
@@ -98,18 +104,9 @@ describe("secrets off the data disk", () => {
   });
 
   it("a PEPPER_FILE that is not 64 hex characters stops the start with one clear line", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "tb-secrets-"));
-    dirs.push(dir);
-    writeFileSync(join(dir, "pepper.txt"), "not a secret");
-    const bot = startBotProcess({
-      cwd: dir,
-      env: {
-        BOT_TOKEN: TEST_TOKEN,
-        TELEGRAM_API_ROOT: api.apiRoot,
-        EDITOR_KEYS: keysDir,
-        DATA_DIR: join(dir, "data"),
-        PEPPER_FILE: join(dir, "pepper.txt"),
-      },
+    const { dir, bot } = await launch((dir) => {
+      writeFileSync(join(dir, "pepper.txt"), "not a secret");
+      return { PEPPER_FILE: join(dir, "pepper.txt") };
     });
     expect((await bot.waitForExit()).code).toBe(1);
     expect(bot.stderr().trim()).toBe(
