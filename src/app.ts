@@ -122,6 +122,7 @@ export function createApp(options: {
     pepper: secrets.pepper,
     sourceKeys,
     onEnded: () => scrubber.schedule(),
+    submit: (draft) => submissions.submit(draft),
     questionnaire,
     limits: {
       draftTtlHours: config.DRAFT_TTL_HOURS,

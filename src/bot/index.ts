@@ -17,6 +17,7 @@ import type { ReplyNotices } from "../services/reply-notices.js";
 import type { SubmissionsService } from "../services/submissions.js";
 import type { SubscriptionsService } from "../services/subscriptions.js";
 import type { BotContext } from "./context.js";
+import { draftSession, type SourceLock } from "./draft-session.js";
 import { createAdminFeature } from "./features/admin.js";
 import { createCodenameFeature, createCodenameWaits } from "./features/codename.js";
 import { createEditorsFeature } from "./features/editors.js";
@@ -59,6 +60,8 @@ export interface BotDeps {
   };
   /** "Tell me here about a reply": chat ids kept in memory only. */
   replyNotices: ReplyNotices;
+  /** Holds one source's updates apart across instances (PostgreSQL); none: this process only. */
+  sourceLock?: SourceLock;
   /** Skips the getMe call at start (tests, benchmarks). */
   botInfo?: UserFromGetMe;
   now?: () => Date;
@@ -97,6 +100,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     return next();
   });
   safe.use(i18n);
+  // The only place drafts are loaded and saved (see draft-session.ts).
+  safe.use(draftSession({ store: deps.interview, lock: deps.sourceLock }));
 
   const receipts = new ExpiringMap<ReceiptMemo>(15 * 60_000);
 
@@ -125,9 +130,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   safe.use(
     createInterviewFeature({
       interview: deps.interview,
-      submissions: deps.submissions,
       apiRoot: deps.apiRoot,
-      maxTextLength: deps.limits.maxTextLength,
       submissionLimiter: new RateLimiter(deps.limits.maxSubmissionsPerDay, 24 * HOUR),
       receipts,
       preferences: deps.preferences,

@@ -12,7 +12,7 @@ import {
   encryptForSourceAndEditors,
   encryptTextForEditors,
 } from "./encryption.js";
-import { type Draft, dayOf } from "./interview.js";
+import { type Draft, dayOf } from "./interview-draft.js";
 import { createSlowWork, SLOW_WORK_CONCURRENCY, type SlowWork } from "./slow-work.js";
 
 export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;

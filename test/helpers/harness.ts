@@ -26,6 +26,11 @@ export interface TestBot {
    */
   restart(): Promise<void>;
   /**
+   * Resolves once the bot has nothing left to do: no update waiting at the fake Bot API and no
+   * handler running (the draft session writes after the bot has answered).
+   */
+  idle(): Promise<void>;
+  /**
    * A clean stop, as SIGTERM does it: handlers finish, dead rows are scrubbed, storage closes.
    * `keepDatabase`: a PostgreSQL test database stays (to be copied); PGlite's files always stay.
    */
@@ -83,8 +88,18 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       broadcastWorker: options.broadcastWorker,
     });
   // As in main.ts: the broadcast worker runs with the bot and stops before storage closes.
+  let inFlight = 0;
   const launch = (started: App): RunnerHandle => {
     started.background.start();
+    const handle = started.bot.handleUpdate.bind(started.bot);
+    started.bot.handleUpdate = async (...args) => {
+      inFlight++;
+      try {
+        return await handle(...args);
+      } finally {
+        inFlight--;
+      }
+    };
     return run(started.bot, { runner: { fetch: { timeout: 1 } } });
   };
   const halt = async () => {
@@ -103,6 +118,16 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     editorKeys: keys,
     secrets,
     logs: output,
+    idle: async () => {
+      // Two quiet looks in a row: an update fetched by the runner is not in flight at once.
+      let quiet = 0;
+      const deadline = Date.now() + 10_000;
+      while (quiet < 2) {
+        if (Date.now() > deadline) throw new Error("the bot did not become idle");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        quiet = inFlight === 0 && api.pendingUpdates().length === 0 ? quiet + 1 : 0;
+      }
+    },
     restart: async () => {
       await halt();
       app = build();

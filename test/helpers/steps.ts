@@ -42,6 +42,7 @@ export async function nextQuestion(user: FakeUser, questionId: string): Promise<
 }
 
 export async function draftOf(bot: TestBot, user: FakeUser): Promise<Draft> {
+  await bot.idle();
   const draft = await bot.app.services.interview.find(user.id);
   if (!draft) throw new Error(`user ${user.id} has no draft`);
   return draft;
@@ -64,26 +65,11 @@ export async function waitForDraft(
 }
 
 /**
- * The draft once the bot is done with it: no update waiting, and the stored row unchanged for a
- * while (the bot saves right after it answers, so an answer alone does not mean "saved").
+ * The draft once the bot is done with it: no update waiting and no handler running (the draft
+ * session saves right after the bot answers, so an answer alone does not mean "saved").
  */
-export async function settledDraft(bot: TestBot, user: FakeUser, quietMs = 150): Promise<Draft> {
-  const hash = await bot.app.services.interview.lookupKey(user.id);
-  const deadline = Date.now() + 5000;
-  let last = "";
-  let since = Date.now();
-  for (;;) {
-    const row = await bot.app.repositories.drafts.find(hash);
-    const seen = row ? Buffer.from(row.sealedState).toString("hex") : "";
-    if (seen !== last || bot.api.pendingUpdates().length > 0) {
-      last = seen;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return draftOf(bot, user);
-    }
-    if (Date.now() > deadline) throw new Error(`draft of ${user.id} did not settle`);
-    await settle(20);
-  }
+export async function settledDraft(bot: TestBot, user: FakeUser): Promise<Draft> {
+  return draftOf(bot, user);
 }
 
 /**

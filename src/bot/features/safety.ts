@@ -67,10 +67,12 @@ export function createSafetyFeature(deps: {
   });
 
   privateChat.command("forget", async (ctx) => {
-    const draft = await deps.interview.find(ctx.from.id);
+    const session = await ctx.draftSession.load();
     const last = ctx.message.message_id;
-    const first = draft?.state.firstMessageId ?? last - FORGET_RANGE;
-    await deps.interview.discard(ctx.from.id);
+    const first = session?.chat.firstMessageId ?? last - FORGET_RANGE;
+    // The draft goes first: the wipe below may take a while.
+    if (session) await ctx.draftSession.end("discarded");
+    else await deps.interview.discard(ctx.from.id);
     await deps.preferences.forget(ctx.from.id);
     await deps.subscriptions?.unsubscribe(ctx.chat.id);
     await wipeRange(ctx.api, ctx.chat.id, Math.min(first, last - FORGET_RANGE), last);

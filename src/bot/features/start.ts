@@ -1,5 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { BotContext } from "../context.js";
+import { interviewButtons } from "../interview-view.js";
 import { SUBSCRIBE_CALLBACK } from "./subscriptions.js";
 
 export function createStartFeature() {
@@ -11,7 +12,7 @@ export function createStartFeature() {
       parse_mode: "HTML",
       link_preview_options: { is_disabled: true },
       reply_markup: new InlineKeyboard()
-        .text(ctx.t("start-button-begin"), "iv:begin")
+        .text(ctx.t("start-button-begin"), interviewButtons.begin.pack({}))
         .row()
         .text(ctx.t("start-button-codename"), "cn:start")
         .row()
