@@ -3,7 +3,8 @@
 import type { DraftRow, DraftsRepository } from "../storage/drafts.repo.js";
 import type { PartsRepository } from "../storage/parts.repo.js";
 import { type AttachmentMeta, storeEncryptedAttachment } from "./attachments.js";
-import { type EditorKeyring, encryptTextForEditors } from "./encryption.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
+import { encryptTextForEditors } from "./crypto/for-editors.js";
 import { abandonedQuestions, type Choices, type Questionnaire } from "./questionnaire.js";
 import { hashTelegramId, type Sealer } from "./sealing.js";
 import {
