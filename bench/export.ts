@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { unlockPrivateKey } from "../src/services/encryption.js";
+import { unlockPrivateKey } from "../src/services/crypto/decrypt.js";
 import { createExportService } from "../src/services/export.js";
 import { createInterviewService } from "../src/services/interview.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../src/services/questionnaire.js";

@@ -12,8 +12,8 @@ import {
   createBroadcastService,
   createBroadcastWorker,
 } from "./services/broadcast.js";
+import { type EditorKeyring, formatFingerprint } from "./services/crypto/editor-keys.js";
 import { createEditorialService } from "./services/editorial.js";
-import { type EditorKeyring, formatFingerprint } from "./services/encryption.js";
 import { createExportService } from "./services/export.js";
 import { createGuidanceService } from "./services/guidance.js";
 import { createInterviewService } from "./services/interview.js";

@@ -5,7 +5,7 @@ import { type Config, ConfigError, parseConfig, readEnvironment } from "./config
 import { createLogger, type Logger } from "./logger.js";
 import { startedByNpm, whenParentGone } from "./parent-watch.js";
 import { startService } from "./service.js";
-import { KeyError } from "./services/encryption.js";
+import { KeyError } from "./services/crypto/editor-keys.js";
 import { StorageError } from "./storage/db.js";
 
 async function main(): Promise<void> {

@@ -11,7 +11,7 @@ import type { createBot } from "./bot/index.js";
 import { waitForTelegram } from "./bot/telegram-check.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
-import { type EditorKeyring, loadEditorKeys } from "./services/encryption.js";
+import { type EditorKeyring, loadEditorKeys } from "./services/crypto/editor-keys.js";
 import { openStorage, type Storage } from "./storage/db.js";
 import { loadSecrets, type Secrets } from "./storage/secrets.js";
 

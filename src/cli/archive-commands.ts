@@ -4,16 +4,16 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileChunks } from "../services/archive.js";
-import { createEditorialService } from "../services/editorial.js";
 import {
   DecryptionError,
   describeRecipients,
-  formatFingerprint,
   NotForThisKeyError,
   privateKeyNeedsPassphrase,
   unlockPrivateKey,
   WrongPassphraseError,
-} from "../services/encryption.js";
+} from "../services/crypto/decrypt.js";
+import { formatFingerprint } from "../services/crypto/editor-keys.js";
+import { createEditorialService } from "../services/editorial.js";
 import { archiveName, createExportService } from "../services/export.js";
 import { isLocale } from "../services/preferences.js";
 import { ArchiveError, groupVolumes } from "../services/tar.js";

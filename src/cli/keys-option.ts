@@ -1,6 +1,6 @@
 // The editors' public keys for commands that encrypt (the desk, reply): --keys, or EDITOR_KEYS.
 // Errors and warnings name the one the editor actually used.
-import { type EditorKeyring, KeyError, loadEditorKeys } from "../services/encryption.js";
+import { type EditorKeyring, KeyError, loadEditorKeys } from "../services/crypto/editor-keys.js";
 import { CliError } from "./command.js";
 
 export interface KeysOption {

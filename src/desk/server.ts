@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { AttachmentMeta } from "../services/attachments.js";
-import { type EditorKeyring, loadEditorKeys } from "../services/encryption.js";
+import { type EditorKeyring, loadEditorKeys } from "../services/crypto/editor-keys.js";
 import { isLocale, type Locale } from "../services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../services/questionnaire.js";
 import { STATUSES } from "../services/submissions.js";

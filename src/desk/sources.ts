@@ -4,9 +4,9 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { type CheckedManifest, fileChunks, readArchive } from "../services/archive.js";
+import type { EditorKeyring } from "../services/crypto/editor-keys.js";
 import type { SubmissionSummary } from "../services/editorial.js";
 import { createEditorialService } from "../services/editorial.js";
-import type { EditorKeyring } from "../services/encryption.js";
 import { createExportService } from "../services/export.js";
 import type { Status } from "../services/submissions.js";
 import { groupVolumes } from "../services/tar.js";

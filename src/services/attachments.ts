@@ -1,6 +1,8 @@
 // Encrypted file bodies: streamed from Telegram through the encryptor into the chunk store.
 import { CHUNK_SIZE, type PartsRepository } from "../storage/parts.repo.js";
-import { attachmentPadding, type EditorKeyring, encryptStreamForEditors } from "./encryption.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
+import { encryptStreamForEditors } from "./crypto/for-editors.js";
+import { attachmentPadding } from "./crypto/padding.js";
 import {
   type MetadataKind,
   mayClean,

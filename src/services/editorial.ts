@@ -4,11 +4,9 @@ import type { AuditRepository } from "../storage/audit.repo.js";
 import type { Db } from "../storage/db.js";
 import type { PartsRepository } from "../storage/parts.repo.js";
 import type { SubmissionRow, SubmissionsRepository } from "../storage/submissions.repo.js";
-import {
-  type EditorKeyring,
-  encryptForSourceAndEditors,
-  encryptTextForEditors,
-} from "./encryption.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
+import { encryptTextForEditors } from "./crypto/for-editors.js";
+import { encryptForSourceAndEditors } from "./crypto/reply-keys.js";
 import { dayOf } from "./interview.js";
 import { STATUSES, type Status } from "./submissions.js";
 

@@ -10,7 +10,8 @@ import {
   prepareAttachment,
   storeEncryptedAttachment,
 } from "./attachments.js";
-import { type EditorKeyring, encryptTextForEditors } from "./encryption.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
+import { encryptTextForEditors } from "./crypto/for-editors.js";
 import type { Draft, DraftState, InterviewLimits, PartWrite } from "./interview-draft.js";
 import { dayOf, LimitError, REVIEW } from "./interview-draft.js";
 import {

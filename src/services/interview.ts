@@ -5,7 +5,7 @@
 import type { DraftRow, DraftsRepository } from "../storage/drafts.repo.js";
 import type { PartsRepository } from "../storage/parts.repo.js";
 import type { AttachmentMeta } from "./attachments.js";
-import type { EditorKeyring } from "./encryption.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
 import {
   type Draft,
   type DraftState,

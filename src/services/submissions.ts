@@ -5,13 +5,13 @@ import type { PartsRepository } from "../storage/parts.repo.js";
 import type { SubmissionRow, SubmissionsRepository } from "../storage/submissions.repo.js";
 import { type AttachmentMeta, storeEncryptedAttachment } from "./attachments.js";
 import { generateCodename, hashCodename, normaliseCodename } from "./codename.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
+import { encryptTextForEditors } from "./crypto/for-editors.js";
 import {
   createReplyKeyPair,
   decryptAllForSource,
-  type EditorKeyring,
   encryptForSourceAndEditors,
-  encryptTextForEditors,
-} from "./encryption.js";
+} from "./crypto/reply-keys.js";
 import { type Draft, dayOf } from "./interview-draft.js";
 import { createSlowWork, SLOW_WORK_CONCURRENCY, type SlowWork } from "./slow-work.js";
 

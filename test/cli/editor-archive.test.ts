@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatFingerprint } from "../../src/services/encryption.js";
+import { formatFingerprint } from "../../src/services/crypto/editor-keys.js";
 import { archiveName } from "../../src/services/export.js";
 import { readTar, splitVolumes, writeTar } from "../../src/services/tar.js";
 import { usingPostgres } from "../helpers/db.js";

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { APP_DEFAULTS, type App, type AppConfig, createApp } from "../../src/app.js";
-import type { EditorKeyring } from "../../src/services/encryption.js";
+import type { EditorKeyring } from "../../src/services/crypto/editor-keys.js";
 import { loadSecrets, type Secrets } from "../../src/storage/secrets.js";
 import { createTestStorage, type TestStorage } from "./db.js";
 import { type FakeBotApi, startFakeBotApi } from "./fake-bot-api.js";

@@ -2,11 +2,11 @@
 // quickly, reading what is stored for a source, decrypting it as an editor would.
 import type { CallbackQuery, Message } from "grammy/types";
 import {
-  decodePaddedText,
   decryptPartWithUnlockedKey,
   decryptWithPrivateKey,
   unlockPrivateKey,
-} from "../../src/services/encryption.js";
+} from "../../src/services/crypto/decrypt.js";
+import { decodePaddedText } from "../../src/services/crypto/padding.js";
 import type { Draft } from "../../src/services/interview.js";
 import type { PartRow } from "../../src/storage/parts.repo.js";
 import type { FakeUser } from "./fake-bot-api.js";

@@ -2,7 +2,8 @@
 // handle(draft, event) and reads the views and the draft it returns.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileTooBigError } from "../../src/services/attachments.js";
-import { decodePaddedText, type EditorKeyring } from "../../src/services/encryption.js";
+import type { EditorKeyring } from "../../src/services/crypto/editor-keys.js";
+import { decodePaddedText } from "../../src/services/crypto/padding.js";
 import { answerCounts } from "../../src/services/interview.js";
 import type { Draft } from "../../src/services/interview-draft.js";
 import {

@@ -4,12 +4,12 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  decodePaddedText,
   decryptPartWithUnlockedKey,
   decryptWithPrivateKey,
-  type EditorKeyring,
   unlockPrivateKey,
-} from "../../src/services/encryption.js";
+} from "../../src/services/crypto/decrypt.js";
+import type { EditorKeyring } from "../../src/services/crypto/editor-keys.js";
+import { decodePaddedText } from "../../src/services/crypto/padding.js";
 import {
   answerCounts,
   createInterviewService,
