@@ -61,12 +61,11 @@ export const GROUP_ANONYMOUS_BOT_ID = 1087968824;
 /** How long a prompt or an unconfirmed reply waits. */
 const REPLY_WAIT_MS = 15 * 60_000;
 
-/** An editor's /reply: which submission, who asked, in which language, and where. */
+/** An editor's /reply: which submission, who asked, in which language. */
 interface ReplyArgs {
   number: number;
   editorId: number;
   locale: string;
-  chatId: number;
   /** The /reply command the prompt answers (none when the Reply button was pressed). */
   commandId?: number;
 }
@@ -97,8 +96,9 @@ export function createEditorsFeature(deps: {
   );
   /** Unconfirmed previews (plaintext) leave the chat after a while even if nobody writes. */
   const expiries = new Map<string, NodeJS.Timeout>();
-  const deleteAll = (api: Api, ids: number[]) =>
-    Promise.all(ids.map((id) => api.deleteMessage(editorsChatId, id).catch(() => {})));
+  const deleteAll = async (api: Api, ids: number[]) => {
+    for (const id of ids) await api.deleteMessage(editorsChatId, id).catch(() => {});
+  };
   const scheduleExpiry = (api: Api, token: string, ids: number[]) => {
     const timer = setTimeout(() => {
       expiries.delete(token);
@@ -248,7 +248,6 @@ export function createEditorsFeature(deps: {
       number,
       editorId: ctx.from.id,
       locale: await ctx.i18n.getLocale(),
-      chatId: editorsChatId,
       commandId: ctx.message?.message_id,
     };
     await ctx.conversation.enter("reply", args);
