@@ -17,8 +17,9 @@ import type { ReplyNotices } from "../services/reply-notices.js";
 import type { SubmissionsService } from "../services/submissions.js";
 import type { SubscriptionsService } from "../services/subscriptions.js";
 import type { BotContext } from "./context.js";
+import { RETRY_LIMITS, type Translator } from "./conversations.js";
 import { draftSession, type SourceLock } from "./draft-session.js";
-import { createAdminFeature } from "./features/admin.js";
+import { createAdminFallbackFeature, createAdminFeature } from "./features/admin.js";
 import { createCodenameFeature, createCodenameWaits } from "./features/codename.js";
 import { createEditorsFeature } from "./features/editors.js";
 import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
@@ -67,9 +68,6 @@ export interface BotDeps {
   now?: () => Date;
 }
 
-/** Auto-retry with finite limits: a flood wait longer than this fails instead of hanging. */
-export const RETRY_LIMITS = { maxRetryAttempts: 3, maxDelaySeconds: 30 };
-
 const HOUR = 3600_000;
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
@@ -79,6 +77,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   });
   bot.api.config.use(autoRetry(RETRY_LIMITS));
   const i18n = createI18n({ defaultLocale: deps.defaultLocale, preferences: deps.preferences });
+  const translate: Translator = (locale, key, vars) => i18n.t(locale, key, vars);
 
   const debugging = deps.logger.isLevelEnabled("debug");
   const logFor = (update: { update_id: number }) =>
@@ -125,6 +124,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       broadcasts: deps.broadcasts,
       admin: deps.admin,
       defaultLocale: deps.defaultLocale,
+      translate,
     }),
   );
   safe.use(
@@ -160,6 +160,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       noticeToSource: async (chatId, locale) => {
         await bot.api.sendMessage(chatId, i18n.t(locale, "source-reply-notice"));
       },
+      translate,
     }),
   );
   safe.use(createStartFeature());
@@ -173,6 +174,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   safe.use(
     createLanguageFeature({ preferences: deps.preferences, subscriptions: deps.subscriptions }),
   );
+  safe.use(createAdminFallbackFeature({ adminIds: deps.adminIds }));
   safe.use(createUnhandledFeature());
   return bot;
 }
