@@ -25,6 +25,7 @@ import {
   savedNote,
 } from "../interview-view.js";
 import { TELEGRAM_DELETE_LIMIT_HOURS, wipeRange } from "../wipe.js";
+import { codenameButtons } from "./codename.js";
 
 type PrivateContext = ChatTypeContext<BotContext, "private">;
 type ButtonContext = Filter<PrivateContext, "callback_query:data">;
@@ -218,7 +219,10 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     // The codename comes last, so deleting it leaves only the final message.
     await ctx.reply(ctx.t("receipt-codename", { codename: view.receipt.codename }), {
       parse_mode: "HTML",
-      reply_markup: new InlineKeyboard().text(ctx.t("receipt-button-written"), "cn:hide"),
+      reply_markup: new InlineKeyboard().text(
+        ctx.t("receipt-button-written"),
+        codenameButtons.hide.pack({}),
+      ),
     });
     deps.receipts.set(interview.memoryKey(userId), {
       codename: view.receipt.codename,
