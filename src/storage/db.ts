@@ -43,8 +43,11 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** Rewritten whole (VACUUM FULL): small, and the only table keyed to a source. */
-const SCRUB_FULL = ["drafts"];
+/**
+ * Rewritten whole (VACUUM FULL): small, and the only tables keyed to a source (drafts, and the
+ * leases and limit counters the instances share: UNLOGGED, their rows live for seconds to an hour).
+ */
+const SCRUB_FULL = ["drafts", "source_locks", "rate_limits"];
 /** Vacuumed in place: large tables whose dead versions carry ciphertext and random ids. */
 const SCRUB_IN_PLACE = [
   "parts",
