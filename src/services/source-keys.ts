@@ -31,7 +31,7 @@ export interface SourceKey {
 }
 
 /** Limits counted in PostgreSQL, shared by the instances (services/limits.ts). */
-export const SHARED_LIMIT_PURPOSES = ["flood", "codename"] as const;
+export const SHARED_LIMIT_PURPOSES = ["flood", "flood-warning", "codename"] as const;
 export type SharedLimitPurpose = (typeof SHARED_LIMIT_PURPOSES)[number];
 
 export async function deriveSourceKey(pepper: Uint8Array, userId: number): Promise<SourceKey> {

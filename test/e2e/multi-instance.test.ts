@@ -267,3 +267,68 @@ async function decryptDraftTexts(
   }
   return texts;
 }
+
+describe.skipIf(!usingPostgres)("limits of a source spread over two instances", () => {
+  const FLOOD = 8;
+  const ATTEMPTS = 3;
+  let cluster: Cluster;
+  beforeAll(async () => {
+    // One request at a time: the proxy then sends every other update to the other instance.
+    cluster = await startCluster({
+      instances: 2,
+      maxConnections: 1,
+      env: {
+        FLOOD_MESSAGES_PER_MINUTE: String(FLOOD),
+        CODENAME_ATTEMPTS_PER_HOUR: String(ATTEMPTS),
+      },
+    });
+  });
+  afterAll(() => cluster?.stop());
+
+  it("a flood is cut at the same message as on one instance, with one 'slow down'", async () => {
+    const user = cluster.api.user({ id: 9_172_000, first_name: "Боец", language_code: "ru" });
+    // /start, begin, consent, role: 4 updates.
+    await user.command("start");
+    await user.nextBotMessage({ timeoutMs: STEP_MS });
+    await user.press(RU.begin);
+    await nextQuestion(user);
+    await user.press(RU.consent);
+    await nextQuestion(user);
+    await user.press("Другое");
+    expect((await nextQuestion(user)).id).toBe("role_other");
+    const before = cluster.proxy.counts();
+    for (let i = 1; i <= 10; i++) await user.send(`Сообщение номер ${i}`);
+    await cluster.settled();
+    const after = cluster.proxy.counts();
+    // Both instances saw the flood.
+    expect(after.map((n, i) => n - (before[i] ?? 0))).toEqual([5, 5]);
+
+    const slowDown = user.botMessages().filter((m) => m.text?.includes("Слишком много сообщений"));
+    expect(slowDown).toHaveLength(1);
+    const draft = await cluster.instances[0]?.app.services.interview.find(user.id);
+    const key = cluster.editorKeys[0];
+    if (!draft || !key) throw new Error("no draft");
+    const stored = await decryptDraftTexts(
+      createPartsRepository({ db: cluster.storage.db }),
+      draft.id,
+      key,
+    );
+    expect(stored.sort()).toEqual([1, 2, 3, 4].map((i) => `Сообщение номер ${i}`));
+  });
+
+  it("wrong codenames are counted across instances", async () => {
+    const user = cluster.api.user({
+      id: 9_172_001,
+      first_name: "Вернувшийся",
+      language_code: "ru",
+    });
+    const wrong = "абажур абзац абрикос август авокадо авоська автобус автор";
+    const answers: string[] = [];
+    for (let i = 0; i <= ATTEMPTS; i++) {
+      await user.send(wrong);
+      answers.push((await user.nextBotMessage({ newOnly: true, timeoutMs: STEP_MS })).text ?? "");
+    }
+    expect(answers.slice(0, ATTEMPTS).every((a) => a.includes("ничего не найдено"))).toBe(true);
+    expect(answers[ATTEMPTS]).toBe("Слишком много попыток. Попробуйте через час.");
+  });
+});
