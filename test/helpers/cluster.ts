@@ -12,7 +12,7 @@ import { type Config, parseConfig } from "../../src/config.js";
 import { type RunningService, startService, WEBHOOK_MAX_CONNECTIONS } from "../../src/service.js";
 import type { Storage } from "../../src/storage/db.js";
 import { freePort } from "./bot-process.js";
-import { createTestStorage, type TestStorage, usingPostgres } from "./db.js";
+import { createTestStorage, type TestStorage } from "./db.js";
 import { type FakeBotApi, startFakeBotApi } from "./fake-bot-api.js";
 import { EDITORS_CHAT_ID, TEST_TOKEN } from "./harness.js";
 import { makeTempDir, makeTestEditorKeyring, type TestKey } from "./keys.js";
@@ -49,12 +49,14 @@ export interface ClusterOptions {
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  if (!usingPostgres && options.instances > 1) {
+  // Read now, not at import: the benchmark sets it from BENCH_DATABASE_URL.
+  const postgres = Boolean(process.env.TEST_DATABASE_URL);
+  if (!postgres && options.instances > 1) {
     throw new Error("startCluster: several instances share PostgreSQL (set TEST_DATABASE_URL)");
   }
   const api = await startFakeBotApi({ token: TEST_TOKEN });
   api.group({ id: EDITORS_CHAT_ID, title: "Editors", type: "supergroup", botIsAdmin: true });
-  const pg: TestStorage | undefined = usingPostgres ? await createTestStorage() : undefined;
+  const pg: TestStorage | undefined = postgres ? await createTestStorage() : undefined;
   const { keys, dir: keysDir } = await makeTestEditorKeyring(2);
   const secret = randomBytes(16).toString("hex");
   const shared = {
