@@ -200,6 +200,7 @@ interview-button-notice-off = 🔕 Tell me here about a reply: off
 interview-button-notice-on = 🔔 Tell me here about a reply: on
 
 interview-stale-button = This button belongs to another step. Continue from the latest message.
+interview-busy = Your previous message is still being handled, so this one was not saved. Please send it again in a minute.
 interview-resuming = You have an unfinished testimony. Let's continue where you stopped.
 interview-help-in-progress = You are answering the questions now. To cancel and delete everything — /cancel; to delete at once, without questions — /forget.
 interview-command-unknown = During the testimony only /help, /language, /cancel and /forget work. Answer the question or press a button under it.

@@ -17,6 +17,7 @@ import { createEditorialService } from "./services/editorial.js";
 import { createExportService } from "./services/export.js";
 import { createGuidanceService } from "./services/guidance.js";
 import { createInterviewService } from "./services/interview.js";
+import { createSourceLimits } from "./services/limits.js";
 import { createNoticeBatcher, type NoticeBatch } from "./services/notices.js";
 import { createPreferencesService } from "./services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
@@ -26,6 +27,7 @@ import { createScrubber } from "./services/scrubber.js";
 import { createSealer, hashTelegramId } from "./services/sealing.js";
 import { createSlowWork, SLOW_WORK_CONCURRENCY } from "./services/slow-work.js";
 import { createSourceKeys } from "./services/source-keys.js";
+import { createSourceLocks, holdLock } from "./services/source-locks.js";
 import { createSubmissionsService } from "./services/submissions.js";
 import { createSubscriptionsService } from "./services/subscriptions.js";
 import { translate } from "./services/texts.js";
@@ -35,7 +37,9 @@ import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
 import { createGuidanceRepository } from "./storage/guidance.repo.js";
 import { createPartsRepository } from "./storage/parts.repo.js";
+import { createRateLimitsRepository } from "./storage/rate-limits.repo.js";
 import type { Secrets } from "./storage/secrets.js";
+import { createSourceLocksRepository } from "./storage/source-locks.repo.js";
 import { createSubmissionsRepository } from "./storage/submissions.repo.js";
 import { createSubscribersRepository } from "./storage/subscribers.repo.js";
 import { createUsageRepository } from "./storage/usage.repo.js";
@@ -90,7 +94,11 @@ export function createApp(options: {
   questionnairePath?: string;
   botInfo?: UserFromGetMe;
   now?: () => Date;
-  /** Only this process uses the database (embedded PGlite): see BroadcastWorkerOptions. */
+  /**
+   * Only this process uses the database (embedded PGlite): see BroadcastWorkerOptions. Otherwise
+   * other instances may share it, and the per-source lock and the flood and codename limits are
+   * kept in the database too.
+   */
   exclusiveStorage?: boolean;
   /** Timings of the broadcast worker (tests make them short). */
   broadcastWorker?: Partial<Omit<BroadcastWorkerOptions, "ratePerSecond" | "defaultLocale">>;
@@ -114,6 +122,30 @@ export function createApp(options: {
     pepper: secrets.pepper,
     run: (job) => sourceKeyWork.run(job),
   });
+  // Several instances may share PostgreSQL: one update of a source at a time across all of them,
+  // and the flood and wrong-codename limits counted for all of them.
+  const shared = !options.exclusiveStorage;
+  const sourceLocks = createSourceLocks({
+    repo: shared ? createSourceLocksRepository({ db }) : undefined,
+    onLeaseLost: (error) => options.logger.warn({ err: error }, "source lease lost"),
+  });
+  const sourceLimits = createSourceLimits({
+    repo: shared ? createRateLimitsRepository({ db }) : undefined,
+    sourceKeys,
+    pepper: secrets.pepper,
+    floodMessagesPerMinute: config.FLOOD_MESSAGES_PER_MINUTE,
+    codenameAttemptsPerHour: config.CODENAME_ATTEMPTS_PER_HOUR,
+  });
+  // Leases of instances that died, and counters whose window is over, go every minute.
+  const sweepShared = async () => {
+    try {
+      await sourceLocks.sweep();
+      await sourceLimits.sweep();
+    } catch (error) {
+      options.logger.warn({ err: error }, "sweep of shared limits failed");
+    }
+  };
+  let sharedSweep: NodeJS.Timeout | undefined;
   const interview = createInterviewService({
     drafts,
     parts,
@@ -260,9 +292,11 @@ export function createApp(options: {
     limits: {
       maxTextLength: config.MAX_TEXT_LENGTH,
       maxSubmissionsPerDay: config.MAX_SUBMISSIONS_PER_DAY,
-      codenameAttemptsPerHour: config.CODENAME_ATTEMPTS_PER_HOUR,
-      floodMessagesPerMinute: config.FLOOD_MESSAGES_PER_MINUTE,
     },
+    sourceLimits,
+    // The draft session holds the source's lock from loading the draft until it is saved.
+    sourceLock: async (userId: number) =>
+      holdLock(sourceLocks, (await sourceKeys.get(userId)).lockKey),
     botInfo: options.botInfo,
     replyNotices,
     now,
@@ -288,6 +322,9 @@ export function createApp(options: {
       guidance,
       broadcasts,
       admin,
+      /** One update of a source at a time, across instances (see source-locks.ts). */
+      sourceLocks,
+      sourceLimits,
     },
     repositories: {
       drafts,
@@ -307,8 +344,14 @@ export function createApp(options: {
       start() {
         broadcastWorker.start();
         notices.start();
+        if (shared && !sharedSweep) {
+          sharedSweep = setInterval(sweepShared, 60_000);
+          sharedSweep.unref();
+        }
       },
       async stop() {
+        clearInterval(sharedSweep);
+        sharedSweep = undefined;
         await broadcastWorker.stop();
         await notices.stop();
         scrubber.stop();

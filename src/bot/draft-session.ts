@@ -5,6 +5,7 @@
 import type { MiddlewareFn } from "grammy";
 import { z } from "zod";
 import type { Draft, InterviewService } from "../services/interview.js";
+import { SourceBusyError } from "../services/source-locks.js";
 import type { BotContext } from "./context.js";
 
 /** How many recent update ids a draft remembers (Telegram redelivers; instances may reorder). */
@@ -85,7 +86,13 @@ export function draftSession(deps: {
       if (current) await deps.store.write(userId, current);
     } catch (error) {
       if (current) await deps.store.abandon(current.draft).catch(() => {});
-      throw error;
+      if (!(error instanceof SourceBusyError)) throw error;
+      // The source's previous update is still being handled (here or on another instance) and
+      // the bounded wait ran out: nothing of this one is kept, and the source is told so.
+      ctx.log?.warn("source busy: update not handled");
+      if (ctx.callbackQuery) {
+        await ctx.answerCallbackQuery({ text: ctx.t("interview-busy"), show_alert: true });
+      } else await ctx.reply(ctx.t("interview-busy"));
     } finally {
       await release?.();
     }

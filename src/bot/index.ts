@@ -10,7 +10,7 @@ import type { EditorialService } from "../services/editorial.js";
 import type { ExportService } from "../services/export.js";
 import type { GuidanceService } from "../services/guidance.js";
 import type { InterviewService } from "../services/interview.js";
-import { ExpiringMap, RateLimiter } from "../services/limits.js";
+import { ExpiringMap, HOUR, RateLimiter, type SourceLimits } from "../services/limits.js";
 import type { Locale, PreferencesService } from "../services/preferences.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { ReplyNotices } from "../services/reply-notices.js";
@@ -56,9 +56,9 @@ export interface BotDeps {
   limits: {
     maxTextLength: number;
     maxSubmissionsPerDay: number;
-    codenameAttemptsPerHour: number;
-    floodMessagesPerMinute: number;
   };
+  /** Flood and wrong-codename limits (shared by the instances on PostgreSQL). */
+  sourceLimits: Pick<SourceLimits, "flood" | "floodWarning" | "codenameAttempts">;
   /** "Tell me here about a reply": chat ids kept in memory only. */
   replyNotices: ReplyNotices;
   /** Holds one source's updates apart across instances (PostgreSQL); none: this process only. */
@@ -67,8 +67,6 @@ export interface BotDeps {
   botInfo?: UserFromGetMe;
   now?: () => Date;
 }
-
-const HOUR = 3600_000;
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(deps.token, {
@@ -109,7 +107,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     createSafetyFeature({
       interview: deps.interview,
       preferences: deps.preferences,
-      floodLimiter: new RateLimiter(deps.limits.floodMessagesPerMinute, 60_000),
+      flood: deps.sourceLimits.flood,
+      floodWarning: deps.sourceLimits.floodWarning,
       subscriptions: deps.subscriptions,
       quotas: deps.quotas,
       expectsCodename: (userHash) => codenameWaits.get(userHash) !== undefined,
@@ -143,7 +142,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       interview: deps.interview,
       submissions: deps.submissions,
       receipts,
-      attemptLimiter: new RateLimiter(deps.limits.codenameAttemptsPerHour, HOUR),
+      attempts: deps.sourceLimits.codenameAttempts,
       apiRoot: deps.apiRoot,
       quotas: deps.quotas,
       awaiting: codenameWaits,

@@ -5,7 +5,7 @@ import { type ChatTypeContext, Composer, InlineKeyboard } from "grammy";
 import { prepareAttachment } from "../../services/attachments.js";
 import { looksLikeCodename, normaliseCodename } from "../../services/codename.js";
 import type { InterviewService } from "../../services/interview.js";
-import { ExpiringMap, type RateLimiter } from "../../services/limits.js";
+import { ExpiringMap, type SourceLimit } from "../../services/limits.js";
 import type { QuotaService } from "../../services/quotas.js";
 import type { SubmissionsService } from "../../services/submissions.js";
 import { createCallbackData } from "../callback-data.js";
@@ -52,7 +52,8 @@ export function createCodenameFeature(deps: {
   interview: InterviewService;
   submissions: SubmissionsService;
   receipts: ExpiringMap<ReceiptMemo>;
-  attemptLimiter: RateLimiter;
+  /** Wrong codenames per hour (shared by the instances on PostgreSQL). */
+  attempts: SourceLimit;
   apiRoot: string;
   quotas: QuotaService;
   awaiting?: CodenameWaits;
@@ -209,12 +210,12 @@ export function createCodenameFeature(deps: {
     // The codename must not stay in the chat.
     await ctx.deleteMessage().catch(() => {});
     // Only wrong attempts count (README: "wrong-codename attempts per account").
-    if (!deps.attemptLimiter.check(key)) {
+    if (!(await deps.attempts.check(ctx.from.id))) {
       await ctx.reply(ctx.t("codename-too-many-attempts"));
       return;
     }
     const notFound = async (keyboard?: InlineKeyboard) => {
-      deps.attemptLimiter.take(key);
+      await deps.attempts.take(ctx.from.id);
       const sent = await ctx.reply(ctx.t("codename-not-found"), { reply_markup: keyboard });
       if (waiting) {
         waiting.messageIds.push(sent.message_id);
