@@ -1,10 +1,11 @@
 // The composition root: builds services from storage, keys and secrets, and the bot from those.
-// main.ts, the tests and the benchmarks all assemble the bot here, the same way.
+// main.ts, the tests and the benchmarks all assemble the bot here, the same way; the editors'
+// services come from wiring.ts, which the editor tool and the desk use too.
 import type { UserFromGetMe } from "grammy/types";
 import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
 import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
 import { createBot } from "./bot/index.js";
-import type { Config } from "./config.js";
+import { type Config, DEFAULTS } from "./config.js";
 import type { Logger } from "./logger.js";
 import { createAdminService } from "./services/admin.js";
 import {
@@ -13,8 +14,6 @@ import {
   createBroadcastWorker,
 } from "./services/broadcast.js";
 import { type EditorKeyring, formatFingerprint } from "./services/crypto/editor-keys.js";
-import { createEditorialService } from "./services/editorial.js";
-import { createExportService } from "./services/export.js";
 import { createGuidanceService } from "./services/guidance.js";
 import { createInterviewService } from "./services/interview.js";
 import { createSourceLimits } from "./services/limits.js";
@@ -31,18 +30,16 @@ import { createSourceLocks, holdLock } from "./services/source-locks.js";
 import { createSubmissionsService } from "./services/submissions.js";
 import { createSubscriptionsService } from "./services/subscriptions.js";
 import { translate } from "./services/texts.js";
-import { createAuditRepository } from "./storage/audit.repo.js";
 import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
 import { createGuidanceRepository } from "./storage/guidance.repo.js";
-import { createPartsRepository } from "./storage/parts.repo.js";
 import { createRateLimitsRepository } from "./storage/rate-limits.repo.js";
 import type { Secrets } from "./storage/secrets.js";
 import { createSourceLocksRepository } from "./storage/source-locks.repo.js";
-import { createSubmissionsRepository } from "./storage/submissions.repo.js";
 import { createSubscribersRepository } from "./storage/subscribers.repo.js";
 import { createUsageRepository } from "./storage/usage.repo.js";
+import { createEditorServices } from "./wiring.js";
 
 export type AppConfig = Pick<
   Config,
@@ -65,23 +62,8 @@ export type AppConfig = Pick<
   | "NOTIFY_WINDOW_MINUTES"
 >;
 
-export const APP_DEFAULTS = {
-  TELEGRAM_API_ROOT: "https://api.telegram.org",
-  DEFAULT_LOCALE: "ru",
-  DRAFT_TTL_HOURS: 72,
-  MAX_TEXT_LENGTH: 20_000,
-  MAX_ATTACHMENTS: 30,
-  MAX_SUBMISSIONS_PER_DAY: 3,
-  CODENAME_ATTEMPTS_PER_HOUR: 5,
-  FLOOD_MESSAGES_PER_MINUTE: 40,
-  ADDITION_FILES_MAX: 20,
-  ADDITION_MB_MAX: 200,
-  ADDITION_MESSAGES_PER_DAY: 30,
-  STORAGE_LIMIT_GB: 20,
-  ADMIN_IDS: [] as number[],
-  BROADCAST_RATE_PER_SECOND: 25,
-  NOTIFY_WINDOW_MINUTES: 15,
-} as const satisfies Partial<AppConfig>;
+/** The configuration's defaults (config.ts), for tests and benchmarks that build the app. */
+export const APP_DEFAULTS = DEFAULTS satisfies Partial<AppConfig>;
 
 export function createApp(options: {
   config: AppConfig;
@@ -106,8 +88,13 @@ export function createApp(options: {
   const { config, db, keyring, secrets, now } = options;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
   const drafts = createDraftsRepository({ db });
-  const parts = createPartsRepository({ db });
-  const submissionsRepo = createSubmissionsRepository({ db });
+  const {
+    parts,
+    submissions: submissionsRepo,
+    audit,
+    editorial,
+    exporter,
+  } = createEditorServices({ db, keyring, now });
 
   const preferences = createPreferencesService({ pepper: secrets.pepper });
   const scrubber = createScrubber({
@@ -206,18 +193,8 @@ export function createApp(options: {
   });
 
   const sealer = createSealer(secrets.serverKey);
-  const editorial = createEditorialService({
-    db,
-    submissions: submissionsRepo,
-    parts,
-    audit: createAuditRepository({ db }),
-    keyring,
-    now,
-  });
-  const exporter = createExportService({ parts, keyring: options.keyring });
 
   // Guidance and broadcasts (subscribers are sealed with the server key; never linked to drafts).
-  const audit = createAuditRepository({ db });
   const subscribersRepo = createSubscribersRepository({ db });
   const broadcastsRepo = createBroadcastsRepository({ db });
   const subscriptions = createSubscriptionsService({
@@ -269,26 +246,29 @@ export function createApp(options: {
     now,
   });
 
-  const replyNotices = createReplyNotices();
-  const bot = createBot({
-    token: config.BOT_TOKEN,
-    apiRoot: config.TELEGRAM_API_ROOT,
-    defaultLocale: config.DEFAULT_LOCALE,
-    editorsChatId: config.EDITORS_CHAT_ID,
-    logger: options.logger,
+  const services = {
     preferences,
     interview,
     submissions,
     quotas,
     editorial,
     exporter,
-    fingerprints: keyring.fingerprints.map(formatFingerprint),
-    actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
-    adminIds: config.ADMIN_IDS,
     subscriptions,
     guidance,
     broadcasts,
     admin,
+  };
+  const replyNotices = createReplyNotices();
+  const bot = createBot({
+    ...services,
+    token: config.BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    defaultLocale: config.DEFAULT_LOCALE,
+    editorsChatId: config.EDITORS_CHAT_ID,
+    logger: options.logger,
+    fingerprints: keyring.fingerprints.map(formatFingerprint),
+    actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
+    adminIds: config.ADMIN_IDS,
     limits: {
       maxTextLength: config.MAX_TEXT_LENGTH,
       maxSubmissionsPerDay: config.MAX_SUBMISSIONS_PER_DAY,
@@ -312,16 +292,7 @@ export function createApp(options: {
   return {
     bot,
     services: {
-      preferences,
-      interview,
-      submissions,
-      quotas,
-      editorial,
-      exporter,
-      subscriptions,
-      guidance,
-      broadcasts,
-      admin,
+      ...services,
       /** One update of a source at a time, across instances (see source-locks.ts). */
       sourceLocks,
       sourceLimits,

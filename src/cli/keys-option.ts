@@ -2,6 +2,7 @@
 // Errors and warnings name the one the editor actually used.
 import { type EditorKeyring, KeyError, loadEditorKeys } from "../services/crypto/editor-keys.js";
 import { CliError } from "./command.js";
+import type { ToolSettings } from "./settings.js";
 
 export interface KeysOption {
   paths: string[];
@@ -9,15 +10,8 @@ export interface KeysOption {
   option: string;
 }
 
-export function keysOption(keysFlag: string | undefined): KeysOption {
-  const given = keysFlag ?? process.env.EDITOR_KEYS ?? "";
-  return {
-    paths: given
-      .split(",")
-      .map((p) => p.trim())
-      .filter(Boolean),
-    option: keysFlag !== undefined ? "--keys" : "EDITOR_KEYS",
-  };
+export function keysOption(settings: ToolSettings): KeysOption {
+  return { paths: [...settings.config.EDITOR_KEYS], option: settings.from.EDITOR_KEYS };
 }
 
 /** Loads and checks the keys; a bad key is a CliError, a warning goes to stderr. */
