@@ -35,6 +35,11 @@ export interface DraftSession {
   load(): Promise<DraftSessionData | undefined>;
   /** Replaces the draft (a new interview, or the engine's outcome); written after the handler. */
   set(data: DraftSessionData): void;
+  /**
+   * Writes the draft now, before the bot says it is stored (a crash right after "saved" must not
+   * lose the answer); it is written again after the handler with what the handler added.
+   */
+  save(): Promise<void>;
   /** The interview ended: a cancelled one is deleted now; a submitted one is already gone. */
   end(how: "submitted" | "discarded"): Promise<void>;
 }
@@ -74,6 +79,9 @@ export function draftSession(deps: {
       },
       set(data) {
         current = data;
+      },
+      async save() {
+        if (current) await deps.store.write(userId, current);
       },
       async end(how) {
         current = undefined;
@@ -120,5 +128,6 @@ const noSession: DraftSession = {
   set() {
     throw new Error("drafts exist in private chats only");
   },
+  save: async () => {},
   end: async () => {},
 };

@@ -127,6 +127,8 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     if (outcome.ended) return close(ctx, session, outcome);
     const draft = outcome.draft ?? session.draft;
     ctx.draftSession.set({ draft, chat });
+    // An answer is stored before the bot says so.
+    if (draft.unsaved?.length) await ctx.draftSession.save();
     for (const view of outcome.views) await show(ctx, draft, chat, view);
   };
 
