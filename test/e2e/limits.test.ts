@@ -11,7 +11,6 @@ import {
   jumpTo,
   nextQuestion,
   partsOf,
-  settle,
 } from "../helpers/steps.js";
 
 const FLOOD = 8;
@@ -150,7 +149,7 @@ describe("flood control", () => {
     const burst = 10;
     for (let i = 1; i <= burst; i++) await user.send(`Сообщение номер ${i}`);
     await bot.api.waitFor(() => user.botMessages().some((m) => m.text?.includes("Слишком много")));
-    await settle(500);
+    await bot.idle();
 
     const slowDown = user.botMessages().filter((m) => m.text?.includes("Слишком много сообщений"));
     expect(slowDown).toHaveLength(1);

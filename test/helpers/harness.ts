@@ -26,6 +26,12 @@ export interface TestBot {
    */
   restart(): Promise<void>;
   /**
+   * Resolves once the bot has nothing left to do: no update waiting at the fake Bot API, none
+   * being handled, no editors' notice being sent. For "nothing happened" assertions, and for
+   * reading what the bot stored after its last answer.
+   */
+  idle(timeoutMs?: number): Promise<void>;
+  /**
    * A clean stop, as SIGTERM does it: handlers finish, dead rows are scrubbed, storage closes.
    * `keepDatabase`: a PostgreSQL test database stays (to be copied); PGlite's files always stay.
    */
@@ -82,11 +88,25 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       exclusiveStorage: !storage.url,
       broadcastWorker: options.broadcastWorker,
     });
+  // Updates being handled now: the runner hands each one to bot.handleUpdate.
+  let handling = 0;
   // As in main.ts: the broadcast worker runs with the bot and stops before storage closes.
   const launch = (started: App): RunnerHandle => {
+    const handleUpdate = started.bot.handleUpdate.bind(started.bot);
+    started.bot.handleUpdate = async (...args) => {
+      handling++;
+      try {
+        return await handleUpdate(...args);
+      } finally {
+        handling--;
+      }
+    };
     started.background.start();
     return run(started.bot, { runner: { fetch: { timeout: 1 } } });
   };
+  // An update leaves the fake API's queue only when the runner confirms it, after it has
+  // started handling it; so "nothing queued and nothing handled" has no gap in between.
+  const quiet = () => api.pendingUpdates().length === 0 && handling === 0;
   const halt = async () => {
     await runner.stop();
     await app.background.stop();
@@ -103,6 +123,13 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     editorKeys: keys,
     secrets,
     logs: output,
+    idle: async (timeoutMs = 10_000) => {
+      for (;;) {
+        await api.waitFor(quiet, timeoutMs, "bot idle");
+        await app.notices.settled();
+        if (quiet()) return;
+      }
+    },
     restart: async () => {
       await halt();
       app = build();

@@ -59,31 +59,14 @@ export async function waitForDraft(
     const draft = await bot.app.services.interview.find(user.id);
     if (draft && predicate(draft)) return draft;
     if (Date.now() > deadline) throw new Error(`draft of ${user.id} not as expected in time`);
-    await settle(20);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // polls the database
   }
 }
 
-/**
- * The draft once the bot is done with it: no update waiting, and the stored row unchanged for a
- * while (the bot saves right after it answers, so an answer alone does not mean "saved").
- */
-export async function settledDraft(bot: TestBot, user: FakeUser, quietMs = 150): Promise<Draft> {
-  const hash = await bot.app.services.interview.lookupKey(user.id);
-  const deadline = Date.now() + 5000;
-  let last = "";
-  let since = Date.now();
-  for (;;) {
-    const row = await bot.app.repositories.drafts.find(hash);
-    const seen = row ? Buffer.from(row.sealedState).toString("hex") : "";
-    if (seen !== last || bot.api.pendingUpdates().length > 0) {
-      last = seen;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return draftOf(bot, user);
-    }
-    if (Date.now() > deadline) throw new Error(`draft of ${user.id} did not settle`);
-    await settle(20);
-  }
+/** The draft once the bot is done with it (it saves right after it answers). */
+export async function settledDraft(bot: TestBot, user: FakeUser): Promise<Draft> {
+  await bot.idle();
+  return draftOf(bot, user);
 }
 
 /**
@@ -136,9 +119,6 @@ export async function decryptAsEditor(bot: TestBot, ciphertext: Uint8Array): Pro
 export async function callbackAnswer(bot: TestBot, query: CallbackQuery) {
   return bot.api.waitFor(() => bot.api.callbackAnswer(query.id), 5000, "callback answer");
 }
-
-/** Lets the bot finish whatever it may still do (for "nothing happened" assertions). */
-export const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The texts of the visible chat, oldest first. */
 export const visibleTexts = (user: FakeUser) =>
