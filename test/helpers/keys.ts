@@ -12,6 +12,7 @@ import {
   encryptStreamForEditors,
   loadEditorKeys,
 } from "../../src/services/encryption.js";
+import { stopGpgAgent, trackGpgHome } from "./gpg-agents.js";
 
 const tempDirs: string[] = [];
 const gpgHomes: GpgHome[] = [];
@@ -191,6 +192,7 @@ export class GpgHome {
     const dir = await makeTempDir("gnupg-");
     const home = new GpgHome(dir);
     gpgHomes.push(home);
+    trackGpgHome(dir);
     return home;
   }
 
@@ -255,8 +257,6 @@ export class GpgHome {
   }
 
   stopAgent(): void {
-    spawnSync("gpgconf", ["--homedir", this.dir, "--kill", "gpg-agent"], {
-      env: { ...process.env, GNUPGHOME: this.dir },
-    });
+    stopGpgAgent(this.dir);
   }
 }
