@@ -217,7 +217,9 @@ describe("editors", () => {
         .map((c) => c.params as { text?: string })
         .find((p) => p.text?.startsWith("Отправить или отменить этот ответ может только")),
     );
-    expect(refusal).toBeDefined();
+    expect(refusal.text).toBe(
+      "Отправить или отменить этот ответ может только редактор, который его написал.",
+    );
     // Cancel sends nothing and takes the plaintext away.
     await editor().press("Отмена");
     await bot.api.waitFor(() => editorsChat().find((m) => m.text === "Хорошо, ответ отменён."));
