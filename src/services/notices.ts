@@ -67,6 +67,10 @@ export function createNoticeBatcher(options: NoticeBatcherOptions) {
     },
     /** Sends what is pending now. */
     flush,
+    /** Resolves when a flush under way (e.g. after a poke) has ended; starts none. */
+    settled(): Promise<void> {
+      return flushing;
+    },
     async stop(): Promise<void> {
       running = false;
       if (timer) clearTimeout(timer);

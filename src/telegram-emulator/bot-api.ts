@@ -278,6 +278,11 @@ export class FakeBotApi {
     return [...this.queue];
   }
 
+  /** Whether a getUpdates long poll is waiting now (the bot is listening for the next update). */
+  longPolling(): boolean {
+    return this.terminatePoll !== undefined;
+  }
+
   // --- inspection ----------------------------------------------------------------------------
 
   calls(method?: string): ApiCall[] {

@@ -64,7 +64,7 @@ describe("npm run demo as a process", () => {
       // tsx may keep a compile cache of its own in TMPDIR; the demo leaves nothing.
       expect(demoFolders(root)).toEqual([]);
     }
-  });
+  }, 120_000); // two demos, one after the other: each start takes up to 50 s on a busy machine
 
   it("refuses a real-looking BOT_TOKEN, before making anything", () => {
     const root = tempRoot();

@@ -9,7 +9,7 @@ import { choose, createEngineDriver, text } from "../helpers/engine.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
-import { callbackAnswer, settle, visibleTexts } from "../helpers/steps.js";
+import { callbackAnswer, visibleTexts } from "../helpers/steps.js";
 
 const NOT_FOUND =
   "По этой фразе ничего не найдено. Проверьте слова и порядок и попробуйте ещё раз.";
@@ -79,7 +79,7 @@ describe("coming back with the codename", () => {
     await user.send(codename as string);
 
     await bot.api.waitFor(() => user.chat().length === 1 && user.chat()[0]?.text?.includes("✓"));
-    await settle();
+    await bot.idle();
     expect(visibleTexts(user)).toHaveLength(1);
     expect(visibleTexts(user)[0]).toContain("Спасибо. Ваш рассказ получен");
     expect(visibleTexts(user)[0]).toContain("Кодовая фраза записана верно");
@@ -118,7 +118,7 @@ describe("coming back with the codename", () => {
     expect((await user.nextBotMessage({ newOnly: true })).text).toBe(NOT_FOUND);
     await user.press("Не проверять");
     await bot.api.waitFor(() => user.chat().length === 1);
-    await settle();
+    await bot.idle();
     expect(visibleTexts(user)).toHaveLength(1);
     expect(visibleTexts(user)[0]).toContain("Спасибо. Ваш рассказ получен");
   });
@@ -226,7 +226,7 @@ describe("coming back with the codename", () => {
     await user.press("Готово, удалить переписку");
     const closed = await user.nextBotMessage({ newOnly: true });
     expect(closed.text).toContain("Готово, переписка удалена");
-    await settle();
+    await bot.idle();
     // What was there before the visit stays; the whole visit is gone.
     expect(user.chat().map((m) => m.message_id)).toEqual([...before, closed.message_id]);
 

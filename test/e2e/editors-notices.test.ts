@@ -28,7 +28,7 @@ describe("editors' notices in batches", () => {
 
   it("says nothing in the editors' chat until the window ends", async () => {
     expect(codenames.every((c) => c.split(" ").length === 8)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bot.idle();
     expect(notices()).toEqual([]);
   });
 

@@ -102,7 +102,7 @@ describe("editors", () => {
     const other = bot.api.group({ id: -100999, title: "Other", botIsAdmin: true });
     await other.member(stranger.user).command("list");
     await other.member(stranger.user).command("status", "1 published");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bot.idle();
     expect(other.botMessages()).toEqual([]);
     expect((await bot.app.services.editorial.summary(1))?.status).toBe("in_review");
   });
@@ -195,7 +195,7 @@ describe("editors", () => {
       .group({ id: EDITORS_CHAT_ID, title: "Editors" })
       .member(bot.api.user({ id: 9002, first_name: "Colleague", language_code: "ru" }));
     await colleague.reply(prompt.message_id, "Я бы не отвечал");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bot.idle();
     expect(editorsChat().some((m) => m.message_id === remark.message_id)).toBe(true);
     expect(editorsChat().some((m) => m.text?.includes("получит этот ответ"))).toBe(false);
     expect(await storedReplies(1)).toBe(0);
@@ -217,7 +217,9 @@ describe("editors", () => {
         .map((c) => c.params as { text?: string })
         .find((p) => p.text?.startsWith("Отправить или отменить этот ответ может только")),
     );
-    expect(refusal).toBeDefined();
+    expect(refusal.text).toBe(
+      "Отправить или отменить этот ответ может только редактор, который его написал.",
+    );
     // Cancel sends nothing and takes the plaintext away.
     await editor().press("Отмена");
     await bot.api.waitFor(() => editorsChat().find((m) => m.text === "Хорошо, ответ отменён."));
@@ -298,7 +300,7 @@ describe("editors", () => {
       asker.botMessages().find((m) => m.text?.startsWith("Редакция ответила")),
     );
     expect(notice.text).not.toContain(REPLY);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await bot.idle();
     expect(quiet.botMessages().some((m) => m.text?.startsWith("Редакция ответила"))).toBe(false);
   });
 

@@ -14,7 +14,6 @@ import {
   partKeys,
   partsOf,
   questionIdOf,
-  settle,
   settledDraft,
   visibleTexts,
   waitForDraft,
@@ -220,7 +219,7 @@ describe("bad input during an interview", () => {
     expect(await bot.app.services.interview.find(user.id)).toBeUndefined();
     expect(await bot.app.repositories.parts.listForDraft(draftId)).toEqual([]);
     await bot.api.waitFor(() => user.chat().length === 1);
-    await settle();
+    await bot.idle();
     expect(visibleTexts(user)).toEqual([done.text]);
   });
 
@@ -285,7 +284,7 @@ describe("bad input during an interview", () => {
     expect((await callbackAnswer(bot, back)).text).toContain(STALE);
     const submit = await user.pressData(role.message_id, "iv:submit");
     expect((await callbackAnswer(bot, submit)).text).toContain(STALE);
-    await settle();
+    await bot.idle();
 
     const draftAfter = await draftOf(bot, user);
     expect(draftAfter.position).toBe("branch");
@@ -361,8 +360,7 @@ describe("bad input during an interview", () => {
         location: { latitude: 1, longitude: 2 },
       },
     });
-    await bot.api.waitFor(() => bot.api.pendingUpdates().length === 0);
-    await settle();
+    await bot.idle();
     expect(group.botMessages()).toEqual([]);
     const sentElsewhere = bot.api
       .calls()

@@ -233,7 +233,11 @@ describe(`the bot as a process (${usingPostgres ? "PostgreSQL" : "PGlite"})`, ()
 
     // 2. Telegram redelivers what it was not told about: getUpdates fails from now on, so the
     // next answer is handled (and stored) but never confirmed, and the file after it waits.
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the runner's long poll is open
+    await api.waitFor(
+      () => api.pendingUpdates().length === 0 && api.longPolling(),
+      10_000,
+      "the runner's long poll is open",
+    );
     api.injectFault({
       method: "getUpdates",
       times: Number.POSITIVE_INFINITY,
@@ -261,7 +265,10 @@ describe(`the bot as a process (${usingPostgres ? "PostgreSQL" : "PGlite"})`, ()
     await expectQuestion(user, "materials");
 
     // 3. Killed while idle between questions: the question's own buttons still work afterwards.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // One chat's updates are handled in order, so once a stale press is answered, the update
+    // before it (which asked this question and saved the draft) is done too.
+    const probe = await user.pressData(role.message.message_id, "iv:a:role:officer");
+    await api.waitFor(() => api.callbackAnswer(probe.id), 10_000, "the probe answered");
     await bot.kill("SIGKILL");
     bot = launch(world);
     await bot.ready();

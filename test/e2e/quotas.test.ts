@@ -11,7 +11,7 @@ import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { EDITORS_CHAT_ID, startTestBot, type TestBot } from "../helpers/harness.js";
 import { jpegWithMetadata } from "../helpers/metadata-files.js";
 import { findPlanted } from "../helpers/scan.js";
-import { beginInterview, jumpTo, settle, visibleTexts } from "../helpers/steps.js";
+import { beginInterview, jumpTo, visibleTexts } from "../helpers/steps.js";
 
 let bot: TestBot | undefined;
 afterEach(async () => {
@@ -131,7 +131,7 @@ describe("the storage limit", () => {
     expect(notice.text).toMatch(/^Хранилище заполнено на \d+% \(0\.0 из 0\.00001 ГБ\)\./);
     // Once: a second check while still above says nothing more.
     expect(await quotas.checkStorage()).toBeUndefined();
-    await settle(100);
+    await bot.idle();
     expect(bot.api.botMessages(EDITORS_CHAT_ID).filter((m) => m.text?.includes("%"))).toHaveLength(
       1,
     );
@@ -162,11 +162,11 @@ describe("flood pauses", () => {
     await bot.api.waitFor(() =>
       user.botMessages().find((m) => m.text?.startsWith("Too many messages")),
     );
-    await settle(200);
+    await bot.idle();
     expect(visibleTexts(user).some((text) => text.startsWith("refused answer"))).toBe(true);
     await user.command("forget");
     await bot.api.waitFor(() => user.botMessages().find((m) => m.text?.startsWith("Done:")));
-    await settle(200);
+    await bot.idle();
     expect(visibleTexts(user)).toEqual([expect.stringMatching(/^Done:/)]);
     expect(await bot.app.services.interview.find(user.id)).toBeUndefined();
   });

@@ -56,7 +56,7 @@ describe("first contact", () => {
     const member = group.member(bot.api.user({ id: 5005, first_name: "X" }));
     await member.command("start");
     await member.send("hello");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bot.idle();
     expect(group.botMessages()).toEqual([]);
   });
 

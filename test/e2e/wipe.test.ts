@@ -10,7 +10,6 @@ import {
   jumpTo,
   nextQuestion,
   partsOf,
-  settle,
   visibleTexts,
 } from "../helpers/steps.js";
 
@@ -46,7 +45,7 @@ describe("wiping the interview from the chat", () => {
     expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Проверим запись");
     await user.send(codename);
     await bot.api.waitFor(() => user.chat().at(-1)?.text?.includes("✓"));
-    await settle();
+    await bot.idle();
   }
 
   it("after Submit and the codename check, only the final message is left", async () => {
@@ -90,7 +89,7 @@ describe("wiping the interview from the chat", () => {
     await user.press("Нет");
     const declined = await user.nextBotMessage({ newOnly: true });
     expect(declined.text).toContain("Ничего не сохранено, переписка удалена");
-    await settle();
+    await bot.idle();
     expect(visibleTexts(user)).toEqual([declined.text]);
     expect(await bot.app.services.interview.find(user.id)).toBeUndefined();
   });
@@ -105,7 +104,7 @@ describe("wiping the interview from the chat", () => {
     expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Геопозиция");
     await user.press("Нет");
     const declined = await user.nextBotMessage({ newOnly: true });
-    await settle();
+    await bot.idle();
     expect(visibleTexts(user)).toEqual([declined.text]);
 
     const other = newUser();
@@ -117,7 +116,7 @@ describe("wiping the interview from the chat", () => {
     expect((await other.nextBotMessage({ newOnly: true })).text).toContain("Геопозиция");
     await other.press("Отправить редакции");
     await bot.api.waitFor(() => other.chat().at(-1)?.text?.includes("Ваша кодовая фраза"));
-    await settle();
+    await bot.idle();
     expect(visibleTexts(other)).toHaveLength(2);
     expect(visibleTexts(other)[0]).toContain("Спасибо. Ваш рассказ получен");
 
@@ -129,7 +128,7 @@ describe("wiping the interview from the chat", () => {
     await third.nextBotMessage({ newOnly: true });
     await third.press("Да, удалить всё");
     const cancelled = await third.nextBotMessage({ newOnly: true });
-    await settle();
+    await bot.idle();
     expect(visibleTexts(third)).toEqual([cancelled.text]);
   });
 
@@ -150,7 +149,7 @@ describe("wiping the interview from the chat", () => {
     await user.command("forget");
     const forgotten = await user.nextBotMessage({ newOnly: true });
     expect(forgotten.text).toMatch(/^Done: the unfinished testimony.* were deleted/);
-    await settle();
+    await bot.idle();
     expect(visibleTexts(user)).toEqual([forgotten.text]);
     expect(await bot.app.services.interview.find(user.id)).toBeUndefined();
     expect(await bot.app.repositories.parts.listForDraft(draftId)).toEqual([]);

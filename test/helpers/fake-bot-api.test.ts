@@ -301,8 +301,12 @@ describe("fake Bot API with a real grammY bot", () => {
     const started = Date.now();
     expect(await ids({ offset: 4, timeout: 1 })).toEqual([]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    setTimeout(() => void alice.send("d"), 100);
+    expect(api.longPolling()).toBe(false);
+    // An update that comes while the long poll waits ends it at once.
+    void api.waitFor(() => api.longPolling()).then(() => alice.send("d"));
+    const waited = Date.now();
     expect(await ids({ offset: 4, timeout: 10 })).toEqual([4]);
+    expect(Date.now() - waited).toBeLessThan(9000);
 
     const form = new URLSearchParams({
       chat_id: "1001",

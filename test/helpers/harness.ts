@@ -26,10 +26,11 @@ export interface TestBot {
    */
   restart(): Promise<void>;
   /**
-   * Resolves once the bot has nothing left to do: no update waiting at the fake Bot API and no
-   * handler running (the draft session writes after the bot has answered).
+   * Resolves once the bot has nothing left to do: no update waiting at the fake Bot API, none
+   * being handled, no editors' notice being sent. For "nothing happened" assertions, and for
+   * reading what the bot stored after its last answer.
    */
-  idle(): Promise<void>;
+  idle(timeoutMs?: number): Promise<void>;
   /**
    * A clean stop, as SIGTERM does it: handlers finish, dead rows are scrubbed, storage closes.
    * `keepDatabase`: a PostgreSQL test database stays (to be copied); PGlite's files always stay.
@@ -87,21 +88,25 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       exclusiveStorage: !storage.url,
       broadcastWorker: options.broadcastWorker,
     });
+  // Updates being handled now: the runner hands each one to bot.handleUpdate.
+  let handling = 0;
   // As in main.ts: the broadcast worker runs with the bot and stops before storage closes.
-  let inFlight = 0;
   const launch = (started: App): RunnerHandle => {
-    started.background.start();
-    const handle = started.bot.handleUpdate.bind(started.bot);
+    const handleUpdate = started.bot.handleUpdate.bind(started.bot);
     started.bot.handleUpdate = async (...args) => {
-      inFlight++;
+      handling++;
       try {
-        return await handle(...args);
+        return await handleUpdate(...args);
       } finally {
-        inFlight--;
+        handling--;
       }
     };
+    started.background.start();
     return run(started.bot, { runner: { fetch: { timeout: 1 } } });
   };
+  // An update leaves the fake API's queue only when the runner confirms it, after it has
+  // started handling it; so "nothing queued and nothing handled" has no gap in between.
+  const quiet = () => api.pendingUpdates().length === 0 && handling === 0;
   const halt = async () => {
     await runner.stop();
     await app.background.stop();
@@ -118,14 +123,11 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     editorKeys: keys,
     secrets,
     logs: output,
-    idle: async () => {
-      // Two quiet looks in a row: an update fetched by the runner is not in flight at once.
-      let quiet = 0;
-      const deadline = Date.now() + 10_000;
-      while (quiet < 2) {
-        if (Date.now() > deadline) throw new Error("the bot did not become idle");
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        quiet = inFlight === 0 && api.pendingUpdates().length === 0 ? quiet + 1 : 0;
+    idle: async (timeoutMs = 10_000) => {
+      for (;;) {
+        await api.waitFor(quiet, timeoutMs, "bot idle");
+        await app.notices.settled();
+        if (quiet()) return;
       }
     },
     restart: async () => {

@@ -9,6 +9,7 @@ import * as openpgp from "openpgp";
 import { decryptWithPrivateKey } from "../../src/services/crypto/decrypt.js";
 import { type EditorKeyring, loadEditorKeys } from "../../src/services/crypto/editor-keys.js";
 import { encryptStreamForEditors } from "../../src/services/crypto/for-editors.js";
+import { stopGpgAgent, trackGpgHome } from "./gpg-agents.js";
 
 const tempDirs: string[] = [];
 const gpgHomes: GpgHome[] = [];
@@ -188,6 +189,7 @@ export class GpgHome {
     const dir = await makeTempDir("gnupg-");
     const home = new GpgHome(dir);
     gpgHomes.push(home);
+    trackGpgHome(dir);
     return home;
   }
 
@@ -252,8 +254,6 @@ export class GpgHome {
   }
 
   stopAgent(): void {
-    spawnSync("gpgconf", ["--homedir", this.dir, "--kill", "gpg-agent"], {
-      env: { ...process.env, GNUPGHOME: this.dir },
-    });
+    stopGpgAgent(this.dir);
   }
 }

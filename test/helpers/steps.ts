@@ -60,7 +60,7 @@ export async function waitForDraft(
     const draft = await bot.app.services.interview.find(user.id);
     if (draft && predicate(draft)) return draft;
     if (Date.now() > deadline) throw new Error(`draft of ${user.id} not as expected in time`);
-    await settle(20);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // polls the database
   }
 }
 
@@ -122,9 +122,6 @@ export async function decryptAsEditor(bot: TestBot, ciphertext: Uint8Array): Pro
 export async function callbackAnswer(bot: TestBot, query: CallbackQuery) {
   return bot.api.waitFor(() => bot.api.callbackAnswer(query.id), 5000, "callback answer");
 }
-
-/** Lets the bot finish whatever it may still do (for "nothing happened" assertions). */
-export const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The texts of the visible chat, oldest first. */
 export const visibleTexts = (user: FakeUser) =>

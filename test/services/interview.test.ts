@@ -117,7 +117,7 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
   }
 
   it("sweeps a draft whose expiry day has passed, with its parts and attachment chunks", async () => {
-    const draft = await draftWithAnswers();
+    await draftWithAnswers();
     expect(await count(parts)).toBe(3);
     expect(await count(attachmentChunks)).toBeGreaterThan(1);
     const row = await createDraftsRepository({ db: storage.db }).find(
@@ -138,7 +138,6 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     expect(await count(parts)).toBe(0);
     expect(await count(attachmentChunks)).toBe(0);
     expect(await service.find(userId)).toBeUndefined();
-    expect(draft.id).toBeDefined();
   });
 
   it("keeps a draft that is in use: every save pushes the expiry on", async () => {
@@ -168,7 +167,7 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
   });
 
   it("does not open one source's sealed state with another Telegram id", async () => {
-    const draft = await draftWithAnswers();
+    await draftWithAnswers();
     const repo = createDraftsRepository({ db: storage.db });
     const sealed = (await repo.find(await service.lookupKey(userId)))?.sealedState as Uint8Array;
     // Someone copies the sealed state into another source's draft row.
@@ -191,7 +190,6 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     // The owner still opens it, and nothing in the row names the Telegram id.
     expect((await service.find(userId))?.state.choices).toEqual({ consent: ["yes"] });
     expect(Buffer.from(sealed).toString("latin1")).not.toContain(String(userId));
-    expect(draft.id).toBeDefined();
   });
 
   it("deletes the stored answers of an abandoned branch, down the chain, files included", async () => {

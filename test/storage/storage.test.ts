@@ -101,6 +101,7 @@ describe("embedded PGlite in DATA_DIR", () => {
       const { writeFileSync } = await import("node:fs");
       writeFileSync(join(dir, "bot.lock"), "999999");
       const storage = await openStorage({ dataDir: dir });
+      expect(readFileSync(join(dir, "bot.lock"), "utf8")).toBe(String(process.pid));
       await storage.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
