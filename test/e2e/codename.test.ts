@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SubmissionReceipt } from "../../src/services/submissions.js";
+import { rateLimits } from "../../src/storage/schema.js";
 import { decryptSubmission } from "../helpers/decrypt.js";
 import { choose, createEngineDriver, text } from "../helpers/engine.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
@@ -66,9 +67,15 @@ describe("coming back with the codename", () => {
 
     await user.press("Записал(а), удалить");
     expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Проверим запись");
+    await bot.idle();
+    const counters = await bot.storage.db.$count(rateLimits);
     const typo = await user.send(WRONG);
     const wrong = await user.nextBotMessage({ newOnly: true });
     expect(wrong.text).toBe(NOT_FOUND);
+    // The slip in the check is not a guess: it adds no counter row (one would say, for an hour,
+    // that this account has just sent a testimony).
+    await bot.idle();
+    expect(await bot.storage.db.$count(rateLimits)).toBe(counters);
     expect(user.chat().some((m) => m.message_id === typo.message_id)).toBe(false);
 
     await user.press("Показать фразу ещё раз");

@@ -214,8 +214,13 @@ export function createCodenameFeature(deps: {
       await ctx.reply(ctx.t("codename-too-many-attempts"));
       return;
     }
-    const notFound = async (keyboard?: InlineKeyboard) => {
-      await deps.attempts.take(ctx.from.id);
+    /**
+     * `counted`: a wrong codename counts against the (shared) attempt limit; a slip in the
+     * receipt's typed-back check does not: it is compared in memory, so there is nothing to
+     * guess at, and a counter row would say that this account just sent a testimony.
+     */
+    const notFound = async (keyboard?: InlineKeyboard, counted = true) => {
+      if (counted) await deps.attempts.take(ctx.from.id);
       const sent = await ctx.reply(ctx.t("codename-not-found"), { reply_markup: keyboard });
       if (waiting) {
         waiting.messageIds.push(sent.message_id);
@@ -237,6 +242,7 @@ export function createCodenameFeature(deps: {
             ctx.t("receipt-button-show-again"),
             codenameButtons.show.pack({}),
           ),
+          false,
         );
         return;
       }
