@@ -3,7 +3,7 @@
 // growth of the process meanwhile, sampled every 10 ms from a worker thread.
 import { randomBytes } from "node:crypto";
 import { Api } from "grammy";
-import { encryptStreamForEditors } from "../src/services/encryption.js";
+import { encryptStreamForEditors } from "../src/services/crypto/for-editors.js";
 import { CHUNK_SIZE, createPartsRepository } from "../src/storage/parts.repo.js";
 import { startFakeBotApi } from "../test/helpers/fake-bot-api.js";
 import { makeTestEditorKeyring } from "../test/helpers/keys.js";

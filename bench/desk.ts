@@ -17,6 +17,7 @@ import { createDraftsRepository } from "../src/storage/drafts.repo.js";
 import { createPartsRepository } from "../src/storage/parts.repo.js";
 import { createSubmissionsRepository } from "../src/storage/submissions.repo.js";
 import { CHROMIUM, launchChromium } from "../test/helpers/desk.js";
+import { choose, createEngineDriver, file, text } from "../test/helpers/engine.js";
 import { makeTestEditorKeyring, type TestKey } from "../test/helpers/keys.js";
 import { PROJECT_ROOT, TSX } from "../test/helpers/run.js";
 import {
@@ -61,17 +62,6 @@ const TEXTS: [string, number][] = [
   ["anything_else", 2],
 ];
 
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.subarray(offset, offset + 64 * 1024));
-      offset += 64 * 1024;
-    },
-  });
-}
-
 /** The submissions, as the interview stores them; returns nothing but what is in the database. */
 async function build(
   storage: Storage,
@@ -105,34 +95,20 @@ async function build(
     4,
     async (n) => {
       const userId = 600_000 + n;
-      const draft = await interview.start(userId, "ru", "consent", {
-        choices: {},
-        skipped: [],
-        textLength: {},
-        attachments: {},
-      });
-      for (const [question, option] of CHOICES) {
-        await interview.setChoice(userId, draft, question, [option]);
-      }
+      const steps = CHOICES.map(([question, option]) => choose(question, option));
       for (const [question, count] of TEXTS) {
-        draft.state.replacing = undefined;
         for (let i = 0; i < count; i++) {
-          const text =
+          const answer =
             question === "service_year" ? "2023" : `Ответ ${n}.${i}: ${"подробности ".repeat(30)}`;
-          await interview.addText(userId, draft, question, text);
+          steps.push(text(question, answer));
+        }
+        // Added to the story's texts (same visit), not replacing them.
+        if (question === "story" && n % VOICE_EVERY === 0) {
+          const meta = { kind: "voice", mimeType: "audio/ogg", size: VOICE_SIZE, duration: 300 };
+          steps.push(file("story", { ...meta, kind: "voice" }, voice));
         }
       }
-      if (n % VOICE_EVERY === 0) {
-        draft.state.replacing = "story"; // added to the story's texts, not replacing them
-        await interview.addAttachment(
-          userId,
-          draft,
-          "story",
-          { kind: "voice", mimeType: "audio/ogg", size: VOICE_SIZE, duration: 300 },
-          streamOf(voice),
-          10,
-        );
-      }
+      const draft = await createEngineDriver(interview, userId).run(steps);
       await submissions.submit(draft);
       progress(`desk (${kind}): building submissions ${++done}/${SUBMISSIONS}`);
     },

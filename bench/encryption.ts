@@ -2,11 +2,11 @@
 // of the same bytes to the same keys, in the same run. Median of several runs.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import type { EditorKeyring } from "../src/services/crypto/editor-keys.js";
 import {
-  type EditorKeyring,
   encryptBytesForEditors,
   encryptStreamForEditors,
-} from "../src/services/encryption.js";
+} from "../src/services/crypto/for-editors.js";
 import { GpgHome, makeTestEditorKeyring, type TestKey } from "../test/helpers/keys.js";
 import { median, ms, printTable, progress, progressDone, ratio } from "./lib.js";
 

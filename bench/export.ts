@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { unlockPrivateKey } from "../src/services/encryption.js";
+import { unlockPrivateKey } from "../src/services/crypto/decrypt.js";
 import { createExportService } from "../src/services/export.js";
 import { createInterviewService } from "../src/services/interview.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../src/services/questionnaire.js";
@@ -14,6 +14,7 @@ import { openArchive } from "../src/services/testimony.js";
 import { createDraftsRepository } from "../src/storage/drafts.repo.js";
 import { createPartsRepository } from "../src/storage/parts.repo.js";
 import { createSubmissionsRepository } from "../src/storage/submissions.repo.js";
+import { createEngineDriver, type EngineStep, file, text } from "../test/helpers/engine.js";
 import { GpgHome, makeTestEditorKeyring } from "../test/helpers/keys.js";
 import {
   benchStorage,
@@ -33,21 +34,6 @@ import {
 const ANSWERS = 20;
 const FILES = 3;
 const FILE_SIZE = 10 * 1024 * 1024;
-
-async function* chunksOf(bytes: Uint8Array, size = 64 * 1024) {
-  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-}
-
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  const iterator = chunksOf(bytes);
-  return new ReadableStream({
-    async pull(controller) {
-      const { done, value } = await iterator.next();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-  });
-}
 
 async function measure(kind: DbKind) {
   const { keyring, keys } = await makeTestEditorKeyring(3);
@@ -75,29 +61,17 @@ async function measure(kind: DbKind) {
       pepper,
     });
     progress(`export (${kind}): building the submission`);
-    const draft = await interview.start(1, "ru", "story", {
-      choices: {},
-      skipped: [],
-      textLength: {},
-      attachments: {},
-    });
+    const steps: EngineStep[] = [];
     for (let i = 0; i < ANSWERS; i++) {
-      draft.state.replacing = undefined;
-      await interview.addText(1, draft, `q${i}`, `Ответ номер ${i}: ${"подробности ".repeat(40)}`);
+      steps.push(text("story", `Ответ номер ${i}: ${"подробности ".repeat(40)}`));
     }
     const bodies: Uint8Array[] = [];
     for (let i = 0; i < FILES; i++) {
       const body = randomBytes(FILE_SIZE);
       bodies.push(body);
-      await interview.addAttachment(
-        1,
-        draft,
-        "materials",
-        { kind: "document", fileName: `f${i}.bin` },
-        streamOf(body),
-        10,
-      );
+      steps.push(file("materials", { kind: "document", fileName: `f${i}.bin` }, body));
     }
+    const draft = await createEngineDriver(interview, 1).run(steps);
     await submissions.submit(draft);
     const [row] = await createSubmissionsRepository({ db }).list();
     if (!row) throw new Error("no submission");

@@ -8,7 +8,7 @@
 import { run as runBot, sequentialize } from "@grammyjs/runner";
 import { Bot } from "grammy";
 import type { Message } from "grammy/types";
-import type { EditorKeyring } from "../src/services/encryption.js";
+import type { EditorKeyring } from "../src/services/crypto/editor-keys.js";
 import { type FakeBotApi, type FakeUser, startFakeBotApi } from "../test/helpers/fake-bot-api.js";
 import { makeTestEditorKeyring } from "../test/helpers/keys.js";
 import {

@@ -15,7 +15,7 @@ import type { Message } from "grammy/types";
 import postgres from "postgres";
 import { APP_DEFAULTS, type App, type AppConfig, createApp } from "../src/app.js";
 import { createLogger } from "../src/logger.js";
-import type { EditorKeyring } from "../src/services/encryption.js";
+import type { EditorKeyring } from "../src/services/crypto/editor-keys.js";
 import { openStorage, type Storage } from "../src/storage/db.js";
 import type { BotProcess } from "../test/helpers/bot-process.js";
 import { type FakeBotApi, type FakeUser, startFakeBotApi } from "../test/helpers/fake-bot-api.js";

@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   broadcast: () => import("./broadcast.js"),
   desk: () => import("./desk.js"),
   demo: () => import("./demo.js"),
+  "multi-instance": () => import("./multi-instance.js"),
 };
 
 async function main(): Promise<void> {

@@ -1,10 +1,11 @@
 // The composition root: builds services from storage, keys and secrets, and the bot from those.
-// main.ts, the tests and the benchmarks all assemble the bot here, the same way.
+// main.ts, the tests and the benchmarks all assemble the bot here, the same way; the editors'
+// services come from wiring.ts, which the editor tool and the desk use too.
 import type { UserFromGetMe } from "grammy/types";
 import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
 import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
 import { createBot } from "./bot/index.js";
-import type { Config } from "./config.js";
+import { type Config, DEFAULTS } from "./config.js";
 import type { Logger } from "./logger.js";
 import { createAdminService } from "./services/admin.js";
 import {
@@ -12,11 +13,10 @@ import {
   createBroadcastService,
   createBroadcastWorker,
 } from "./services/broadcast.js";
-import { createEditorialService } from "./services/editorial.js";
-import { type EditorKeyring, formatFingerprint } from "./services/encryption.js";
-import { createExportService } from "./services/export.js";
+import { type EditorKeyring, formatFingerprint } from "./services/crypto/editor-keys.js";
 import { createGuidanceService } from "./services/guidance.js";
 import { createInterviewService } from "./services/interview.js";
+import { createSourceLimits } from "./services/limits.js";
 import { createNoticeBatcher, type NoticeBatch } from "./services/notices.js";
 import { createPreferencesService } from "./services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
@@ -26,19 +26,20 @@ import { createScrubber } from "./services/scrubber.js";
 import { createSealer, hashTelegramId } from "./services/sealing.js";
 import { createSlowWork, SLOW_WORK_CONCURRENCY } from "./services/slow-work.js";
 import { createSourceKeys } from "./services/source-keys.js";
+import { createSourceLocks, holdLock } from "./services/source-locks.js";
 import { createSubmissionsService } from "./services/submissions.js";
 import { createSubscriptionsService } from "./services/subscriptions.js";
 import { translate } from "./services/texts.js";
-import { createAuditRepository } from "./storage/audit.repo.js";
 import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
 import { createGuidanceRepository } from "./storage/guidance.repo.js";
-import { createPartsRepository } from "./storage/parts.repo.js";
+import { createRateLimitsRepository } from "./storage/rate-limits.repo.js";
 import type { Secrets } from "./storage/secrets.js";
-import { createSubmissionsRepository } from "./storage/submissions.repo.js";
+import { createSourceLocksRepository } from "./storage/source-locks.repo.js";
 import { createSubscribersRepository } from "./storage/subscribers.repo.js";
 import { createUsageRepository } from "./storage/usage.repo.js";
+import { createEditorServices } from "./wiring.js";
 
 export type AppConfig = Pick<
   Config,
@@ -61,23 +62,8 @@ export type AppConfig = Pick<
   | "NOTIFY_WINDOW_MINUTES"
 >;
 
-export const APP_DEFAULTS = {
-  TELEGRAM_API_ROOT: "https://api.telegram.org",
-  DEFAULT_LOCALE: "ru",
-  DRAFT_TTL_HOURS: 72,
-  MAX_TEXT_LENGTH: 20_000,
-  MAX_ATTACHMENTS: 30,
-  MAX_SUBMISSIONS_PER_DAY: 3,
-  CODENAME_ATTEMPTS_PER_HOUR: 5,
-  FLOOD_MESSAGES_PER_MINUTE: 40,
-  ADDITION_FILES_MAX: 20,
-  ADDITION_MB_MAX: 200,
-  ADDITION_MESSAGES_PER_DAY: 30,
-  STORAGE_LIMIT_GB: 20,
-  ADMIN_IDS: [] as number[],
-  BROADCAST_RATE_PER_SECOND: 25,
-  NOTIFY_WINDOW_MINUTES: 15,
-} as const satisfies Partial<AppConfig>;
+/** The configuration's defaults (config.ts), for tests and benchmarks that build the app. */
+export const APP_DEFAULTS = DEFAULTS satisfies Partial<AppConfig>;
 
 export function createApp(options: {
   config: AppConfig;
@@ -90,7 +76,11 @@ export function createApp(options: {
   questionnairePath?: string;
   botInfo?: UserFromGetMe;
   now?: () => Date;
-  /** Only this process uses the database (embedded PGlite): see BroadcastWorkerOptions. */
+  /**
+   * Only this process uses the database (embedded PGlite): see BroadcastWorkerOptions. Otherwise
+   * other instances may share it, and the per-source lock and the flood and codename limits are
+   * kept in the database too.
+   */
   exclusiveStorage?: boolean;
   /** Timings of the broadcast worker (tests make them short). */
   broadcastWorker?: Partial<Omit<BroadcastWorkerOptions, "ratePerSecond" | "defaultLocale">>;
@@ -98,8 +88,13 @@ export function createApp(options: {
   const { config, db, keyring, secrets, now } = options;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
   const drafts = createDraftsRepository({ db });
-  const parts = createPartsRepository({ db });
-  const submissionsRepo = createSubmissionsRepository({ db });
+  const {
+    parts,
+    submissions: submissionsRepo,
+    audit,
+    editorial,
+    exporter,
+  } = createEditorServices({ db, keyring, now });
 
   const preferences = createPreferencesService({ pepper: secrets.pepper });
   const scrubber = createScrubber({
@@ -114,6 +109,30 @@ export function createApp(options: {
     pepper: secrets.pepper,
     run: (job) => sourceKeyWork.run(job),
   });
+  // Several instances may share PostgreSQL: one update of a source at a time across all of them,
+  // and the flood and wrong-codename limits counted for all of them.
+  const shared = !options.exclusiveStorage;
+  const sourceLocks = createSourceLocks({
+    repo: shared ? createSourceLocksRepository({ db }) : undefined,
+    onLeaseLost: (error) => options.logger.warn({ err: error }, "source lease lost"),
+  });
+  const sourceLimits = createSourceLimits({
+    repo: shared ? createRateLimitsRepository({ db }) : undefined,
+    sourceKeys,
+    pepper: secrets.pepper,
+    floodMessagesPerMinute: config.FLOOD_MESSAGES_PER_MINUTE,
+    codenameAttemptsPerHour: config.CODENAME_ATTEMPTS_PER_HOUR,
+  });
+  // Leases of instances that died, and counters whose window is over, go every minute.
+  const sweepShared = async () => {
+    try {
+      await sourceLocks.sweep();
+      await sourceLimits.sweep();
+    } catch (error) {
+      options.logger.warn({ err: error }, "sweep of shared limits failed");
+    }
+  };
+  let sharedSweep: NodeJS.Timeout | undefined;
   const interview = createInterviewService({
     drafts,
     parts,
@@ -122,6 +141,7 @@ export function createApp(options: {
     pepper: secrets.pepper,
     sourceKeys,
     onEnded: () => scrubber.schedule(),
+    submit: (draft) => submissions.submit(draft),
     questionnaire,
     limits: {
       draftTtlHours: config.DRAFT_TTL_HOURS,
@@ -173,18 +193,8 @@ export function createApp(options: {
   });
 
   const sealer = createSealer(secrets.serverKey);
-  const editorial = createEditorialService({
-    db,
-    submissions: submissionsRepo,
-    parts,
-    audit: createAuditRepository({ db }),
-    keyring,
-    now,
-  });
-  const exporter = createExportService({ parts, keyring: options.keyring });
 
   // Guidance and broadcasts (subscribers are sealed with the server key; never linked to drafts).
-  const audit = createAuditRepository({ db });
   const subscribersRepo = createSubscribersRepository({ db });
   const broadcastsRepo = createBroadcastsRepository({ db });
   const subscriptions = createSubscriptionsService({
@@ -236,32 +246,37 @@ export function createApp(options: {
     now,
   });
 
-  const replyNotices = createReplyNotices();
-  const bot = createBot({
-    token: config.BOT_TOKEN,
-    apiRoot: config.TELEGRAM_API_ROOT,
-    defaultLocale: config.DEFAULT_LOCALE,
-    editorsChatId: config.EDITORS_CHAT_ID,
-    logger: options.logger,
+  const services = {
     preferences,
     interview,
     submissions,
     quotas,
     editorial,
     exporter,
-    fingerprints: keyring.fingerprints.map(formatFingerprint),
-    actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
-    adminIds: config.ADMIN_IDS,
     subscriptions,
     guidance,
     broadcasts,
     admin,
+  };
+  const replyNotices = createReplyNotices();
+  const bot = createBot({
+    ...services,
+    token: config.BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    defaultLocale: config.DEFAULT_LOCALE,
+    editorsChatId: config.EDITORS_CHAT_ID,
+    logger: options.logger,
+    fingerprints: keyring.fingerprints.map(formatFingerprint),
+    actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
+    adminIds: config.ADMIN_IDS,
     limits: {
       maxTextLength: config.MAX_TEXT_LENGTH,
       maxSubmissionsPerDay: config.MAX_SUBMISSIONS_PER_DAY,
-      codenameAttemptsPerHour: config.CODENAME_ATTEMPTS_PER_HOUR,
-      floodMessagesPerMinute: config.FLOOD_MESSAGES_PER_MINUTE,
     },
+    sourceLimits,
+    // The draft session holds the source's lock from loading the draft until it is saved.
+    sourceLock: async (userId: number) =>
+      holdLock(sourceLocks, (await sourceKeys.get(userId)).lockKey),
     botInfo: options.botInfo,
     replyNotices,
     now,
@@ -277,16 +292,10 @@ export function createApp(options: {
   return {
     bot,
     services: {
-      preferences,
-      interview,
-      submissions,
-      quotas,
-      editorial,
-      exporter,
-      subscriptions,
-      guidance,
-      broadcasts,
-      admin,
+      ...services,
+      /** One update of a source at a time, across instances (see source-locks.ts). */
+      sourceLocks,
+      sourceLimits,
     },
     repositories: {
       drafts,
@@ -306,8 +315,14 @@ export function createApp(options: {
       start() {
         broadcastWorker.start();
         notices.start();
+        if (shared && !sharedSweep) {
+          sharedSweep = setInterval(sweepShared, 60_000);
+          sharedSweep.unref();
+        }
       },
       async stop() {
+        clearInterval(sharedSweep);
+        sharedSweep = undefined;
         await broadcastWorker.stop();
         await notices.stop();
         scrubber.stop();

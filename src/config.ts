@@ -1,4 +1,6 @@
 // Configuration: parsed once from the environment (and an optional .env file) into a frozen object.
+// The only module that reads process.env: the bot (parseConfig), the editor tool and the desk
+// (parseEditorToolConfig: storage and keys, no token) and the entry points (readLaunchEnvironment).
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import { z } from "zod";
@@ -16,6 +18,28 @@ const HELP: Record<string, string> = {
   EDITOR_KEYS:
     'EDITOR_KEYS is required: each editor runs `npm run editor -- keygen --name "Name" --out keys` on their own computer and gives you the .public.asc file; list the files or their folder here',
 };
+
+/** Every default, in one place: the schemas apply them; tests and benchmarks start from them. */
+export const DEFAULTS = {
+  TELEGRAM_API_ROOT: "https://api.telegram.org",
+  DATA_DIR: "./data",
+  ADMIN_IDS: [] as number[],
+  DEFAULT_LOCALE: "ru",
+  PORT: 8080,
+  LOG_LEVEL: "info",
+  DRAFT_TTL_HOURS: 72,
+  MAX_TEXT_LENGTH: 20_000,
+  MAX_ATTACHMENTS: 30,
+  MAX_SUBMISSIONS_PER_DAY: 3,
+  CODENAME_ATTEMPTS_PER_HOUR: 5,
+  FLOOD_MESSAGES_PER_MINUTE: 40,
+  ADDITION_FILES_MAX: 20,
+  ADDITION_MB_MAX: 200,
+  ADDITION_MESSAGES_PER_DAY: 30,
+  STORAGE_LIMIT_GB: 20,
+  BROADCAST_RATE_PER_SECOND: 25,
+  NOTIFY_WINDOW_MINUTES: 15,
+} as const;
 
 const optionalString = z
   .string()
@@ -44,6 +68,25 @@ const idList = z
   .pipe(z.array(z.string().regex(/^\d{1,20}$/, "expected comma-separated numeric user ids")))
   .transform((ids) => ids.map(Number));
 
+const pathList = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+/** Where the data is: the bot, the editor tool and the desk read the same two variables. */
+const storageFields = {
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "expected postgres://user:password@host:port/database")
+      .optional(),
+  ),
+  // Empty as unset, like the other optional variables.
+  DATA_DIR: optionalString.transform((v) => v ?? DEFAULTS.DATA_DIR),
+};
+
 const schema = z
   .object({
     BOT_TOKEN: z
@@ -51,26 +94,15 @@ const schema = z
       .trim()
       .min(1, HELP.BOT_TOKEN)
       .regex(/^\d+:[A-Za-z0-9_-]+$/, "expected a token like 123456:ABC-DEF… from @BotFather"),
-    TELEGRAM_API_ROOT: z.url().default("https://api.telegram.org"),
-    DATABASE_URL: optionalString.pipe(
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, "expected postgres://user:password@host:port/database")
-        .optional(),
-    ),
-    DATA_DIR: z.string().trim().min(1).default("./data"),
+    TELEGRAM_API_ROOT: z.url().default(DEFAULTS.TELEGRAM_API_ROOT),
+    ...storageFields,
     EDITOR_KEYS: z
       .string({ error: HELP.EDITOR_KEYS })
-      .transform((v) =>
-        v
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
+      .pipe(pathList)
       .pipe(z.array(z.string()).min(1, HELP.EDITOR_KEYS)),
     EDITORS_CHAT_ID: optionalString.pipe(telegramId.optional()),
-    ADMIN_IDS: idList.default([]),
-    DEFAULT_LOCALE: z.enum(["ru", "en"]).default("ru"),
+    ADMIN_IDS: idList.default(() => [...DEFAULTS.ADMIN_IDS]),
+    DEFAULT_LOCALE: z.enum(["ru", "en"]).default(DEFAULTS.DEFAULT_LOCALE),
     WEBHOOK_URL: optionalString.pipe(
       z.url().startsWith("https://", "expected an https:// URL").optional(),
     ),
@@ -80,20 +112,20 @@ const schema = z
         .regex(/^[A-Za-z0-9_-]{16,256}$/, "expected 16-256 characters of A-Z, a-z, 0-9, _ or -")
         .optional(),
     ),
-    PORT: intFromString(1, 65535).default(8080),
+    PORT: intFromString(1, 65535).default(DEFAULTS.PORT),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-      .default("info"),
-    DRAFT_TTL_HOURS: intFromString(1, 24 * 30).default(72),
-    MAX_TEXT_LENGTH: intFromString(100, 100_000).default(20_000),
-    MAX_ATTACHMENTS: intFromString(1, 200).default(30),
-    MAX_SUBMISSIONS_PER_DAY: intFromString(1, 100).default(3),
-    CODENAME_ATTEMPTS_PER_HOUR: intFromString(1, 100).default(5),
-    FLOOD_MESSAGES_PER_MINUTE: intFromString(5, 1000).default(40),
+      .default(DEFAULTS.LOG_LEVEL),
+    DRAFT_TTL_HOURS: intFromString(1, 24 * 30).default(DEFAULTS.DRAFT_TTL_HOURS),
+    MAX_TEXT_LENGTH: intFromString(100, 100_000).default(DEFAULTS.MAX_TEXT_LENGTH),
+    MAX_ATTACHMENTS: intFromString(1, 200).default(DEFAULTS.MAX_ATTACHMENTS),
+    MAX_SUBMISSIONS_PER_DAY: intFromString(1, 100).default(DEFAULTS.MAX_SUBMISSIONS_PER_DAY),
+    CODENAME_ATTEMPTS_PER_HOUR: intFromString(1, 100).default(DEFAULTS.CODENAME_ATTEMPTS_PER_HOUR),
+    FLOOD_MESSAGES_PER_MINUTE: intFromString(5, 1000).default(DEFAULTS.FLOOD_MESSAGES_PER_MINUTE),
     // Additions through a codename, per testimony (files and megabytes in all, messages a day).
-    ADDITION_FILES_MAX: intFromString(1, 1000).default(20),
-    ADDITION_MB_MAX: intFromString(1, 100_000).default(200),
-    ADDITION_MESSAGES_PER_DAY: intFromString(1, 10_000).default(30),
+    ADDITION_FILES_MAX: intFromString(1, 1000).default(DEFAULTS.ADDITION_FILES_MAX),
+    ADDITION_MB_MAX: intFromString(1, 100_000).default(DEFAULTS.ADDITION_MB_MAX),
+    ADDITION_MESSAGES_PER_DAY: intFromString(1, 10_000).default(DEFAULTS.ADDITION_MESSAGES_PER_DAY),
     // Ciphertext stored in all; files are refused beyond it, editors are told at 80%.
     STORAGE_LIMIT_GB: z
       .string()
@@ -101,11 +133,11 @@ const schema = z
       .regex(/^\d+(\.\d+)?$/, "expected a number of gigabytes, e.g. 20 or 0.5")
       .transform(Number)
       .pipe(z.number().positive("expected more than 0"))
-      .default(20),
+      .default(DEFAULTS.STORAGE_LIMIT_GB),
     // Unset: keep submissions until editors purge them.
     RETENTION_DAYS: optionalString.pipe(intFromString(1, 36_500).optional()),
     // Telegram allows about 30 messages a second in all; paid broadcasts up to 1000.
-    BROADCAST_RATE_PER_SECOND: intFromString(1, 1000).default(25),
+    BROADCAST_RATE_PER_SECOND: intFromString(1, 1000).default(DEFAULTS.BROADCAST_RATE_PER_SECOND),
     PEPPER: optionalString.pipe(
       z
         .string()
@@ -134,7 +166,7 @@ const schema = z
           .min(0)
           .max(24 * 60),
       )
-      .default(15),
+      .default(DEFAULTS.NOTIFY_WINDOW_MINUTES),
   })
   .superRefine((env, ctx) => {
     if (env.PEPPER && env.PEPPER_FILE) {
@@ -187,15 +219,54 @@ export function readEnvironment(
 }
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
+  return parseWith(schema, env);
+}
+
+/**
+ * The editor tool and the review desk: where the data is and the editors' public keys, with the
+ * bot's variables and defaults; no token, and EDITOR_KEYS may be empty (reading needs no keys).
+ */
+const editorToolSchema = z.object({
+  ...storageFields,
+  EDITOR_KEYS: pathList.default(() => []),
+});
+
+export type EditorToolConfig = Readonly<z.output<typeof editorToolSchema>>;
+
+export function parseEditorToolConfig(env: Record<string, string | undefined>): EditorToolConfig {
+  return parseWith(editorToolSchema, env);
+}
+
+function parseWith<T extends z.ZodType>(
+  schema: T,
+  env: Record<string, string | undefined>,
+): Readonly<z.output<T>> {
   const result = schema.safeParse(env);
   if (!result.success) {
     // One line per problem, naming the variable; values are never echoed (they may be secrets).
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "configuration");
-      const message = issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
-      return message;
+      return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
     });
     throw new ConfigError([...new Set(problems)]);
   }
   return Object.freeze(result.data);
+}
+
+/** What the entry points read of the environment as it is, beside the configuration. */
+export interface LaunchEnvironment {
+  /** npm started this process (npm_lifecycle_event): stop when npm is gone (parent-watch.ts). */
+  startedByNpm: boolean;
+  /** A desktop session (DISPLAY or WAYLAND_DISPLAY) where the editor tool may open a browser. */
+  hasDisplay: boolean;
+  /** BOT_TOKEN as set in the environment (never .env): the demo refuses to run beside one. */
+  botToken: string | undefined;
+}
+
+export function readLaunchEnvironment(env: NodeJS.ProcessEnv = process.env): LaunchEnvironment {
+  return {
+    startedByNpm: Boolean(env.npm_lifecycle_event),
+    hasDisplay: Boolean(env.DISPLAY || env.WAYLAND_DISPLAY),
+    botToken: env.BOT_TOKEN,
+  };
 }

@@ -1,11 +1,17 @@
 // Start: config → logger → the service (editor keys → secrets → storage (+ migrations) → bot,
 // polling or webhook; src/service.ts) → SIGTERM/SIGINT stop it in order.
 import { TokenRejectedError } from "./bot/telegram-check.js";
-import { type Config, ConfigError, parseConfig, readEnvironment } from "./config.js";
+import {
+  type Config,
+  ConfigError,
+  parseConfig,
+  readEnvironment,
+  readLaunchEnvironment,
+} from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
-import { startedByNpm, whenParentGone } from "./parent-watch.js";
+import { whenParentGone } from "./parent-watch.js";
 import { startService } from "./service.js";
-import { KeyError } from "./services/encryption.js";
+import { KeyError } from "./services/crypto/editor-keys.js";
 import { StorageError } from "./storage/db.js";
 
 async function main(): Promise<void> {
@@ -41,7 +47,7 @@ async function start(config: Config, logger: Logger): Promise<void> {
   // `npm start` killed (its shell does not pass the signal on): stop as on SIGTERM; before the
   // service runs (e.g. while Telegram is unreachable) there is nothing to stop in order.
   let onParentGone: () => void = () => process.exit(1);
-  whenParentGone(startedByNpm(), () => onParentGone());
+  whenParentGone(readLaunchEnvironment().startedByNpm, () => onParentGone());
   const service = await startService(config, logger);
   let stopping = false;
   const shutdown = async (signal: string) => {

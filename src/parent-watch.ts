@@ -8,8 +8,9 @@ import { readFileSync } from "node:fs";
 export const PARENT_CHECK_MS = 500;
 
 /**
- * Calls `onGone` once when this process's parent changes. Only when started by npm (`byNpm`, from
- * npm_lifecycle_event): a bot started by a shell with `&` must survive that shell. Returns stop().
+ * Calls `onGone` once when this process's parent changes. Only when started by npm (`byNpm`: see
+ * readLaunchEnvironment in config.ts): a bot started by a shell with `&` must survive that shell.
+ * Returns stop().
  */
 export function whenParentGone(byNpm: boolean, onGone: () => void): () => void {
   if (!byNpm) return () => {};
@@ -36,6 +37,3 @@ function parentOf(pid: number): number | undefined {
     return undefined;
   }
 }
-
-/** npm sets npm_lifecycle_event for the scripts it runs. Read here, by the entry points only. */
-export const startedByNpm = () => Boolean(process.env.npm_lifecycle_event);

@@ -11,9 +11,10 @@ import type { createBot } from "./bot/index.js";
 import { waitForTelegram } from "./bot/telegram-check.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
-import { type EditorKeyring, loadEditorKeys } from "./services/encryption.js";
-import { openStorage, type Storage } from "./storage/db.js";
+import { type EditorKeyring, loadEditorKeys } from "./services/crypto/editor-keys.js";
+import type { Storage } from "./storage/db.js";
 import { loadSecrets, type Secrets } from "./storage/secrets.js";
+import { openConfiguredStorage } from "./wiring.js";
 
 export interface RunningService {
   app: App;
@@ -43,7 +44,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     serverKeyFile: config.SERVER_KEY_FILE,
     secretsDir: config.SECRETS_DIR,
   });
-  const storage = await openStorage({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const storage = await openConfiguredStorage(config);
   logger.info({ storage: storage.kind }, "storage ready");
   try {
     return await startOnStorage(config, logger, keyring, secrets, storage, botInfo);

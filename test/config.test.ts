@@ -2,7 +2,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, readEnvironment } from "../src/config.js";
+import {
+  ConfigError,
+  parseConfig,
+  parseEditorToolConfig,
+  readEnvironment,
+  readLaunchEnvironment,
+} from "../src/config.js";
 import { runTsx } from "./helpers/run.js";
 
 const TOKEN = "123456:AAE-secret_token_value_that_must_not_leak";
@@ -148,5 +154,46 @@ describe("configuration", () => {
       expect.stringMatching(/^EDITOR_KEYS is required/),
     ]);
     expect(String(result.stderr)).not.toContain("secret-value");
+  });
+});
+
+describe("the editor tool's configuration", () => {
+  it("needs no token and no keys, with the bot's storage defaults", () => {
+    const config = parseEditorToolConfig({});
+    expect(config).toEqual({ DATA_DIR: parseConfig(valid).DATA_DIR, EDITOR_KEYS: [] });
+    expect(parseEditorToolConfig({ EDITOR_KEYS: " a.asc, ,keys " }).EDITOR_KEYS).toEqual([
+      "a.asc",
+      "keys",
+    ]);
+  });
+
+  it("checks DATABASE_URL as the bot does, without echoing it", () => {
+    const error = (() => {
+      try {
+        parseEditorToolConfig({ DATABASE_URL: "mysql://secretpass@db/x" });
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.problems).toEqual([expect.stringMatching(/^DATABASE_URL: expected postgres:/)]);
+    expect(error?.message).not.toContain("secretpass");
+  });
+});
+
+describe("the launch environment", () => {
+  it("says whether npm started the process, whether there is a display, and BOT_TOKEN", () => {
+    expect(readLaunchEnvironment({})).toEqual({
+      startedByNpm: false,
+      hasDisplay: false,
+      botToken: undefined,
+    });
+    expect(
+      readLaunchEnvironment({
+        npm_lifecycle_event: "demo",
+        WAYLAND_DISPLAY: "wayland-0",
+        BOT_TOKEN: "t",
+      }),
+    ).toEqual({ startedByNpm: true, hasDisplay: true, botToken: "t" });
   });
 });

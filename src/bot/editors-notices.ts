@@ -5,7 +5,7 @@ import type { Api } from "grammy";
 import { InlineKeyboard } from "grammy";
 import type { EditorialService } from "../services/editorial.js";
 import type { NoticeBatch } from "../services/notices.js";
-import { editorsNotice } from "./features/editors.js";
+import { editorsButtons, editorsNotice } from "./features/editors.js";
 
 type Translate = (key: string, args?: Record<string, string | number>) => string;
 
@@ -56,7 +56,7 @@ export function createEditorsNoticeDelivery(deps: {
           }),
         );
         for (const number of batch.submitted) {
-          keyboard.text(t("editors-button-open", { number }), `ed:o:${number}`);
+          keyboard.text(t("editors-button-open", { number }), editorsButtons.open.pack({ number }));
         }
       }
       for (const { number, count } of batch.additions) {

@@ -1,18 +1,12 @@
 // Files from Telegram: into memory as a stream, never to disk. Bots can fetch up to 20 MB.
 import type { Api } from "grammy";
 import type { Message } from "grammy/types";
-import type { AttachmentMeta } from "../services/interview.js";
+import { type AttachmentMeta, FileTooBigError } from "../services/attachments.js";
 import type { MediaKind } from "../services/questionnaire.js";
 
-export const BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
+export { FileTooBigError };
 
-export class FileTooBigError extends Error {
-  readonly safeToLog = true;
-  constructor() {
-    super("file is larger than the Bot API download limit");
-    this.name = "FileTooBigError";
-  }
-}
+export const BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
 
 export interface IncomingFile {
   fileId: string;

@@ -10,14 +10,16 @@ import type { EditorialService } from "../services/editorial.js";
 import type { ExportService } from "../services/export.js";
 import type { GuidanceService } from "../services/guidance.js";
 import type { InterviewService } from "../services/interview.js";
-import { ExpiringMap, RateLimiter } from "../services/limits.js";
+import { ExpiringMap, HOUR, RateLimiter, type SourceLimits } from "../services/limits.js";
 import type { Locale, PreferencesService } from "../services/preferences.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { ReplyNotices } from "../services/reply-notices.js";
 import type { SubmissionsService } from "../services/submissions.js";
 import type { SubscriptionsService } from "../services/subscriptions.js";
 import type { BotContext } from "./context.js";
-import { createAdminFeature } from "./features/admin.js";
+import { RETRY_LIMITS, type Translator } from "./conversations.js";
+import { draftSession, type SourceLock } from "./draft-session.js";
+import { createAdminFallbackFeature, createAdminFeature } from "./features/admin.js";
 import { createCodenameFeature, createCodenameWaits } from "./features/codename.js";
 import { createEditorsFeature } from "./features/editors.js";
 import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
@@ -54,20 +56,17 @@ export interface BotDeps {
   limits: {
     maxTextLength: number;
     maxSubmissionsPerDay: number;
-    codenameAttemptsPerHour: number;
-    floodMessagesPerMinute: number;
   };
+  /** Flood and wrong-codename limits (shared by the instances on PostgreSQL). */
+  sourceLimits: Pick<SourceLimits, "flood" | "floodWarning" | "codenameAttempts">;
   /** "Tell me here about a reply": chat ids kept in memory only. */
   replyNotices: ReplyNotices;
+  /** Holds one source's updates apart across instances (PostgreSQL); none: this process only. */
+  sourceLock?: SourceLock;
   /** Skips the getMe call at start (tests, benchmarks). */
   botInfo?: UserFromGetMe;
   now?: () => Date;
 }
-
-/** Auto-retry with finite limits: a flood wait longer than this fails instead of hanging. */
-export const RETRY_LIMITS = { maxRetryAttempts: 3, maxDelaySeconds: 30 };
-
-const HOUR = 3600_000;
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(deps.token, {
@@ -76,6 +75,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   });
   bot.api.config.use(autoRetry(RETRY_LIMITS));
   const i18n = createI18n({ defaultLocale: deps.defaultLocale, preferences: deps.preferences });
+  const translate: Translator = (locale, key, vars) => i18n.t(locale, key, vars);
 
   const debugging = deps.logger.isLevelEnabled("debug");
   const logFor = (update: { update_id: number }) =>
@@ -97,6 +97,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     return next();
   });
   safe.use(i18n);
+  // The only place drafts are loaded and saved (see draft-session.ts).
+  safe.use(draftSession({ store: deps.interview, lock: deps.sourceLock }));
 
   const receipts = new ExpiringMap<ReceiptMemo>(15 * 60_000);
 
@@ -105,7 +107,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     createSafetyFeature({
       interview: deps.interview,
       preferences: deps.preferences,
-      floodLimiter: new RateLimiter(deps.limits.floodMessagesPerMinute, 60_000),
+      flood: deps.sourceLimits.flood,
+      floodWarning: deps.sourceLimits.floodWarning,
       subscriptions: deps.subscriptions,
       quotas: deps.quotas,
       expectsCodename: (userHash) => codenameWaits.get(userHash) !== undefined,
@@ -120,14 +123,13 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       broadcasts: deps.broadcasts,
       admin: deps.admin,
       defaultLocale: deps.defaultLocale,
+      translate,
     }),
   );
   safe.use(
     createInterviewFeature({
       interview: deps.interview,
-      submissions: deps.submissions,
       apiRoot: deps.apiRoot,
-      maxTextLength: deps.limits.maxTextLength,
       submissionLimiter: new RateLimiter(deps.limits.maxSubmissionsPerDay, 24 * HOUR),
       receipts,
       preferences: deps.preferences,
@@ -140,7 +142,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       interview: deps.interview,
       submissions: deps.submissions,
       receipts,
-      attemptLimiter: new RateLimiter(deps.limits.codenameAttemptsPerHour, HOUR),
+      attempts: deps.sourceLimits.codenameAttempts,
       apiRoot: deps.apiRoot,
       quotas: deps.quotas,
       awaiting: codenameWaits,
@@ -157,6 +159,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       noticeToSource: async (chatId, locale) => {
         await bot.api.sendMessage(chatId, i18n.t(locale, "source-reply-notice"));
       },
+      translate,
     }),
   );
   safe.use(createStartFeature());
@@ -170,6 +173,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   safe.use(
     createLanguageFeature({ preferences: deps.preferences, subscriptions: deps.subscriptions }),
   );
+  safe.use(createAdminFallbackFeature({ adminIds: deps.adminIds }));
   safe.use(createUnhandledFeature());
   return bot;
 }

@@ -10,7 +10,25 @@ import {
   questionKey,
   visibleQuestions,
 } from "../services/questionnaire.js";
+import { createCallbackData } from "./callback-data.js";
 import type { BotContext } from "./context.js";
+
+/** Every button of the interview: built here, parsed by the interview feature. */
+export const interviewButtons = {
+  begin: createCallbackData("iv:begin"),
+  answer: createCallbackData("iv:a", ["question", "option"]),
+  toggle: createCallbackData("iv:t", ["question", "option"]),
+  next: createCallbackData("iv:next", ["question"]),
+  skip: createCallbackData("iv:skip", ["question"]),
+  back: createCallbackData("iv:back", ["question"]),
+  redo: createCallbackData("iv:redo", ["question"]),
+  cancel: createCallbackData("iv:cancel"),
+  cancelYes: createCallbackData("iv:cancel:yes"),
+  cancelNo: createCallbackData("iv:cancel:no"),
+  notice: createCallbackData("iv:notice"),
+  submit: createCallbackData("iv:submit"),
+};
+const buttons = interviewButtons;
 
 type Translate = BotContext["t"];
 
@@ -50,7 +68,10 @@ export function questionKeyboard(
   if (question.type === "choice" || question.type === "yesno") {
     for (const option of optionsOf(question)) {
       const mark = chosen.includes(option) ? "● " : "";
-      keyboard.text(`${mark}${t(optionKey(question.id, option))}`, `iv:a:${question.id}:${option}`);
+      keyboard.text(
+        `${mark}${t(optionKey(question.id, option))}`,
+        buttons.answer.pack({ question: question.id, option }),
+      );
       keyboard.row();
     }
   }
@@ -58,18 +79,32 @@ export function questionKeyboard(
     const selecting = draft.state.selecting ?? chosen;
     for (const option of optionsOf(question)) {
       const mark = selecting.includes(option) ? "☑ " : "☐ ";
-      keyboard.text(`${mark}${t(optionKey(question.id, option))}`, `iv:t:${question.id}:${option}`);
+      keyboard.text(
+        `${mark}${t(optionKey(question.id, option))}`,
+        buttons.toggle.pack({ question: question.id, option }),
+      );
       keyboard.row();
     }
-    keyboard.text(t("interview-button-done"), `iv:next:${question.id}`).row();
+    keyboard.text(t("interview-button-done"), buttons.next.pack({ question: question.id })).row();
   }
-  if (!isFirst) keyboard.text(t("interview-button-back"), `iv:back:${question.id}`);
-  if (!question.required) keyboard.text(t("interview-button-skip"), `iv:skip:${question.id}`);
-  keyboard.text(t("interview-button-cancel"), "iv:cancel");
+  if (!isFirst)
+    keyboard.text(t("interview-button-back"), buttons.back.pack({ question: question.id }));
+  if (!question.required)
+    keyboard.text(t("interview-button-skip"), buttons.skip.pack({ question: question.id }));
+  keyboard.text(t("interview-button-cancel"), buttons.cancel.pack({}));
   return keyboard;
 }
 
 /** The note under a multi-message answer: how much is stored, and the Next button. */
+/** Asks whether to delete everything; "no" keeps the interview as it is. */
+export function cancelConfirmation(t: Translate) {
+  const keyboard = new InlineKeyboard()
+    .text(t("interview-button-cancel-yes"), buttons.cancelYes.pack({}))
+    .row()
+    .text(t("interview-button-cancel-no"), buttons.cancelNo.pack({}));
+  return { text: t("interview-cancel-confirm"), keyboard };
+}
+
 export function savedNote(
   t: Translate,
   question: Question,
@@ -77,10 +112,10 @@ export function savedNote(
 ) {
   const text = t("interview-saved", { parts: counts.parts, files: counts.files });
   const keyboard = new InlineKeyboard()
-    .text(t("interview-button-next"), `iv:next:${question.id}`)
+    .text(t("interview-button-next"), buttons.next.pack({ question: question.id }))
     .row()
-    .text(t("interview-button-back"), `iv:back:${question.id}`)
-    .text(t("interview-button-cancel"), "iv:cancel");
+    .text(t("interview-button-back"), buttons.back.pack({ question: question.id }))
+    .text(t("interview-button-cancel"), buttons.cancel.pack({}));
   return { text, keyboard };
 }
 
@@ -98,7 +133,7 @@ export function reviewMessage(
     const number = questionNumber(questionnaire, question);
     const status = answerStatus(t, counts[question.id]);
     lines.push(`${number}. ${escapeHtml(shorten(t(questionKey(question.id))))} — ${status}`);
-    keyboard.text(String(number), `iv:redo:${question.id}`);
+    keyboard.text(String(number), buttons.redo.pack({ question: question.id }));
     if ((index + 1) % 6 === 0) keyboard.row();
   });
   lines.push("", t("interview-review-hint"), "", t("interview-review-notice-explained"));
@@ -106,12 +141,12 @@ export function reviewMessage(
     .row()
     .text(
       t(draft.state.notifyReplies ? "interview-button-notice-on" : "interview-button-notice-off"),
-      "iv:notice",
+      buttons.notice.pack({}),
     )
     .row()
-    .text(t("interview-button-submit"), "iv:submit")
+    .text(t("interview-button-submit"), buttons.submit.pack({}))
     .row()
-    .text(t("interview-button-cancel"), "iv:cancel");
+    .text(t("interview-button-cancel"), buttons.cancel.pack({}));
   return { text: lines.join("\n"), keyboard };
 }
 

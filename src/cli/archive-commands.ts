@@ -4,50 +4,25 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileChunks } from "../services/archive.js";
-import { createEditorialService } from "../services/editorial.js";
 import {
   DecryptionError,
   describeRecipients,
-  formatFingerprint,
   NotForThisKeyError,
   privateKeyNeedsPassphrase,
   unlockPrivateKey,
   WrongPassphraseError,
-} from "../services/encryption.js";
-import { archiveName, createExportService } from "../services/export.js";
+} from "../services/crypto/decrypt.js";
+import { formatFingerprint } from "../services/crypto/editor-keys.js";
+import { archiveName } from "../services/export.js";
 import { isLocale } from "../services/preferences.js";
 import { ArchiveError, groupVolumes } from "../services/tar.js";
 import { checkArchiveIsFor, openArchive } from "../services/testimony.js";
 import { writeTestimonyFolder } from "../services/testimony-folder.js";
-import { createAuditRepository } from "../storage/audit.repo.js";
-import { openStorage, type Storage } from "../storage/db.js";
-import { createPartsRepository } from "../storage/parts.repo.js";
-import { createSubmissionsRepository } from "../storage/submissions.repo.js";
+import { createArchiveServices, createEditorServices } from "../wiring.js";
 import { CliError, type Command, UsageError } from "./command.js";
 import { keysOption, loadKeysOption } from "./keys-option.js";
 import { readPassphrase } from "./prompt.js";
-
-export const databaseOptions = {
-  "database-url": { type: "string" },
-  "data-dir": { type: "string" },
-} as const;
-
-/** The server's database: --database-url, --data-dir, or DATABASE_URL / DATA_DIR as the bot uses. */
-export async function openDatabase(values: {
-  "database-url"?: string;
-  "data-dir"?: string;
-}): Promise<Storage> {
-  const databaseUrl =
-    values["database-url"] ?? (values["data-dir"] ? undefined : process.env.DATABASE_URL);
-  const dataDir = values["data-dir"] ?? process.env.DATA_DIR ?? "./data";
-  try {
-    return await openStorage(databaseUrl ? { databaseUrl } : { dataDir });
-  } catch (error) {
-    throw new CliError(
-      `${(error as Error).message}${databaseUrl ? "" : " (the embedded database can be read only while the bot is stopped)"}`,
-    );
-  }
-}
+import { databaseOptions, openDatabase, toolSettings } from "./settings.js";
 
 async function exportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -64,10 +39,9 @@ async function exportCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(n) || n <= 0) throw new UsageError(`"${p}" is not a submission number`);
     return n;
   });
-  const storage = await openDatabase(values);
+  const storage = await openDatabase(toolSettings(values));
   try {
-    const submissions = createSubmissionsRepository({ db: storage.db });
-    const exporter = createExportService({ parts: createPartsRepository({ db: storage.db }) });
+    const { submissions, exporter } = createArchiveServices({ db: storage.db });
     const rows = values.all
       ? await submissions.list(Number.MAX_SAFE_INTEGER)
       : await Promise.all(numbers.map((n) => submissions.findByNumber(n)));
@@ -186,23 +160,18 @@ async function replyCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(number) || number <= 0)
     throw new UsageError("reply needs a submission number");
   if (!values["text-file"]) throw new UsageError("reply needs --text-file FILE");
-  const keys = keysOption(values.keys);
+  const settings = toolSettings(values);
+  const keys = keysOption(settings);
   if (keys.paths.length === 0) {
     throw new UsageError("reply needs the editors' public keys: --keys PATHS or EDITOR_KEYS");
   }
   const text = (await readFile(values["text-file"], "utf8")).trim();
   if (!text) throw new CliError(`${values["text-file"]} is empty`);
   const keyring = await loadKeysOption(keys);
-  const storage = await openDatabase(values);
+  const storage = await openDatabase(settings);
   try {
-    const editorial = createEditorialService({
-      db: storage.db,
-      submissions: createSubmissionsRepository({ db: storage.db }),
-      parts: createPartsRepository({ db: storage.db }),
-      audit: createAuditRepository({ db: storage.db }),
-      keyring,
-      // No sealer: the reply notice needs the bot and the server key; this tool only stores.
-    });
+    // The reply notice to the source's chat needs the bot: this tool only stores the reply.
+    const { editorial } = createEditorServices({ db: storage.db, keyring });
     const submission = await editorial.find(number);
     if (!submission) throw new CliError(`submission ${number} does not exist`);
     await editorial.reply(number, text, "editor-tool");

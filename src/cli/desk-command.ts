@@ -5,12 +5,13 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { parseArgs } from "node:util";
+import { readLaunchEnvironment } from "../config.js";
 import { startDesk } from "../desk/server.js";
-import { startedByNpm, whenParentGone } from "../parent-watch.js";
+import { whenParentGone } from "../parent-watch.js";
 import { isLocale } from "../services/preferences.js";
-import { databaseOptions, openDatabase } from "./archive-commands.js";
 import { CliError, type Command, UsageError } from "./command.js";
 import { keysOption, loadKeysOption } from "./keys-option.js";
+import { databaseOptions, openDatabase, toolSettings } from "./settings.js";
 
 async function runDesk(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -46,18 +47,18 @@ async function runDesk(argv: string[]): Promise<number> {
       throw new CliError(`cannot read the key file ${values.key}`);
     }
   }
-  const keysGiven = keysOption(values.keys);
-  const keys = keysGiven.paths;
-
   const fromArchives = positionals.length > 0;
-  if (!fromArchives && keys.length === 0) {
+  // Archives need nothing from the environment; the database needs it and the editors' keys.
+  const settings = fromArchives ? undefined : toolSettings(values);
+  const keysGiven = settings && keysOption(settings);
+  if (keysGiven && keysGiven.paths.length === 0) {
     throw new UsageError(
       "with the database the desk needs the editors' public keys (--keys PATHS or EDITOR_KEYS): notes and replies are encrypted to them; to only read, give archive files",
     );
   }
   // Loaded first: a bad key should not hold the embedded database's lock meanwhile.
-  const keyring = fromArchives ? undefined : await loadKeysOption(keysGiven);
-  const storage = fromArchives ? undefined : await openDatabase(values);
+  const keyring = keysGiven && (await loadKeysOption(keysGiven));
+  const storage = settings && (await openDatabase(settings));
 
   const desk = await startDesk({
     source: storage ? { storage } : { archives: positionals },
@@ -99,7 +100,7 @@ async function runDesk(argv: string[]): Promise<number> {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
     // npm killed: its shell does not pass the signal on, so the desk would stay open unseen.
-    whenParentGone(startedByNpm(), resolve);
+    whenParentGone(readLaunchEnvironment().startedByNpm, resolve);
   });
   lines.close();
   await desk.close();
@@ -124,7 +125,7 @@ function openBrowser(url: string): boolean {
       ? ["open", url]
       : process.platform === "win32"
         ? ["rundll32", "url.dll,FileProtocolHandler", url]
-        : process.env.DISPLAY || process.env.WAYLAND_DISPLAY
+        : readLaunchEnvironment().hasDisplay
           ? ["xdg-open", url]
           : undefined;
   if (!command) return false;

@@ -9,8 +9,8 @@ import {
   checkEditorKeyPaths,
   type EditorKeyInfo,
   formatFingerprint,
-  generateEditorKey,
-} from "../services/encryption.js";
+} from "../services/crypto/editor-keys.js";
+import { generateEditorKey } from "../services/crypto/keygen.js";
 import { archiveCommands } from "./archive-commands.js";
 import { CliError, type Command, UsageError } from "./command.js";
 import { deskCommand } from "./desk-command.js";

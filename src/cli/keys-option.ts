@@ -1,7 +1,8 @@
 // The editors' public keys for commands that encrypt (the desk, reply): --keys, or EDITOR_KEYS.
 // Errors and warnings name the one the editor actually used.
-import { type EditorKeyring, KeyError, loadEditorKeys } from "../services/encryption.js";
+import { type EditorKeyring, KeyError, loadEditorKeys } from "../services/crypto/editor-keys.js";
 import { CliError } from "./command.js";
+import type { ToolSettings } from "./settings.js";
 
 export interface KeysOption {
   paths: string[];
@@ -9,15 +10,8 @@ export interface KeysOption {
   option: string;
 }
 
-export function keysOption(keysFlag: string | undefined): KeysOption {
-  const given = keysFlag ?? process.env.EDITOR_KEYS ?? "";
-  return {
-    paths: given
-      .split(",")
-      .map((p) => p.trim())
-      .filter(Boolean),
-    option: keysFlag !== undefined ? "--keys" : "EDITOR_KEYS",
-  };
+export function keysOption(settings: ToolSettings): KeysOption {
+  return { paths: [...settings.config.EDITOR_KEYS], option: settings.from.EDITOR_KEYS };
 }
 
 /** Loads and checks the keys; a bad key is a CliError, a warning goes to stderr. */

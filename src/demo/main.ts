@@ -5,7 +5,8 @@
 // machine that cut the clean-up short.
 import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startedByNpm, whenParentGone } from "../parent-watch.js";
+import { readLaunchEnvironment } from "../config.js";
+import { whenParentGone } from "../parent-watch.js";
 import { isLocale } from "../services/preferences.js";
 import { type Demo, looksLikeRealToken, startDemo } from "./demo.js";
 
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (looksLikeRealToken(process.env.BOT_TOKEN)) {
+  if (looksLikeRealToken(readLaunchEnvironment().botToken)) {
     process.stderr.write(
       "error: BOT_TOKEN in your environment looks like a real bot token. The demo never uses one\n" +
         "(it runs a local emulation of Telegram); to avoid any confusion it does not start while\n" +
@@ -102,7 +103,7 @@ function watchSignals(): Promise<string> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     // npm killed (its shell does not pass a signal on, and SIGKILL cannot be): stop all the same.
-    whenParentGone(startedByNpm(), () => onSignal("npm exited"));
+    whenParentGone(readLaunchEnvironment().startedByNpm, () => onSignal("npm exited"));
   });
 }
 

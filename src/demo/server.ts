@@ -3,17 +3,28 @@
 // (a source, an editor in the editors' group, an admin) through the Telegram emulator, and gets
 // every change of their chats as Server-Sent Events from the emulator's watch().
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { RunningService } from "../service.js";
-import { formatFingerprint } from "../services/encryption.js";
+import { formatFingerprint } from "../services/crypto/editor-keys.js";
 import { isLocale, type Locale } from "../services/preferences.js";
 import { messagesWithPrefix, translate } from "../services/texts.js";
 import type { EmulatorEvent, FakeBotApi, FileKind } from "../telegram-emulator/index.js";
 import { oggOpusSilence } from "../telegram-emulator/media.js";
+import {
+  type BodyErrors,
+  closeServer,
+  FILE_CSP,
+  listenOnLoopback,
+  readBody,
+  readJsonObject,
+  securityHeaders,
+  sendJson as sendJsonWith,
+  sendText,
+} from "../web/http.js";
 import { fromOwnPage, pathAfterToken as pathAfterTokenIn } from "../web/local-guard.js";
+import { editorCommand, findModule } from "../web/modules.js";
+import { loadPage, type Page, sendPageOrStatic } from "../web/page.js";
 import type { DemoKey } from "./demo.js";
 import {
   ADMIN_ID,
@@ -29,34 +40,15 @@ import {
 } from "./world.js";
 
 const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
-const ASSETS: Record<string, string> = {
-  "index.html": "text/html; charset=utf-8",
-  "demo.css": "text/css; charset=utf-8",
-  "demo.js": "text/javascript; charset=utf-8",
-  "icon.svg": "image/svg+xml",
-};
+const PAGE = { title: "demo-title", stylesheet: "demo.css", script: "demo.js" };
 const TEXT_PREFIXES = ["demo-"];
-/** The review desk's source, to say whether `npm run editor -- desk` exists in this checkout. */
-const DESK_SOURCE = fileURLToPath(new URL("../desk/server.ts", import.meta.url));
 /** Telegram's own limit for files a bot can fetch is 20 MB: a little more shows its answer. */
 const UPLOAD_LIMIT = 25 * 1024 * 1024;
 const JSON_LIMIT = 64 * 1024;
 const SAMPLE_VOICE_SECONDS = 3;
 
-const SECURITY_HEADERS: Record<string, string> = {
-  // media-src blob: plays a voice note the page just recorded, before it is sent.
-  "Content-Security-Policy":
-    "default-src 'self'; img-src 'self' blob:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "Cache-Control": "no-store",
-  "X-Frame-Options": "DENY",
-  "Cross-Origin-Opener-Policy": "same-origin",
-  "Cross-Origin-Resource-Policy": "same-origin",
-  "Permissions-Policy": "camera=(), geolocation=(), usb=(), payment=(), microphone=(self)",
-};
-/** Files opened on their own get no origin and may run nothing. */
-const FILE_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox";
+// blob: media plays a voice note the page just recorded, before it is sent.
+const SECURITY_HEADERS = securityHeaders({ blobMedia: true, microphone: true });
 
 export interface DemoServerOptions {
   api: FakeBotApi;
@@ -81,18 +73,24 @@ class RequestError extends Error {
   }
 }
 
+const BODY_ERRORS: BodyErrors = {
+  tooLarge: () => new RequestError(413, "too large for the demo (25 MB at most)"),
+  notJson: () => new RequestError(400, "expected a JSON object"),
+};
+
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
-  const assets = new Map<string, Buffer>();
-  for (const name of Object.keys(ASSETS)) assets.set(name, readFileSync(PUBLIC_DIR + name));
+  const page = loadPage(PUBLIC_DIR, PAGE);
   const token = randomBytes(32).toString("base64url");
   const streams = new Set<ServerResponse>();
   const context: Context = {
     ...options,
-    assets,
+    page,
     token: Buffer.from(token),
     streams,
     sampleVoice: oggOpusSilence(SAMPLE_VOICE_SECONDS),
-    hasDesk: existsSync(DESK_SOURCE),
+    // The source tree or a built copy: both have the desk and the editor tool.
+    hasDesk: findModule(import.meta.url, "../desk/server") !== undefined,
+    editorCommand: editorCommand(findModule(import.meta.url, "../cli/editor")),
     port: 0,
   };
   options.ready.then(
@@ -111,11 +109,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, "127.0.0.1", resolve);
-  });
-  context.port = (server.address() as AddressInfo).port;
+  context.port = await listenOnLoopback(server, options.port);
   const keepAlive = setInterval(() => {
     for (const stream of streams) stream.write(": keep-alive\n\n");
   }, 15_000);
@@ -125,12 +119,11 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   return {
     url: `http://127.0.0.1:${context.port}/t/${token}/`,
     close: () =>
-      (closing ??= new Promise<void>((resolve) => {
+      (closing ??= (() => {
         clearInterval(keepAlive);
         for (const stream of streams) stream.end();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      })),
+        return closeServer(server);
+      })()),
   };
 }
 
@@ -138,11 +131,13 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
 // Requests
 
 interface Context extends Omit<DemoServerOptions, "port"> {
-  assets: Map<string, Buffer>;
+  page: Page;
   token: Buffer;
   streams: Set<ServerResponse>;
   sampleVoice: Buffer;
   hasDesk: boolean;
+  /** "npm run editor --", or "node …/editor.js" in a built copy. */
+  editorCommand: string;
   /** The port listened on (known once listening). */
   port: number;
   service?: RunningService;
@@ -160,9 +155,8 @@ async function handle(context: Context, req: IncomingMessage, res: ServerRespons
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
   const rest = pathAfterToken(context, url.pathname);
   if (rest === undefined || !fromThePage(context, req)) {
-    res.writeHead(403, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" });
-    res.end("Forbidden. Open the demo with the address it printed, token included.\n");
-    return;
+    const text = "Forbidden. Open the demo with the address it printed, token included.\n";
+    return sendText(res, SECURITY_HEADERS, 403, text);
   }
   if (rest === "") {
     res.writeHead(308, { ...SECURITY_HEADERS, Location: `${url.pathname}/` }).end();
@@ -183,19 +177,10 @@ async function get(
   query: URLSearchParams,
 ) {
   if (rest === "/" || rest.startsWith("/static/")) {
-    const name = rest === "/" ? "index.html" : rest.slice("/static/".length);
-    const asset = context.assets.get(name);
-    const type = ASSETS[name];
-    if (!asset || !type) throw new RequestError(404, "no such file");
     const lang = langOf(query.get("lang"), context.lang);
-    const body = name === "index.html" ? renderPage(asset, lang) : asset;
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      "Content-Type": type,
-      "Content-Length": body.length,
-    });
-    res.end(body);
-    return;
+    const render = () => context.page.render(lang, (id) => translate(lang, id));
+    if (sendPageOrStatic(res, SECURITY_HEADERS, context.page, rest, render)) return;
+    throw new RequestError(404, "no such file");
   }
   if (rest === "/api/texts") {
     return sendJson(
@@ -227,7 +212,7 @@ async function post(
     if (kind !== "photo" && kind !== "document" && kind !== "voice") {
       throw new RequestError(400, "kind must be photo, document or voice");
     }
-    const bytes = await readBody(req, UPLOAD_LIMIT);
+    const bytes = await readBody(req, UPLOAD_LIMIT, BODY_ERRORS);
     const duration = Number(query.get("duration") ?? 1);
     await actor.sendMedia(kind satisfies FileKind, bytes, {
       file_name: kind === "document" ? cleanFileName(query.get("name")) : undefined,
@@ -237,7 +222,7 @@ async function post(
     });
     return sendJson(res, 200, { ok: true });
   }
-  const body = await readJson(req);
+  const body = await readJsonObject(req, JSON_LIMIT, BODY_ERRORS);
   if (rest === "/api/language") {
     const lang = langOf(typeof body.lang === "string" ? body.lang : null, context.lang);
     const source = sourceOf(body.source);
@@ -321,6 +306,7 @@ function info(context: Context, source: number) {
     dir: where.dir,
     exportsDir: where.exportsDir,
     hasDesk: context.hasDesk,
+    editorCommand: context.editorCommand,
   };
 }
 
@@ -446,46 +432,6 @@ function cleanMimeType(type: string | null): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Plumbing
 
-function renderPage(template: Buffer, lang: Locale): Buffer {
-  const html = template
-    .toString("utf8")
-    .replace('<html lang="ru">', `<html lang="${lang}">`)
-    .replace(/\{\{([a-z0-9-]+)\}\}/g, (_, id: string) => escapeHtml(translate(lang, id)));
-  return Buffer.from(html, "utf8");
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const json = Buffer.from(JSON.stringify(body), "utf8");
-  res.writeHead(status, {
-    ...SECURITY_HEADERS,
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": json.length,
-  });
-  res.end(json);
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new RequestError(413, "too large for the demo (25 MB at most)");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const body = await readBody(req, JSON_LIMIT);
-  try {
-    const value = JSON.parse(body.toString("utf8"));
-    if (value && typeof value === "object" && !Array.isArray(value)) return value;
-  } catch {
-    // answered below
-  }
-  throw new RequestError(400, "expected a JSON object");
+  sendJsonWith(res, SECURITY_HEADERS, status, body);
 }

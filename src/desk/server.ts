@@ -4,29 +4,33 @@
 // go from this process to the page and nowhere else. The launch code may pass through a
 // browser's command line and history: it is worth nothing once used.
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { AttachmentMeta } from "../services/attachments.js";
-import { type EditorKeyring, loadEditorKeys } from "../services/encryption.js";
+import { type EditorKeyring, loadEditorKeys } from "../services/crypto/editor-keys.js";
 import { isLocale, type Locale } from "../services/preferences.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../services/questionnaire.js";
 import { STATUSES } from "../services/submissions.js";
 import type { TestimonyOutline, TestimonySection } from "../services/testimony.js";
 import { messagesWithPrefix } from "../services/texts.js";
 import { openStorage, type Storage } from "../storage/db.js";
+import {
+  type BodyErrors,
+  closeServer,
+  FILE_CSP,
+  listenOnLoopback,
+  readJsonObject,
+  securityHeaders,
+  sendJson as sendJsonWith,
+  sendText,
+} from "../web/http.js";
 import { cookieOf, fromOwnPage, sameSecret } from "../web/local-guard.js";
+import { loadPage, type Page, sendPageOrStatic } from "../web/page.js";
 import { createDeskSession, DeskError, type DeskSession } from "./session.js";
 import { type DeskSource, databaseSource, openArchiveSource } from "./sources.js";
 
 const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
-const ASSETS: Record<string, string> = {
-  "index.html": "text/html; charset=utf-8",
-  "desk.css": "text/css; charset=utf-8",
-  "desk.js": "text/javascript; charset=utf-8",
-  "icon.svg": "image/svg+xml",
-};
+const PAGE = { title: "desk-title", stylesheet: "desk.css", script: "desk.js", module: true };
 /** Message ids the page gets from /api/texts (the same Fluent files as the bot). */
 const TEXT_PREFIXES = ["desk-", "editors-status-", "export-", "language-button-"];
 /** 256 bits: the session is the only thing between another local program and the testimonies. */
@@ -36,19 +40,11 @@ const UNLOCK_BODY_LIMIT = 1024 * 1024;
 const BODY_LIMIT = 256 * 1024;
 export const IDLE_LOCK_MINUTES = 30;
 
-const SECURITY_HEADERS: Record<string, string> = {
-  "Content-Security-Policy":
-    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "Cache-Control": "no-store",
-  "X-Frame-Options": "DENY",
-  "Cross-Origin-Opener-Policy": "same-origin",
-  "Cross-Origin-Resource-Policy": "same-origin",
-  "Permissions-Policy": "camera=(), microphone=(), geolocation=(), usb=(), payment=()",
+const SECURITY_HEADERS = securityHeaders();
+const BODY_ERRORS: BodyErrors = {
+  tooLarge: () => new DeskError(413, "other", { reason: "request too large" }),
+  notJson: () => new DeskError(400, "other", { reason: "expected a JSON object" }),
 };
-/** Decrypted files opened on their own (not in the page) get no origin and may run nothing. */
-const FILE_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox";
 
 export type DeskSourceOptions =
   | { archives: string[] }
@@ -112,8 +108,7 @@ async function openSource(options: DeskOptions): Promise<DeskSource> {
 }
 
 export async function startDesk(options: DeskOptions): Promise<Desk> {
-  const assets = new Map<string, Buffer>();
-  for (const name of Object.keys(ASSETS)) assets.set(name, await readFile(PUBLIC_DIR + name));
+  const page = loadPage(PUBLIC_DIR, PAGE);
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
   const source = await openSource(options);
   const session = createDeskSession({
@@ -124,7 +119,7 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
   });
   const context: RequestContext = {
     session,
-    assets,
+    page,
     sessions: [],
     lang: options.lang ?? "ru",
     port: 0,
@@ -139,19 +134,13 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === "EADDRINUSE"
-          ? new DeskStartError(
-              `port ${options.port} is in use; leave --port out to take a free one`,
-            )
-          : error,
-      ),
-    );
-    server.listen(options.port ?? 0, "127.0.0.1", resolve);
-  });
-  context.port = (server.address() as AddressInfo).port;
+  context.port = await listenOnLoopback(server, options.port ?? 0).catch(
+    (error: NodeJS.ErrnoException) => {
+      throw error.code === "EADDRINUSE"
+        ? new DeskStartError(`port ${options.port} is in use; leave --port out to take a free one`)
+        : error;
+    },
+  );
   const idleTimer = setInterval(() => session.expireIfIdle(), 30_000);
   idleTimer.unref();
 
@@ -169,10 +158,7 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
     close: () =>
       (closing ??= (async () => {
         clearInterval(idleTimer);
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeServer(server);
         await session.close();
       })()),
   };
@@ -183,7 +169,7 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
 
 interface RequestContext {
   session: DeskSession;
-  assets: Map<string, Buffer>;
+  page: Page;
   /** The unused launch code, if any. */
   launchCode?: Buffer;
   /** Session cookies handed out (one per launch code used). */
@@ -193,8 +179,10 @@ interface RequestContext {
 }
 
 function forbidden(res: ServerResponse): void {
-  res.writeHead(403, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" });
-  res.end(
+  sendText(
+    res,
+    SECURITY_HEADERS,
+    403,
     "Forbidden. Desk addresses work once: press Enter in the terminal where the desk runs for a new one.\n",
   );
 }
@@ -268,19 +256,9 @@ async function route(
   const lang = langOf(context, query.get("lang"));
 
   if (method === "GET" && (rest === "/" || rest.startsWith("/static/"))) {
-    const name = rest === "/" ? "index.html" : rest.slice("/static/".length);
-    const asset = context.assets.get(name);
-    const body = name === "index.html" && asset ? renderPage(asset, context.lang) : asset;
-    const type = ASSETS[name];
-    if (!body || !type)
-      return sendJson(res, 404, { error: "other", params: { reason: "no such file" } });
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      "Content-Type": type,
-      "Content-Length": body.length,
-    });
-    res.end(body);
-    return;
+    const render = () => renderPage(context.page, context.lang);
+    if (sendPageOrStatic(res, SECURITY_HEADERS, context.page, rest, render)) return;
+    return sendJson(res, 404, { error: "other", params: { reason: "no such file" } });
   }
   if (method === "GET" && rest === "/api/state") {
     return sendJson(res, 200, { ...session.state(), lang: context.lang, statuses: STATUSES });
@@ -290,7 +268,7 @@ async function route(
     return sendJson(res, 200, messagesWithPrefix(lang, TEXT_PREFIXES));
   }
   if (method === "POST" && rest === "/api/unlock") {
-    const body = await readJson(req, UNLOCK_BODY_LIMIT);
+    const body = await readJsonObject(req, UNLOCK_BODY_LIMIT, BODY_ERRORS);
     return sendJson(res, 200, await session.unlock(body.key, body.passphrase));
   }
   if (method === "POST" && rest === "/api/lock") {
@@ -325,7 +303,7 @@ async function route(
   }
   if (method !== "POST") return sendJson(res, 405, { error: "other", params: { reason: method } });
 
-  const body = await readJson(req, BODY_LIMIT);
+  const body = await readJsonObject(req, BODY_LIMIT, BODY_ERRORS);
   switch (action) {
     case "status":
       await session.setStatus(number, body.status);
@@ -342,18 +320,10 @@ async function route(
   }
 }
 
-/** The page with its {{message-id}} placeholders in the chosen language (the script can switch). */
-function renderPage(template: Buffer, lang: Locale): Buffer {
+/** The page in the chosen language (the script can switch). */
+function renderPage(page: Page, lang: Locale): Buffer {
   const texts = messagesWithPrefix(lang, TEXT_PREFIXES);
-  const html = template
-    .toString("utf8")
-    .replace('<html lang="ru">', `<html lang="${lang}">`)
-    .replace(/\{\{([a-z0-9-]+)\}\}/g, (_, id: string) => escapeHtml(texts[id] ?? id));
-  return Buffer.from(html, "utf8");
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return page.render(lang, (id) => texts[id] ?? id);
 }
 
 function langOf(context: RequestContext, value: string | null): Locale {
@@ -361,30 +331,7 @@ function langOf(context: RequestContext, value: string | null): Locale {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const json = Buffer.from(JSON.stringify(body), "utf8");
-  res.writeHead(status, {
-    ...SECURITY_HEADERS,
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": json.length,
-  });
-  res.end(json);
-}
-
-async function readJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new DeskError(413, "other", { reason: "request too large" });
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    const value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    if (value && typeof value === "object" && !Array.isArray(value)) return value;
-  } catch {
-    // answered below
-  }
-  throw new DeskError(400, "other", { reason: "expected a JSON object" });
+  sendJsonWith(res, SECURITY_HEADERS, status, body);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,17 +4,17 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import path from "node:path";
-import { isStatus } from "../services/editorial.js";
 import {
   DecryptionError,
   decryptWithUnlockedKey,
-  formatFingerprint,
   NotForThisKeyError,
   privateKeyNeedsPassphrase,
   type UnlockedPrivateKey,
   unlockPrivateKey,
   WrongPassphraseError,
-} from "../services/encryption.js";
+} from "../services/crypto/decrypt.js";
+import { formatFingerprint } from "../services/crypto/editor-keys.js";
+import { isStatus } from "../services/editorial.js";
 import type { Locale } from "../services/preferences.js";
 import type { Questionnaire } from "../services/questionnaire.js";
 import { ArchiveError } from "../services/tar.js";

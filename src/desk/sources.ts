@@ -4,16 +4,12 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { type CheckedManifest, fileChunks, readArchive } from "../services/archive.js";
-import type { SubmissionSummary } from "../services/editorial.js";
-import { createEditorialService } from "../services/editorial.js";
-import type { EditorKeyring } from "../services/encryption.js";
-import { createExportService } from "../services/export.js";
+import type { EditorKeyring } from "../services/crypto/editor-keys.js";
+import { type SubmissionSummary, summaryOf } from "../services/editorial.js";
 import type { Status } from "../services/submissions.js";
 import { groupVolumes } from "../services/tar.js";
-import { createAuditRepository } from "../storage/audit.repo.js";
 import type { Storage } from "../storage/db.js";
-import { createPartsRepository } from "../storage/parts.repo.js";
-import { createSubmissionsRepository } from "../storage/submissions.repo.js";
+import { createEditorServices } from "../wiring.js";
 
 /** What the inbox shows of a submission: metadata and counts, nothing that needs a key. */
 export type InboxEntry = SubmissionSummary;
@@ -55,21 +51,20 @@ interface ArchiveSet {
   manifest: CheckedManifest;
 }
 
-/** Counts per kind of part, as the editors' chat shows them. */
+/** An archive's line in the inbox: the same summary and counts as the editors' chat shows. */
 export function countsOf(manifest: CheckedManifest): InboxEntry {
-  const of = (kind: string) => manifest.parts.filter((part) => part.kind === kind).length;
-  return {
-    number: manifest.submission,
-    status: manifest.status,
-    createdOn: manifest.createdOn,
-    locale: manifest.locale,
-    questionnaireVersion: manifest.questionnaireVersion,
-    answers: of("answer") + of("text") + of("choice"),
-    attachments: of("attachment"),
-    followUps: of("followup"),
-    replies: of("reply"),
-    notes: of("note"),
-  };
+  const byKind = new Map<string, number>();
+  for (const { kind } of manifest.parts) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+  return summaryOf(
+    {
+      number: manifest.submission,
+      status: manifest.status,
+      createdOn: manifest.createdOn,
+      locale: manifest.locale,
+      questionnaireVersion: manifest.questionnaireVersion,
+    },
+    byKind,
+  );
 }
 
 /** Files and folders (their *.tar and *.tar.NNN files) → archives grouped with their volumes. */
@@ -156,16 +151,9 @@ export function databaseSource(
   keyring: EditorKeyring,
   options: { closeStorage: boolean },
 ): DeskSource {
-  const { db } = storage;
-  const submissions = createSubmissionsRepository({ db });
-  const parts = createPartsRepository({ db });
-  const exporter = createExportService({ parts });
-  // No sealer: the reply notice to a source's chat needs the bot; the desk only stores replies.
-  const editorial = createEditorialService({
-    db,
-    submissions,
-    parts,
-    audit: createAuditRepository({ db }),
+  // The reply notice to a source's chat needs the bot: the desk only stores replies.
+  const { submissions, parts, exporter, editorial } = createEditorServices({
+    db: storage.db,
     keyring,
   });
 

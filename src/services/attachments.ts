@@ -1,6 +1,8 @@
 // Encrypted file bodies: streamed from Telegram through the encryptor into the chunk store.
 import { CHUNK_SIZE, type PartsRepository } from "../storage/parts.repo.js";
-import { attachmentPadding, type EditorKeyring, encryptStreamForEditors } from "./encryption.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
+import { encryptStreamForEditors } from "./crypto/for-editors.js";
+import { attachmentPadding } from "./crypto/padding.js";
 import {
   type MetadataKind,
   mayClean,
@@ -10,6 +12,9 @@ import {
   stripMetadataPieces,
 } from "./metadata/index.js";
 
+/** Where encrypted file bodies go (the parts repository's chunk store). */
+export type ChunkStore = Pick<PartsRepository, "writeChunk" | "deleteAttachments">;
+
 export interface AttachmentMeta {
   kind: string;
   fileName?: string;
@@ -18,6 +23,15 @@ export interface AttachmentMeta {
   duration?: number;
   /** What was removed from the file before encryption (kinds only, never values). */
   cleaning?: AttachmentCleaning;
+}
+
+/** A file above the Bot API's download limit (20 MB): the source is asked for a smaller one. */
+export class FileTooBigError extends Error {
+  readonly safeToLog = true;
+  constructor() {
+    super("file is larger than the Bot API download limit");
+    this.name = "FileTooBigError";
+  }
 }
 
 export interface AttachmentCleaning {
@@ -136,7 +150,7 @@ function streamOf(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
  * whole in memory and never on disk. Returns the attachment id; nothing is left on failure.
  */
 export async function storeEncryptedAttachment(
-  parts: PartsRepository,
+  parts: ChunkStore,
   keyring: EditorKeyring,
   body: ReadableStream<Uint8Array>,
 ): Promise<string> {

@@ -4,11 +4,9 @@ import type { AuditRepository } from "../storage/audit.repo.js";
 import type { Db } from "../storage/db.js";
 import type { PartsRepository } from "../storage/parts.repo.js";
 import type { SubmissionRow, SubmissionsRepository } from "../storage/submissions.repo.js";
-import {
-  type EditorKeyring,
-  encryptForSourceAndEditors,
-  encryptTextForEditors,
-} from "./encryption.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
+import { encryptTextForEditors } from "./crypto/for-editors.js";
+import { encryptForSourceAndEditors } from "./crypto/reply-keys.js";
 import { dayOf } from "./interview.js";
 import { STATUSES, type Status } from "./submissions.js";
 
@@ -30,6 +28,32 @@ export interface SubmissionSummary {
   notes: number;
 }
 
+/**
+ * A submission's summary from how many parts of each kind it has: the one place its counts are
+ * made, for the editors' chat (from the database) and the desk (from the database or an archive).
+ */
+export function summaryOf(
+  submission: Pick<
+    SubmissionSummary,
+    "number" | "status" | "createdOn" | "locale" | "questionnaireVersion"
+  >,
+  partsByKind: ReadonlyMap<string, number>,
+): SubmissionSummary {
+  const of = (kind: string) => partsByKind.get(kind) ?? 0;
+  return {
+    number: submission.number,
+    status: submission.status,
+    createdOn: submission.createdOn,
+    locale: submission.locale,
+    questionnaireVersion: submission.questionnaireVersion,
+    answers: of("answer") + of("text") + of("choice"),
+    attachments: of("attachment"),
+    followUps: of("followup"),
+    replies: of("reply"),
+    notes: of("note"),
+  };
+}
+
 /** Statuses whose submissions RETENTION_DAYS purges. */
 export const FINISHED_STATUSES: Status[] = ["published", "rejected"];
 
@@ -46,20 +70,9 @@ export function createEditorialService(deps: {
   const summarise = async (rows: SubmissionRow[]): Promise<SubmissionSummary[]> => {
     const counts = await deps.parts.countsForSubmissions(rows.map((r) => r.id));
     return rows.map((row) => {
-      const of = (kind: string) =>
-        Number(counts.find((c) => c.submissionId === row.id && c.kind === kind)?.n ?? 0);
-      return {
-        number: row.number,
-        status: row.status,
-        createdOn: row.createdOn,
-        locale: row.locale,
-        questionnaireVersion: row.questionnaireVersion,
-        answers: of("answer") + of("text") + of("choice"),
-        attachments: of("attachment"),
-        followUps: of("followup"),
-        replies: of("reply"),
-        notes: of("note"),
-      };
+      const byKind = new Map<string, number>();
+      for (const c of counts) if (c.submissionId === row.id) byKind.set(c.kind, Number(c.n));
+      return summaryOf(row, byKind);
     });
   };
 

@@ -2,7 +2,8 @@
 // (ciphertext) and a manifest that says what each part is. No plaintext content.
 import type { PartKind, PartsRepository } from "../storage/parts.repo.js";
 import type { SubmissionRow } from "../storage/submissions.repo.js";
-import { type EditorKeyring, primaryFingerprintsOf, recipientKeyIdsOf } from "./encryption.js";
+import { recipientKeyIdsOf } from "./crypto/decrypt.js";
+import { type EditorKeyring, primaryFingerprintsOf } from "./crypto/editor-keys.js";
 import { writeTar } from "./tar.js";
 
 /**

@@ -1,10 +1,20 @@
-// An interview in progress: a draft row (position + sealed navigation state) and encrypted parts.
-// Plaintext answers exist only inside these functions, between receipt and encryption.
+// An interview in progress: the engine (interview-engine.ts) decides what an answer means; this
+// file keeps drafts: a sealed storage adapter with a TTL, read once and written once per update
+// by the bot's draft session. Plaintext answers exist only inside the engine, between receipt
+// and encryption.
 import type { DraftRow, DraftsRepository } from "../storage/drafts.repo.js";
 import type { PartsRepository } from "../storage/parts.repo.js";
-import { type AttachmentMeta, storeEncryptedAttachment } from "./attachments.js";
-import { type EditorKeyring, encryptTextForEditors } from "./encryption.js";
-import { abandonedQuestions, type Choices, type Questionnaire } from "./questionnaire.js";
+import type { AttachmentMeta } from "./attachments.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
+import {
+  type Draft,
+  type DraftState,
+  dayOf,
+  type InterviewLimits,
+  REVIEW,
+} from "./interview-draft.js";
+import { createInterviewEngine } from "./interview-engine.js";
+import type { Questionnaire } from "./questionnaire.js";
 import { hashTelegramId, type Sealer } from "./sealing.js";
 import {
   createSourceKeys,
@@ -12,70 +22,22 @@ import {
   type SourceKey,
   type SourceKeys,
 } from "./source-keys.js";
+import type { SubmissionReceipt } from "./submissions.js";
 
-/** What the interview needs to remember between messages. Sealed at rest, never plaintext. */
-export interface DraftState {
-  /** The question the source is on, or "review" (sealed: it says which branch they took). */
-  position?: string;
-  /** Stored part ids per question: question ids never sit beside the ciphertext at rest. */
-  partIds?: Record<string, string[]>;
-  /** Choice answers that steer branching (question id → option ids). */
-  choices: Choices;
-  skipped: string[];
-  /** Characters stored per text question, for the length limit. */
-  textLength: Record<string, number>;
-  /** Text messages stored per question (for the "saved" note, without a query). */
-  textParts?: Record<string, number>;
-  /** Attachments stored per question. */
-  attachments: Record<string, number>;
-  /** The question whose old answer has already been replaced during this visit. */
-  replacing?: string;
-  /** Selections in progress on a multi-choice question. */
-  selecting?: string[];
-  /** The source asked to be told in this chat when editors reply (off unless they choose). */
-  notifyReplies?: boolean;
-  /** Answering a question again from the review: return to the review afterwards. */
-  fromReview?: boolean;
-  /** The chat's message ids from the start of the interview to now: the wipe range. */
-  firstMessageId?: number;
-  lastMessageId?: number;
-  /** The bot's "saved" note for the current question, edited instead of sent again. */
-  noteMessageId?: number;
-  /** Updates at or below this id were already handled (Telegram redelivers after a crash). */
-  lastUpdateId?: number;
-}
-
-export interface Draft {
-  id: string;
-  /** Current question id, or "review". */
-  position: string;
-  locale: string;
-  questionnaireVersion: number;
-  createdOn: string;
-  state: DraftState;
-}
-
-export class LimitError extends Error {
-  readonly safeToLog = true;
-  constructor(readonly limit: "text-too-long" | "too-many-attachments" | "submission-attachments") {
-    super(`limit reached: ${limit}`);
-    this.name = "LimitError";
-  }
-}
-
-export interface InterviewLimits {
-  draftTtlHours: number;
-  maxTextLength: number;
-  maxAttachmentsPerSubmission: number;
-}
-
-export const REVIEW = "review";
-
+export type { Draft, DraftState, InterviewLimits } from "./interview-draft.js";
+export { dayOf, LimitError, REVIEW } from "./interview-draft.js";
+export type { AnswerCounts, InterviewEvent, InterviewView, Outcome } from "./interview-engine.js";
+export { answerCounts } from "./interview-engine.js";
 export type { AttachmentMeta };
 
-export function dayOf(date: Date): string {
-  return date.toISOString().slice(0, 10);
+/** A draft and the bot's own record beside it (message ids and such: opaque here, sealed too). */
+export interface DraftRecord {
+  draft: Draft;
+  chat: unknown;
 }
+
+/** The sealed JSON of a draft row; before the bot's record had its own field, it was all one. */
+type SealedDraft = { interview: DraftState; chat?: unknown } | (DraftState & { interview?: never });
 
 export function createInterviewService(deps: {
   drafts: DraftsRepository;
@@ -87,6 +49,8 @@ export function createInterviewService(deps: {
   sourceKeys?: SourceKeys;
   questionnaire: Questionnaire;
   limits: InterviewLimits;
+  /** Turns a draft into a submission (the submissions service; tests may leave it out). */
+  submit?: (draft: Draft) => Promise<SubmissionReceipt & { submissionId: string }>;
   /** An interview ended (submitted elsewhere, cancelled, forgotten, expired): scrub dead rows. */
   onEnded?: () => void;
   now?: () => Date;
@@ -95,28 +59,57 @@ export function createInterviewService(deps: {
   const onEnded = deps.onEnded ?? (() => {});
   const sourceKeys = deps.sourceKeys ?? createSourceKeys({ pepper: deps.pepper });
   const keyOf = (userId: number) => sourceKeys.get(userId);
+  const engine = createInterviewEngine({
+    questionnaire: deps.questionnaire,
+    keyring: deps.keyring,
+    parts: deps.parts,
+    limits: deps.limits,
+    submit: (draft) => {
+      if (!deps.submit) throw new Error("the interview service was built without submit");
+      return deps.submit(draft);
+    },
+    now,
+  });
   // Old drafts (keyed by a fast HMAC) are moved over when their source comes back; once none
   // is left, nobody pays for the extra lookup.
   let legacyDrafts: Promise<boolean> | undefined;
 
-  // The last day the draft may live: it goes once that day is over (find, sweepExpired compare
+  // The last day the draft may live: it goes once that day is over (read, sweepExpired compare
   // `expiresOn < today`), so it lives at least the TTL and less than a day more.
   const expiresOn = () => dayOf(new Date(now().getTime() + deps.limits.draftTtlHours * 3600_000));
 
-  const toDraft = (key: SourceKey, row: DraftRow): Draft => {
-    const state = deps.sealer.unsealJson<DraftState>(row.sealedState, key.sealContext);
-    return {
+  const toRecord = (key: SourceKey, row: DraftRow): DraftRecord => {
+    const sealed = deps.sealer.unsealJson<SealedDraft>(row.sealedState, key.sealContext);
+    // Drafts sealed before the bot's record had a field of its own carry both in one object.
+    const state = sealed.interview ?? sealed;
+    const chat = sealed.interview ? sealed.chat : sealed;
+    const draft: Draft = {
       id: row.id,
       position: state.position ?? row.position ?? REVIEW,
       locale: row.locale,
       questionnaireVersion: row.questionnaireVersion,
       createdOn: row.createdOn,
-      state,
+      state: {
+        choices: state.choices,
+        skipped: state.skipped,
+        textLength: state.textLength,
+        textParts: state.textParts,
+        attachments: state.attachments,
+        partIds: state.partIds,
+        replacing: state.replacing,
+        selecting: state.selecting,
+        notifyReplies: state.notifyReplies,
+        fromReview: state.fromReview,
+      },
     };
+    return { draft, chat };
   };
 
-  const sealState = (key: SourceKey, draft: Draft) =>
-    deps.sealer.sealJson({ ...draft.state, position: draft.position }, key.sealContext);
+  const seal = (key: SourceKey, record: DraftRecord) =>
+    deps.sealer.sealJson(
+      { interview: { ...record.draft.state, position: record.draft.position }, chat: record.chat },
+      key.sealContext,
+    );
 
   const findRow = async (userId: number): Promise<{ key: SourceKey; row?: DraftRow }> => {
     const key = await keyOf(userId);
@@ -147,195 +140,77 @@ export function createInterviewService(deps: {
     return { ...old, userHash: key.lookup, sealedState, position: null };
   };
 
-  /** Part ids stored for some questions (what a redo, skip or abandoned branch deletes). */
-  const partIdsOf = (draft: Draft, questionIds: string[]) =>
-    questionIds.flatMap((id) => draft.state.partIds?.[id] ?? []);
-
-  const forgetParts = (draft: Draft, questionIds: string[]) => {
-    for (const id of questionIds) delete draft.state.partIds?.[id];
-  };
-
-  const rememberPart = (draft: Draft, questionId: string, partId: string) => {
-    draft.state.partIds ??= {};
-    draft.state.partIds[questionId] = [...(draft.state.partIds[questionId] ?? []), partId];
-  };
-
-  return {
+  const service = {
     questionnaire: deps.questionnaire,
+    /** A new interview at the first question (nothing is stored until it is written). */
+    start: engine.start,
+    /** The engine's one transition (see interview-engine.ts). */
+    handle: engine.handle,
 
-    async find(userId: number): Promise<Draft | undefined> {
+    /** The source's draft and the bot's record beside it, or undefined (an expired one goes). */
+    async read(userId: number): Promise<DraftRecord | undefined> {
       const { key, row } = await findRow(userId);
       if (!row) return undefined;
       if (row.expiresOn < dayOf(now())) {
-        await this.discard(userId);
+        await service.discard(userId);
         return undefined;
       }
-      return toDraft(key, row);
+      return toRecord(key, row);
     },
 
-    async start(userId: number, locale: string, position: string, state: DraftState) {
-      const { key, row: existing } = await findRow(userId);
-      if (existing) await this.discard(userId);
-      const created = await deps.drafts.create({
-        userHash: key.lookup,
-        questionnaireVersion: deps.questionnaire.version,
-        locale,
-        position: null,
-        sealedState: deps.sealer.sealJson({ ...state, position, partIds: {} }, key.sealContext),
-        createdOn: dayOf(now()),
-        expiresOn: expiresOn(),
+    /**
+     * Stores the draft: its waiting part writes and its sealed state in one transaction. Every
+     * write extends the draft's life by the TTL.
+     */
+    async write(userId: number, record: DraftRecord): Promise<void> {
+      const key = await keyOf(userId);
+      const { draft } = record;
+      const createdOn = dayOf(now());
+      await deps.drafts.transaction(async (tx) => {
+        await deps.drafts.upsert(
+          {
+            id: draft.id,
+            userHash: key.lookup,
+            questionnaireVersion: draft.questionnaireVersion,
+            locale: draft.locale,
+            position: null,
+            sealedState: seal(key, record),
+            createdOn: draft.createdOn,
+            expiresOn: expiresOn(),
+          },
+          tx,
+        );
+        for (const write of draft.unsaved ?? []) {
+          if (write.op === "delete") await deps.parts.deleteParts(draft.id, write.ids, tx);
+          else {
+            const { id, kind, ciphertext, attachmentId } = write;
+            await deps.parts.add(
+              { draftId: draft.id },
+              { id, kind, ciphertext, attachmentId, createdOn },
+              tx,
+            );
+          }
+        }
       });
-      return toDraft(key, created);
+      draft.unsaved = undefined;
     },
 
-    /** Saves position and state; every save extends the draft's life by the TTL. */
+    /** The update failed before its draft was written: file bodies already stored go too. */
+    async abandon(draft: Draft): Promise<void> {
+      const bodies = (draft.unsaved ?? []).flatMap((write) =>
+        write.op === "add" && write.attachmentId ? [write.attachmentId] : [],
+      );
+      if (bodies.length > 0) await deps.parts.deleteAttachments(bodies);
+    },
+
+    async find(userId: number): Promise<Draft | undefined> {
+      return (await service.read(userId))?.draft;
+    },
+
+    /** Writes a draft keeping the bot's record as stored (tests and tools). */
     async save(userId: number, draft: Draft): Promise<void> {
-      const key = await keyOf(userId);
-      await deps.drafts.update(draft.id, {
-        locale: draft.locale,
-        sealedState: sealState(key, draft),
-        expiresOn: expiresOn(),
-      });
-    },
-
-    /** Encrypts one text message of an answer and stores it (a redo replaces the old answer). */
-    async addText(userId: number, draft: Draft, questionId: string, text: string) {
-      const length =
-        (draft.state.replacing === questionId ? (draft.state.textLength[questionId] ?? 0) : 0) +
-        text.length;
-      if (length > deps.limits.maxTextLength) throw new LimitError("text-too-long");
-      const key = await keyOf(userId);
-      const ciphertext = await encryptTextForEditors(deps.keyring, text, `text:${questionId}`);
-      await deps.drafts.transaction(async (tx) => {
-        await replaceOnFirstPart(draft, questionId, tx);
-        const partId = await deps.parts.add(
-          { draftId: draft.id },
-          { kind: "answer", ciphertext, createdOn: dayOf(now()) },
-          tx,
-        );
-        rememberPart(draft, questionId, partId);
-        draft.state.textLength[questionId] = length;
-        draft.state.textParts ??= {};
-        draft.state.textParts[questionId] = (draft.state.textParts[questionId] ?? 0) + 1;
-        draft.state.skipped = draft.state.skipped.filter((id) => id !== questionId);
-        await deps.drafts.update(draft.id, { sealedState: sealState(key, draft) }, tx);
-      });
-    },
-
-    /**
-     * Stores a choice (its option ids, encrypted) and drops the answers of branches that no
-     * longer apply. Returns the ids of the abandoned questions.
-     */
-    async setChoice(userId: number, draft: Draft, questionId: string, options: string[]) {
-      const before = draft.state.choices;
-      const after = { ...before, [questionId]: options };
-      const abandoned = abandonedQuestions(deps.questionnaire, before, after);
-      for (const id of abandoned) delete after[id];
-      const key = await keyOf(userId);
-      const ciphertext = await encryptTextForEditors(
-        deps.keyring,
-        options.join("\n"),
-        `choice:${questionId}`,
-      );
-      await deps.drafts.transaction(async (tx) => {
-        await deps.parts.deleteParts(draft.id, partIdsOf(draft, [questionId, ...abandoned]), tx);
-        forgetParts(draft, [questionId, ...abandoned]);
-        const partId = await deps.parts.add(
-          { draftId: draft.id },
-          { kind: "answer", ciphertext, createdOn: dayOf(now()) },
-          tx,
-        );
-        rememberPart(draft, questionId, partId);
-        draft.state.choices = after;
-        draft.state.skipped = draft.state.skipped.filter(
-          (id) => id !== questionId && !abandoned.includes(id),
-        );
-        for (const id of abandoned) {
-          delete draft.state.textLength[id];
-          delete draft.state.textParts?.[id];
-          delete draft.state.attachments[id];
-        }
-        await deps.drafts.update(draft.id, { sealedState: sealState(key, draft) }, tx);
-      });
-      return abandoned;
-    },
-
-    /**
-     * Streams a file into the encryptor and the chunk store; the plaintext is never whole in
-     * memory and never on disk. The description (kind, name, type, size) is a separate part.
-     */
-    async addAttachment(
-      userId: number,
-      draft: Draft,
-      questionId: string,
-      meta: AttachmentMeta,
-      body: ReadableStream<Uint8Array>,
-      maxPerQuestion: number,
-    ) {
-      const replacing = draft.state.replacing === questionId;
-      const onQuestion = replacing ? (draft.state.attachments[questionId] ?? 0) : 0;
-      if (onQuestion >= maxPerQuestion) throw new LimitError("too-many-attachments");
-      const total = Object.entries(draft.state.attachments).reduce(
-        (sum, [id, n]) => sum + (id === questionId && !replacing ? 0 : n),
-        0,
-      );
-      if (total >= deps.limits.maxAttachmentsPerSubmission) {
-        throw new LimitError("submission-attachments");
-      }
-
-      const key = await keyOf(userId);
-      const attachmentId = await storeEncryptedAttachment(deps.parts, deps.keyring, body);
-      const description = await encryptTextForEditors(
-        deps.keyring,
-        JSON.stringify(meta),
-        `attachment:${questionId}`,
-      );
-      await deps.drafts.transaction(async (tx) => {
-        await replaceOnFirstPart(draft, questionId, tx);
-        const partId = await deps.parts.add(
-          { draftId: draft.id },
-          { kind: "attachment", ciphertext: description, attachmentId, createdOn: dayOf(now()) },
-          tx,
-        );
-        rememberPart(draft, questionId, partId);
-        draft.state.attachments[questionId] = onQuestion + 1;
-        draft.state.skipped = draft.state.skipped.filter((id) => id !== questionId);
-        await deps.drafts.update(draft.id, { sealedState: sealState(key, draft) }, tx);
-      });
-    },
-
-    /** Skip: any earlier answer to the question is deleted. */
-    async skip(userId: number, draft: Draft, questionId: string) {
-      const key = await keyOf(userId);
-      await deps.drafts.transaction(async (tx) => {
-        await deps.parts.deleteParts(draft.id, partIdsOf(draft, [questionId]), tx);
-        forgetParts(draft, [questionId]);
-        delete draft.state.textLength[questionId];
-        delete draft.state.textParts?.[questionId];
-        delete draft.state.attachments[questionId];
-        if (questionId in draft.state.choices) {
-          const after = { ...draft.state.choices };
-          delete after[questionId];
-          const abandoned = abandonedQuestions(deps.questionnaire, draft.state.choices, after);
-          await deps.parts.deleteParts(draft.id, partIdsOf(draft, abandoned), tx);
-          forgetParts(draft, abandoned);
-          for (const id of abandoned) delete after[id];
-          draft.state.choices = after;
-        }
-        if (!draft.state.skipped.includes(questionId)) draft.state.skipped.push(questionId);
-        await deps.drafts.update(draft.id, { sealedState: sealState(key, draft) }, tx);
-      });
-    },
-
-    /** Per question: how many text/choice parts and attachments are stored. */
-    async answerCounts(draft: Draft): Promise<Record<string, { parts: number; files: number }>> {
-      const counts: Record<string, { parts: number; files: number }> = {};
-      for (const [questionId, ids] of Object.entries(draft.state.partIds ?? {})) {
-        if (ids.length === 0) continue;
-        const files = draft.state.attachments[questionId] ?? 0;
-        counts[questionId] = { parts: ids.length - files, files };
-      }
-      return counts;
+      const stored = await service.read(userId);
+      await service.write(userId, { draft, chat: stored?.chat });
     },
 
     /** Cancel, /forget, expiry: the draft, its parts and its attachment bodies go. */
@@ -373,7 +248,7 @@ export function createInterviewService(deps: {
       sourceKeys.forget(userId);
     },
 
-    /** The draft row's lookup key for this source (tests and checks of what is at rest). */
+    /** The draft row's lookup key for this source (the per-source lock, checks of what is at rest). */
     lookupKey: async (userId: number) => (await keyOf(userId)).lookup,
 
     /**
@@ -381,21 +256,7 @@ export function createInterviewService(deps: {
      */
     memoryKey: (userId: number) => hashTelegramId(deps.pepper, userId),
   };
-
-  /** The first new part during a visit to a question replaces what was stored before. */
-  async function replaceOnFirstPart(
-    draft: Draft,
-    questionId: string,
-    tx: Parameters<Parameters<DraftsRepository["transaction"]>[0]>[0],
-  ) {
-    if (draft.state.replacing === questionId) return;
-    await deps.parts.deleteParts(draft.id, partIdsOf(draft, [questionId]), tx);
-    forgetParts(draft, [questionId]);
-    draft.state.replacing = questionId;
-    draft.state.textLength[questionId] = 0;
-    draft.state.attachments[questionId] = 0;
-    if (draft.state.textParts) draft.state.textParts[questionId] = 0;
-  }
+  return service;
 }
 
 export type InterviewService = ReturnType<typeof createInterviewService>;

@@ -24,7 +24,7 @@ export interface SlowWork {
  *   and more threads would not add CPU on a one- or two-core server).
  * - CPU: a hash is pure CPU. One core stays free for the event loop, which runs every ordinary
  *   step; more hashes at once than free cores would only share them and slow every step down.
- *   (The S2K of the reply keys runs in a worker thread: see encryption.ts.)
+ *   (The S2K of the reply keys runs in a worker thread: see crypto/key-worker.ts.)
  * - Memory: each scrypt takes 32 MiB while it runs; two keep the peak at 64 MiB.
  */
 export const SLOW_WORK_CONCURRENCY = Math.max(1, Math.min(2, availableParallelism() - 1));

@@ -21,7 +21,18 @@ export interface SourceKey {
   lookup: string;
   /** Binds the draft's sealed state to this source (see Sealer's context). */
   sealContext: string;
+  /**
+   * The key of this source's lease in source_locks while an instance handles one of its updates.
+   * Not the draft's lookup: a lease's dead row version cannot be matched to a draft row.
+   */
+  lockKey: string;
+  /** The keys of this source's counters in rate_limits, one per limit (see services/limits.ts). */
+  limitKeys: Record<SharedLimitPurpose, string>;
 }
+
+/** Limits counted in PostgreSQL, shared by the instances (services/limits.ts). */
+export const SHARED_LIMIT_PURPOSES = ["flood", "flood-warning", "codename"] as const;
+export type SharedLimitPurpose = (typeof SHARED_LIMIT_PURPOSES)[number];
 
 export async function deriveSourceKey(pepper: Uint8Array, userId: number): Promise<SourceKey> {
   if (pepper.length === 0) throw new Error("deriveSourceKey: the pepper must not be empty");
@@ -34,9 +45,17 @@ export async function deriveSourceKey(pepper: Uint8Array, userId: number): Promi
   });
   const expand = (info: string) =>
     Buffer.from(hkdfSync("sha256", master, "testimony-bot", info, 32));
+  const limitKeys = Object.fromEntries(
+    SHARED_LIMIT_PURPOSES.map((purpose) => [
+      purpose,
+      expand(`limit:${purpose}`).toString("base64url"),
+    ]),
+  ) as Record<SharedLimitPurpose, string>;
   return {
     lookup: expand("draft-lookup").toString("base64url"),
     sealContext: `draft:${expand("draft-state").toString("hex")}`,
+    lockKey: expand("source-lock").toString("base64url"),
+    limitKeys,
   };
 }
 

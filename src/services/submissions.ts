@@ -5,14 +5,14 @@ import type { PartsRepository } from "../storage/parts.repo.js";
 import type { SubmissionRow, SubmissionsRepository } from "../storage/submissions.repo.js";
 import { type AttachmentMeta, storeEncryptedAttachment } from "./attachments.js";
 import { generateCodename, hashCodename, normaliseCodename } from "./codename.js";
+import type { EditorKeyring } from "./crypto/editor-keys.js";
+import { encryptTextForEditors } from "./crypto/for-editors.js";
 import {
   createReplyKeyPair,
   decryptAllForSource,
-  type EditorKeyring,
   encryptForSourceAndEditors,
-  encryptTextForEditors,
-} from "./encryption.js";
-import { type Draft, dayOf } from "./interview.js";
+} from "./crypto/reply-keys.js";
+import { type Draft, dayOf } from "./interview-draft.js";
 import { createSlowWork, SLOW_WORK_CONCURRENCY, type SlowWork } from "./slow-work.js";
 
 export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;

@@ -7,11 +7,11 @@ import {
   checkMessageIsFor,
   type DecryptedPart,
   DecryptionError,
-  decodePaddedText,
   decryptPartWithUnlockedKey,
   NotForThisKeyError,
   type UnlockedPrivateKey,
-} from "./encryption.js";
+} from "./crypto/decrypt.js";
+import { decodePaddedText } from "./crypto/padding.js";
 import { METADATA_KINDS, type MetadataKind } from "./metadata/index.js";
 import type { Locale } from "./preferences.js";
 import {

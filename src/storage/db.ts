@@ -43,8 +43,11 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** Rewritten whole (VACUUM FULL): small, and the only table keyed to a source. */
-const SCRUB_FULL = ["drafts"];
+/**
+ * Rewritten whole (VACUUM FULL): small, and the only tables keyed to a source (drafts, and the
+ * leases and limit counters the instances share: UNLOGGED, their rows live for seconds to an hour).
+ */
+const SCRUB_FULL = ["drafts", "source_locks", "rate_limits"];
 /** Vacuumed in place: large tables whose dead versions carry ciphertext and random ids. */
 const SCRUB_IN_PLACE = [
   "parts",
@@ -68,18 +71,30 @@ export interface OpenStorageOptions {
   maxConnections?: number;
 }
 
+/** Storage as opened, before its migrations ran. */
+type Opened = Storage & { migrate(): Promise<void> };
+
 export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
-  const storage = options.databaseUrl
+  const { migrate, ...storage } = options.databaseUrl
     ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10)
     : await openPglite(options.dataDir);
   try {
-    await runMigrations(storage);
+    await migrate();
   } catch (error) {
     await storage.close();
     throw error;
   }
   return storage;
 }
+
+const MIGRATIONS = { migrationsFolder: MIGRATIONS_DIR };
+
+/**
+ * An arbitrary constant: the advisory lock under which one instance at a time migrates. Several
+ * instances started together would otherwise apply the same migration at once, and all but one
+ * fail on it; the others wait here, then find nothing left to do.
+ */
+const MIGRATION_LOCK = 7_170_117;
 
 /** What an operator can act on, for the usual connection failures. Never the password. */
 function connectProblem(url: string, code: string): string {
@@ -109,7 +124,7 @@ function connectProblem(url: string, code: string): string {
   }
 }
 
-async function openPostgres(url: string, max: number): Promise<Storage> {
+async function openPostgres(url: string, max: number): Promise<Opened> {
   // onnotice: PostgreSQL notices would otherwise go to the console.
   const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 10 });
   try {
@@ -134,10 +149,22 @@ async function openPostgres(url: string, max: number): Promise<Storage> {
       connection.release();
     }
   };
+  // The lock is held on a connection of its own while the migrations run on the pool.
+  const migrate = async () => {
+    const connection = await client.reserve();
+    try {
+      await connection`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await migratePostgres(db as Parameters<typeof migratePostgres>[0], MIGRATIONS);
+    } finally {
+      await connection`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+      connection.release();
+    }
+  };
   return {
     db,
     kind: "postgres",
     scrub,
+    migrate,
     close: () => (closing ??= client.end({ timeout: 5 })),
   };
 }
@@ -175,7 +202,7 @@ const PGLITE_OPTIONS = {
   },
 };
 
-async function openPglite(dataDir: string | undefined): Promise<Storage> {
+async function openPglite(dataDir: string | undefined): Promise<Opened> {
   let releaseLock = () => {};
   let client: PGlite;
   if (dataDir) {
@@ -197,6 +224,7 @@ async function openPglite(dataDir: string | undefined): Promise<Storage> {
   return {
     db,
     kind: "pglite",
+    migrate: () => migratePglite(db as Parameters<typeof migratePglite>[0], MIGRATIONS),
     scrub: async () => {
       if (closed) return;
       for (const table of SCRUB_FULL) await client.exec(`vacuum full ${table}`);
@@ -252,15 +280,6 @@ async function createPgliteElsewhere(dbDir: string): Promise<void> {
       },
     );
   });
-}
-
-async function runMigrations(storage: Storage): Promise<void> {
-  const config = { migrationsFolder: MIGRATIONS_DIR };
-  if (storage.kind === "pglite") {
-    await migratePglite(storage.db as Parameters<typeof migratePglite>[0], config);
-  } else {
-    await migratePostgres(storage.db as Parameters<typeof migratePostgres>[0], config);
-  }
 }
 
 /** PGlite is single-process: a lock file stops a second bot from opening the same files. */

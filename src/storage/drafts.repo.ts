@@ -17,6 +17,14 @@ export function createDraftsRepository({ db }: { db: Db }) {
       if (!created) throw new Error("draft insert returned nothing");
       return created;
     },
+    /** Inserts the draft, or replaces its locale, sealed state and expiry if it exists. */
+    async upsert(row: DraftRow, tx: DbOrTx = db): Promise<void> {
+      const { locale, sealedState, expiresOn } = row;
+      await tx
+        .insert(drafts)
+        .values(row)
+        .onConflictDoUpdate({ target: drafts.id, set: { locale, sealedState, expiresOn } });
+    },
     async update(
       id: string,
       values: Partial<Pick<DraftRow, "sealedState" | "expiresOn" | "locale">>,

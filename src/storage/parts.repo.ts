@@ -21,6 +21,8 @@ export function createPartsRepository({ db }: { db: Db }) {
     async add(
       owner: { draftId: string } | { submissionId: string },
       part: {
+        /** Given when the caller already refers to the part (a draft's sealed part ids). */
+        id?: string;
         /** Only for additions, replies and notes; answers carry theirs inside the ciphertext. */
         questionId?: string;
         kind: PartKind;

@@ -187,6 +187,32 @@ export const deliveries = pgTable(
   ],
 );
 
+/**
+ * One instance at a time handles a source's update (several instances share one PostgreSQL):
+ * a lease, taken while the update is loaded, handled and saved, deleted right after. UNLOGGED
+ * (migration 0003): nothing of it reaches the write-ahead log, and a crash empties it.
+ */
+export const sourceLocks = pgTable("source_locks", {
+  /** A memory-hard derivation of the source's id (services/source-keys.ts). */
+  key: text("key").primaryKey(),
+  /** A random token of the acquisition, so only its holder releases or renews it. */
+  holder: text("holder").notNull(),
+  until: timestamp("until", { withTimezone: true }).notNull(),
+});
+
+/**
+ * Abuse limits shared by the instances (flood, wrong codenames): a count per source and purpose
+ * in a window that starts with the first hit. UNLOGGED like source_locks; a row goes once its
+ * window is over (swept every minute, and reset in place by the next hit).
+ */
+export const rateLimits = pgTable("rate_limits", {
+  /** A memory-hard derivation of the source's id, distinct per purpose (source-keys.ts). */
+  key: text("key").primaryKey(),
+  count: integer("count").notNull(),
+  /** Whole seconds: the row says no more about when than its window needs. */
+  windowEnds: timestamp("window_ends", { withTimezone: true }).notNull(),
+});
+
 export const schema = {
   drafts,
   submissions,
@@ -197,4 +223,6 @@ export const schema = {
   guidance,
   broadcasts,
   deliveries,
+  sourceLocks,
+  rateLimits,
 };

@@ -56,6 +56,19 @@ import {
 import { bad, forbidden, type Params, readParams, TgError, Upload } from "./wire.js";
 
 type UpdateBody = Omit<Update, "update_id">;
+
+/** Where webhook updates go, and the requests open to it. */
+interface WebhookTarget {
+  url: string;
+  secret?: string;
+  /** One connection: each request after the previous one. */
+  chain: Promise<void>;
+  maxConnections: number;
+  /** Requests open now (several connections). */
+  open: number;
+  /** Updates waiting for a free connection, oldest first. */
+  waiting: (() => void)[];
+}
 type Content = Record<string, unknown>;
 
 const MB = 1024 * 1024;
@@ -110,7 +123,7 @@ export class FakeBotApi {
   private closed = false;
   private terminatePoll?: () => void;
   private webhook?: Params;
-  private delivery?: { url: string; secret?: string; chain: Promise<void> };
+  private delivery?: WebhookTarget;
   private readonly deliveryLog: WebhookDelivery[] = [];
   private rate?: { perSecond?: number; perChatPerSecond?: number };
   private readonly sendTimes: { t: number; chat: number }[] = [];
@@ -351,17 +364,50 @@ export class FakeBotApi {
   /**
    * Webhook mode: POST every update (queued ones first) to url, by default the one the bot set
    * with setWebhook; getUpdates then gets 409.
+   *
+   * One request at a time by default: each update is posted once the previous one was answered,
+   * and sending it resolves when the bot has answered. With `maxConnections` above 1 (as
+   * Telegram does with setWebhook's max_connections) up to that many requests are open at once,
+   * updates of one chat included, started in update order; sending then resolves as soon as the
+   * update is queued for delivery (see deliveriesSettled()).
    */
   async deliverTo(
     url = String(this.webhook?.url ?? ""),
     secretToken = this.webhook?.secret_token as string | undefined,
+    options: { maxConnections?: number } = {},
   ): Promise<void> {
     if (!url) throw new Error("deliverTo: no URL given and no webhook set by the bot");
-    this.webhook = { url, secret_token: secretToken };
-    this.delivery = { url, secret: secretToken, chain: Promise.resolve() };
+    const maxConnections = options.maxConnections ?? 1;
+    if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+      throw new Error("deliverTo: maxConnections must be a positive integer");
+    }
+    this.webhook = { ...this.webhook, url, secret_token: secretToken };
+    this.delivery = {
+      url,
+      secret: secretToken,
+      chain: Promise.resolve(),
+      maxConnections,
+      open: 0,
+      waiting: [],
+    };
     const queued = this.queue;
     this.queue = [];
     for (const u of queued) await this.deliver(u);
+  }
+
+  /** Resolves when no webhook request is open or waiting for a connection. */
+  async deliveriesSettled(timeoutMs = 30_000): Promise<void> {
+    const target = this.delivery;
+    if (!target) return;
+    const settled = await this.until(
+      () => target.open === 0 && target.waiting.length === 0,
+      timeoutMs,
+      undefined,
+      20,
+    );
+    if (!settled) {
+      throw new Error(`webhook requests still open after ${timeoutMs} ms (${target.open} open)`);
+    }
   }
 
   /** Back to getUpdates mode. */
@@ -729,8 +775,28 @@ export class FakeBotApi {
       this.deliveryLog.push(entry);
       this.changed();
     };
-    target.chain = target.chain.then(run);
-    await target.chain;
+    if (target.maxConnections === 1) {
+      target.chain = target.chain.then(run);
+      await target.chain;
+      return;
+    }
+    // Several connections: the request starts when one is free (in update order); the sender
+    // does not wait for it, as a user does not wait for Telegram to reach the bot.
+    const start = () => {
+      void run().finally(() => {
+        const next = target.waiting.shift();
+        if (next)
+          next(); // the connection passes on: `open` stays
+        else target.open--;
+        this.changed();
+      });
+    };
+    if (target.open < target.maxConnections && target.waiting.length === 0) {
+      target.open++;
+      start();
+    } else {
+      target.waiting.push(start);
+    }
   }
 
   // --- Bot API methods -----------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatFingerprint } from "../../src/services/encryption.js";
+import { formatFingerprint } from "../../src/services/crypto/editor-keys.js";
 import { archiveName } from "../../src/services/export.js";
 import { readTar, splitVolumes, writeTar } from "../../src/services/tar.js";
 import { usingPostgres } from "../helpers/db.js";
@@ -183,5 +183,35 @@ describe("editor tool with archives", () => {
       const view = await bot.app.services.submissions.openWithCodename(codename);
       expect(view?.replies).toEqual(["Ответ из редакции, без Телеграма"]);
     }
+  });
+});
+
+describe("editor tool: where the database is", () => {
+  const env = { ...process.env, EDITOR_KEYS: "", DATABASE_URL: "", DATA_DIR: "" };
+  const out = () => mkdtempSync(join(tmpdir(), "tb-cli-db-"));
+
+  it("names --database-url, not DATABASE_URL, when the option is what fails", () => {
+    const url = "postgres://editor:hunter2@127.0.0.1:1/testimonies";
+    const run = runTsx(
+      "src/cli/editor.ts",
+      ["export", "--all", "--out", out(), "--database-url", url],
+      {
+        env,
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^error: --database-url: nothing answers at 127\.0\.0\.1:1 /);
+    expect(run.stderr).not.toContain("DATABASE_URL");
+    expect(run.stderr).not.toContain("hunter2");
+  });
+
+  it("checks DATABASE_URL from the environment as the bot does", () => {
+    const run = runTsx("src/cli/editor.ts", ["export", "--all", "--out", out()], {
+      env: { ...env, DATABASE_URL: "mysql://editor:hunter2@db/x" },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      "error: DATABASE_URL: expected postgres://user:password@host:port/database\n",
+    );
   });
 });

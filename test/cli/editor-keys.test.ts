@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatFingerprint } from "../../src/services/encryption.js";
+import { formatFingerprint } from "../../src/services/crypto/editor-keys.js";
 import {
   cleanupKeyFixtures,
   defined,

@@ -7,12 +7,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDesk } from "../../src/desk/server.js";
 import { ARCHIVE_LIMITS, readArchive } from "../../src/services/archive.js";
-import {
-  type EditorKeyring,
-  encryptTextForEditors,
-  type UnlockedPrivateKey,
-  unlockPrivateKey,
-} from "../../src/services/encryption.js";
+import { type UnlockedPrivateKey, unlockPrivateKey } from "../../src/services/crypto/decrypt.js";
+import type { EditorKeyring } from "../../src/services/crypto/editor-keys.js";
+import { encryptTextForEditors } from "../../src/services/crypto/for-editors.js";
 import { createExportService } from "../../src/services/export.js";
 import { ArchiveError } from "../../src/services/tar.js";
 import { openArchive } from "../../src/services/testimony.js";

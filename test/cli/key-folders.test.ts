@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KeyError, loadEditorKeys } from "../../src/services/encryption.js";
+import { KeyError, loadEditorKeys } from "../../src/services/crypto/editor-keys.js";
 import {
   cleanupKeyFixtures,
   makeOpenpgpKey,

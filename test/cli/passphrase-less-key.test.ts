@@ -6,11 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDesk } from "../../src/desk/server.js";
-import {
-  loadEditorKeys,
-  privateKeyNeedsPassphrase,
-  unlockPrivateKey,
-} from "../../src/services/encryption.js";
+import { privateKeyNeedsPassphrase, unlockPrivateKey } from "../../src/services/crypto/decrypt.js";
+import { loadEditorKeys } from "../../src/services/crypto/editor-keys.js";
 import { makeValidArchive } from "../helpers/archives.js";
 import { hasChromium, launchChromium, NO_CHROMIUM, unlock } from "../helpers/desk.js";
 import { cleanupKeyFixtures, GpgHome, makeOpenpgpKey, writeKeyFile } from "../helpers/keys.js";

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SubmissionReceipt } from "../../src/services/submissions.js";
 import { decryptSubmission } from "../helpers/decrypt.js";
+import { choose, createEngineDriver, text } from "../helpers/engine.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
@@ -33,14 +34,10 @@ describe("coming back with the codename", () => {
   async function submitted(locale: "ru" | "en" = "ru"): Promise<SubmissionReceipt> {
     const { interview, submissions } = bot.app.services;
     const sourceId = nextSourceId++;
-    const draft = await interview.start(sourceId, locale, "consent", {
-      choices: {},
-      skipped: [],
-      textLength: {},
-      attachments: {},
-    });
-    await interview.setChoice(sourceId, draft, "consent", ["yes"]);
-    await interview.addText(sourceId, draft, "story", "Исходный рассказ");
+    const draft = await createEngineDriver(interview, sourceId, locale).run([
+      choose("consent", "yes"),
+      text("story", "Исходный рассказ"),
+    ]);
     return submissions.submit(draft);
   }
 

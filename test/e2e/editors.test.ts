@@ -333,6 +333,72 @@ describe("editors", () => {
     );
   });
 
+  /** The prompt that answers this /reply command (not an older one still in the chat). */
+  const promptAfter = (number: number, command: { message_id: number }) =>
+    bot.api.waitFor(() =>
+      bot.api
+        .botMessages(EDITORS_CHAT_ID)
+        .find(
+          (m) =>
+            m.message_id > command.message_id &&
+            m.text?.startsWith(`Ответ источнику по №${number}`),
+        ),
+    );
+
+  it("a reply begun before a restart (or on another instance) sends nothing and says to start again", async () => {
+    const replies = await storedReplies(2);
+    // A preview waiting for Send when the bot restarts: Send is out of date, the plaintext goes.
+    const first = await promptAfter(2, await editor().command("reply", "2"));
+    await editor().reply(first.message_id, "Ответ до перезапуска");
+    const preview = await bot.api.waitFor(() =>
+      bot.api.botMessages(EDITORS_CHAT_ID).find((m) => m.text?.includes("Ответ до перезапуска")),
+    );
+    await bot.restart();
+    const send = await editor().press("Отправить");
+    await bot.api.waitFor(() => bot.api.callbackAnswer(send.id));
+    expect(bot.api.callbackAnswer(send.id)?.text).toBe(
+      "Этот ответ уже не ждёт отправки. Начните заново: /reply НОМЕР.",
+    );
+    await bot.api.waitFor(() =>
+      editorsChat().some((m) => m.message_id === preview.message_id) ? undefined : true,
+    );
+    expect(await storedReplies(2)).toBe(replies);
+
+    // An answer to a prompt this instance never showed: the editor is told, nothing is sent.
+    const prompt = await promptAfter(2, await editor().command("reply", "2"));
+    await bot.restart();
+    await editor().reply(prompt.message_id, "Ответ, который не должен уйти");
+    const told = await bot.api.waitFor(() =>
+      editorsChat().find((m) => m.text?.startsWith("Бот не помнит")),
+    );
+    expect(told.text).toBe(
+      "Бот не помнит этот ответ по №2: он истёк или был начат до перезапуска бота либо на другой его копии. Источнику ничего не отправлено. Начните заново: /reply 2.",
+    );
+    expect(editorsChat().some((m) => m.text?.startsWith("Источник по №2 получит"))).toBe(false);
+    expect(await storedReplies(2)).toBe(replies);
+    // A colleague's remark in reply to a notice is not mistaken for one.
+    const notice = await bot.api.waitFor(() =>
+      bot.api.botMessages(EDITORS_CHAT_ID).find((m) => m.text?.startsWith("Рассказ №2")),
+    );
+    await editor().reply(notice.message_id, "Интересный рассказ");
+    await bot.idle();
+    expect(editorsChat().at(-1)?.text).toBe("Интересный рассказ");
+
+    // Starting again on this instance works as before.
+    const again = await promptAfter(2, await editor().command("reply", "2"));
+    await editor().reply(again.message_id, "Ответ после перезапуска");
+    await bot.api.waitFor(() =>
+      bot.api.botMessages(EDITORS_CHAT_ID).find((m) => m.text?.includes("Ответ после перезапуска")),
+    );
+    await editor().press("Отправить");
+    await bot.api.waitFor(() =>
+      editorsChat().find(
+        (m) => m.message_id > again.message_id && m.text?.startsWith("Ответ по №2 зашифрован"),
+      ),
+    );
+    expect(await storedReplies(2)).toBe(replies + 1);
+  });
+
   it("purges every byte of a submission after confirmation", async () => {
     const row = await bot.app.services.editorial.find(1);
     const partsBefore = await bot.app.repositories.parts.listForSubmission(row?.id as string);

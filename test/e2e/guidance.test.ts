@@ -220,4 +220,45 @@ describe("guidance and subscriptions", () => {
     expect((await bot.app.services.guidance.current("ru"))?.version).toBe(2);
     expect(await bot.app.services.broadcasts.latest()).toBeUndefined();
   });
+
+  it("a wizard begun before a restart (or on another instance) says to start again", async () => {
+    const noWizard =
+      "No wizard in progress (it may have expired or been started on another instance): start again with /broadcast or /guidance_set.";
+    // Plain text from an admin with no wizard at all.
+    await admin.send("hello?");
+    expect((await nextNew(admin)).text).toBe(noWizard);
+
+    // A broadcast's text asked for, then a restart: the text starts nothing.
+    await admin.command("broadcast");
+    await nextNew(admin);
+    await admin.press("One-off text");
+    const prompt = await nextNew(admin);
+    expect(prompt.text).toContain("Send the text for subscribers");
+    await bot.restart();
+    await admin.send("Text for a broadcast that was forgotten");
+    expect((await nextNew(admin)).text).toBe(noWizard);
+    // Its Skip button is out of date too.
+    const skip = await admin.press("Skip this language");
+    await bot.api.waitFor(() => bot.api.callbackAnswer(skip.id));
+    expect(bot.api.callbackAnswer(skip.id)?.text).toContain("out of date");
+
+    // A guidance preview waiting for Publish, then a restart: Publish is out of date.
+    await admin.command("guidance_set");
+    await nextNew(admin);
+    await admin.press(/^English/);
+    await nextNew(admin);
+    await admin.send("Guidance that must not be published");
+    await nextNew(admin);
+    await nextNew(admin);
+    await bot.restart();
+    const publish = await admin.press("Publish");
+    await bot.api.waitFor(() => bot.api.callbackAnswer(publish.id));
+    expect(bot.api.callbackAnswer(publish.id)?.text).toContain("out of date");
+    expect((await bot.app.services.guidance.current("en"))?.version).toBe(1);
+    expect(await bot.app.services.broadcasts.latest()).toBeUndefined();
+
+    // Starting again works.
+    const { version } = await publishGuidance(admin, "en", "Guidance in English, again");
+    expect(version).toBe(2);
+  });
 });

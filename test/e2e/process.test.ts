@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import type { Message, Update } from "grammy/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { decryptWithPrivateKey } from "../../src/services/encryption.js";
+import { decryptWithPrivateKey } from "../../src/services/crypto/decrypt.js";
 import { openStorage, type Storage } from "../../src/storage/db.js";
 import { createPartsRepository } from "../../src/storage/parts.repo.js";
 import { parts } from "../../src/storage/schema.js";

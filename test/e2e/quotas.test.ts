@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AttachmentMeta } from "../../src/services/attachments.js";
 import type { SubmissionReceipt } from "../../src/services/submissions.js";
 import { decryptSubmission } from "../helpers/decrypt.js";
+import { choose, createEngineDriver, text } from "../helpers/engine.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { EDITORS_CHAT_ID, startTestBot, type TestBot } from "../helpers/harness.js";
 import { jpegWithMetadata } from "../helpers/metadata-files.js";
@@ -21,14 +22,10 @@ afterEach(async () => {
 /** A submitted testimony, made through the services (these tests are about what comes after). */
 async function submitted(testBot: TestBot, sourceId: number): Promise<SubmissionReceipt> {
   const { interview, submissions } = testBot.app.services;
-  const draft = await interview.start(sourceId, "en", "consent", {
-    choices: {},
-    skipped: [],
-    textLength: {},
-    attachments: {},
-  });
-  await interview.setChoice(sourceId, draft, "consent", ["yes"]);
-  await interview.addText(sourceId, draft, "story", "The story");
+  const draft = await createEngineDriver(interview, sourceId, "en").run([
+    choose("consent", "yes"),
+    text("story", "The story"),
+  ]);
   return submissions.submit(draft);
 }
 

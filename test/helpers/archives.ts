@@ -5,11 +5,11 @@ import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 // Only to make the compressed message the bot never writes.
 import * as openpgp from "openpgp";
+import type { EditorKeyring } from "../../src/services/crypto/editor-keys.js";
 import {
-  type EditorKeyring,
   encryptBytesForEditors,
   encryptTextForEditors,
-} from "../../src/services/encryption.js";
+} from "../../src/services/crypto/for-editors.js";
 import type { Manifest, ManifestPart } from "../../src/services/export.js";
 
 const BLOCK = 512;

@@ -1,10 +1,10 @@
 // What an editor would read: every part of a submission, decrypted with an editor's private key.
 import {
-  decodePaddedText,
   decryptPartWithUnlockedKey,
   decryptWithUnlockedKey,
   unlockPrivateKey,
-} from "../../src/services/encryption.js";
+} from "../../src/services/crypto/decrypt.js";
+import { decodePaddedText } from "../../src/services/crypto/padding.js";
 import type { PartsRepository } from "../../src/storage/parts.repo.js";
 import type { TestKey } from "./keys.js";
 

@@ -344,6 +344,47 @@ describe("fake Bot API with a real grammY bot", () => {
     }
   });
 
+  it("keeps up to maxConnections webhook requests open at once, started in update order", async () => {
+    const arrived: number[] = [];
+    let open = 0;
+    let peak = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const server: Server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => {
+        body += chunk;
+      });
+      req.on("end", async () => {
+        arrived.push((JSON.parse(body) as Update).update_id);
+        peak = Math.max(peak, ++open);
+        await gate;
+        open--;
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      await api.deliverTo(url, undefined, { maxConnections: 3 });
+      // Sending returns at once; three requests open, the other two wait for a connection.
+      for (const text of ["a", "b", "c", "d", "e"]) await alice.send(text);
+      await api.waitFor(() => arrived.length === 3);
+      expect(arrived).toEqual([1, 2, 3]);
+      release();
+      await api.deliveriesSettled();
+      expect(peak).toBe(3);
+      expect(arrived.sort()).toEqual([1, 2, 3, 4, 5]);
+      expect(api.deliveries().map((d) => d.status)).toEqual([200, 200, 200, 200, 200]);
+    } finally {
+      release();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("applies privacy mode and admin rights in groups", async () => {
     bot.on("message", (ctx) => ctx.reply(`seen: ${ctx.message.text}`));
     await startPolling();

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { APP_DEFAULTS, type App, type AppConfig, createApp } from "../../src/app.js";
-import type { EditorKeyring } from "../../src/services/encryption.js";
+import type { EditorKeyring } from "../../src/services/crypto/editor-keys.js";
 import { loadSecrets, type Secrets } from "../../src/storage/secrets.js";
 import { createTestStorage, type TestStorage } from "./db.js";
 import { type FakeBotApi, startFakeBotApi } from "./fake-bot-api.js";
@@ -28,7 +28,8 @@ export interface TestBot {
   /**
    * Resolves once the bot has nothing left to do: no update waiting at the fake Bot API, none
    * being handled, no editors' notice being sent. For "nothing happened" assertions, and for
-   * reading what the bot stored after its last answer.
+   * reading what the bot stored after its last answer (the draft session writes after the bot
+   * has answered).
    */
   idle(timeoutMs?: number): Promise<void>;
   /**

@@ -6,12 +6,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 // Tests import openpgp directly only to build keys the service must refuse (revoked, v6, ...).
 import * as openpgp from "openpgp";
-import {
-  decryptWithPrivateKey,
-  type EditorKeyring,
-  encryptStreamForEditors,
-  loadEditorKeys,
-} from "../../src/services/encryption.js";
+import { decryptWithPrivateKey } from "../../src/services/crypto/decrypt.js";
+import { type EditorKeyring, loadEditorKeys } from "../../src/services/crypto/editor-keys.js";
+import { encryptStreamForEditors } from "../../src/services/crypto/for-editors.js";
 import { stopGpgAgent, trackGpgHome } from "./gpg-agents.js";
 
 const tempDirs: string[] = [];

@@ -2,11 +2,11 @@
 // quickly, reading what is stored for a source, decrypting it as an editor would.
 import type { CallbackQuery, Message } from "grammy/types";
 import {
-  decodePaddedText,
   decryptPartWithUnlockedKey,
   decryptWithPrivateKey,
   unlockPrivateKey,
-} from "../../src/services/encryption.js";
+} from "../../src/services/crypto/decrypt.js";
+import { decodePaddedText } from "../../src/services/crypto/padding.js";
 import type { Draft } from "../../src/services/interview.js";
 import type { PartRow } from "../../src/storage/parts.repo.js";
 import type { FakeUser } from "./fake-bot-api.js";
@@ -42,6 +42,7 @@ export async function nextQuestion(user: FakeUser, questionId: string): Promise<
 }
 
 export async function draftOf(bot: TestBot, user: FakeUser): Promise<Draft> {
+  await bot.idle();
   const draft = await bot.app.services.interview.find(user.id);
   if (!draft) throw new Error(`user ${user.id} has no draft`);
   return draft;
@@ -63,9 +64,11 @@ export async function waitForDraft(
   }
 }
 
-/** The draft once the bot is done with it (it saves right after it answers). */
+/**
+ * The draft once the bot is done with it: no update waiting and no handler running (the draft
+ * session saves right after the bot answers, so an answer alone does not mean "saved").
+ */
 export async function settledDraft(bot: TestBot, user: FakeUser): Promise<Draft> {
-  await bot.idle();
   return draftOf(bot, user);
 }
 

@@ -11,7 +11,7 @@ import {
   DecryptionError,
   type UnlockedPrivateKey,
   unlockPrivateKey,
-} from "../../src/services/encryption.js";
+} from "../../src/services/crypto/decrypt.js";
 import { ArchiveError } from "../../src/services/tar.js";
 import { openArchive } from "../../src/services/testimony.js";
 import { writeTestimonyFolder } from "../../src/services/testimony-folder.js";

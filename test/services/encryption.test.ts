@@ -3,27 +3,31 @@ import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  DecryptionError,
+  decryptWithPrivateKey,
+  NotForThisKeyError,
+  unlockPrivateKey,
+  WrongPassphraseError,
+} from "../../src/services/crypto/decrypt.js";
+import {
   checkEditorKeyFile,
   checkEditorKeyPaths,
-  createReplyKeyPair,
-  DecryptionError,
-  decodePaddedText,
-  decryptForSource,
-  decryptWithPrivateKey,
   type EditorKeyring,
-  encryptForEditors,
-  encryptForSourceAndEditors,
-  encryptStreamForEditors,
   formatFingerprint,
-  generateEditorKey,
   KeyError,
   loadEditorKeys,
-  NotForThisKeyError,
-  padText,
-  unlockPrivateKey,
-  unpadText,
-  WrongPassphraseError,
-} from "../../src/services/encryption.js";
+} from "../../src/services/crypto/editor-keys.js";
+import {
+  encryptForEditors,
+  encryptStreamForEditors,
+} from "../../src/services/crypto/for-editors.js";
+import { generateEditorKey } from "../../src/services/crypto/keygen.js";
+import { decodePaddedText, padText, unpadText } from "../../src/services/crypto/padding.js";
+import {
+  createReplyKeyPair,
+  decryptForSource,
+  encryptForSourceAndEditors,
+} from "../../src/services/crypto/reply-keys.js";
 import {
   armorTwoKeys,
   cleanupKeyFixtures,

@@ -4,13 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeEncryptedAttachment } from "../../src/services/attachments.js";
 import {
   checkEditorKeyPaths,
-  decodePaddedText,
   type EditorKeyring,
-  encryptForEditors,
-  generateEditorKey,
   loadEditorKeys,
-  paddedAttachmentSize,
-} from "../../src/services/encryption.js";
+} from "../../src/services/crypto/editor-keys.js";
+import { encryptForEditors } from "../../src/services/crypto/for-editors.js";
+import { generateEditorKey } from "../../src/services/crypto/keygen.js";
+import { decodePaddedText, paddedAttachmentSize } from "../../src/services/crypto/padding.js";
 import {
   cleanupKeyFixtures,
   decryptAs,

@@ -1,17 +1,18 @@
-// The interview service without Telegram: draft expiry and the sweep, sealed navigation state
-// bound to the Telegram id, abandoned branches leaving nothing behind, redo replacing ciphertext.
+// The draft store and the engine together on a real database, without Telegram: draft expiry and
+// the sweep, sealed navigation state bound to the Telegram id, abandoned branches leaving nothing
+// behind, redo replacing ciphertext, a failed update leaving nothing.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  decodePaddedText,
   decryptPartWithUnlockedKey,
   decryptWithPrivateKey,
-  type EditorKeyring,
   unlockPrivateKey,
-} from "../../src/services/encryption.js";
+} from "../../src/services/crypto/decrypt.js";
+import type { EditorKeyring } from "../../src/services/crypto/editor-keys.js";
+import { decodePaddedText } from "../../src/services/crypto/padding.js";
 import {
+  answerCounts,
   createInterviewService,
-  type DraftState,
   dayOf,
   type InterviewService,
 } from "../../src/services/interview.js";
@@ -21,6 +22,7 @@ import { createDraftsRepository } from "../../src/storage/drafts.repo.js";
 import { createPartsRepository } from "../../src/storage/parts.repo.js";
 import { attachmentChunks, drafts, parts } from "../../src/storage/schema.js";
 import { createTestStorage, type TestStorage, usingPostgres } from "../helpers/db.js";
+import { choose, createEngineDriver, file, text } from "../helpers/engine.js";
 import { cleanupKeyFixtures, makeTestEditorKeyring, type TestKey } from "../helpers/keys.js";
 
 const DAY = 86_400_000;
@@ -47,21 +49,6 @@ const questionnaire = parseQuestionnaire(
   },
   "service-test.json",
 );
-
-const emptyState = (): DraftState => ({
-  choices: {},
-  skipped: [],
-  textLength: {},
-  attachments: {},
-});
-
-const streamOf = (bytes: Uint8Array) =>
-  new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
 
 describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, () => {
   let storage: TestStorage;
@@ -119,19 +106,14 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     await storage.db.delete(drafts);
   });
 
-  async function draftWithAnswers(id = userId) {
-    const draft = await service.start(id, "ru", "consent", emptyState());
-    await service.setChoice(id, draft, "consent", ["yes"]);
-    await service.addText(id, draft, "area", "Херсонская область");
-    await service.addAttachment(
-      id,
-      draft,
-      "files",
-      { kind: "photo" },
-      streamOf(randomBytes(300_000)),
-      10,
-    );
-    return draft;
+  const driver = (id = userId) => createEngineDriver(service, id);
+
+  function draftWithAnswers(id = userId) {
+    return driver(id).run([
+      choose("consent", "yes"),
+      text("area", "Херсонская область"),
+      file("files", { kind: "photo" }, randomBytes(300_000)),
+    ]);
   }
 
   it("sweeps a draft whose expiry day has passed, with its parts and attachment chunks", async () => {
@@ -170,7 +152,7 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
   it("treats an expired draft as gone in find(), and deletes it there", async () => {
     const other = userId + 1_000_000;
     await draftWithAnswers();
-    const kept = await service.start(other, "en", "consent", emptyState());
+    const kept = await driver(other).run([]);
     clock += 5 * DAY;
     await service.save(other, kept); // the other source is active today
     expect(await service.find(userId)).toBeUndefined();
@@ -179,8 +161,9 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     expect(await count(attachmentChunks)).toBe(0);
     expect((await service.find(other))?.id).toBe(kept.id);
     // A new interview starts clean.
-    const fresh = await service.start(userId, "ru", "consent", emptyState());
-    expect(await service.answerCounts(fresh)).toEqual({});
+    expect(await service.find(userId)).toBeUndefined();
+    const fresh = await driver().run([]);
+    expect(answerCounts(fresh)).toEqual({});
   });
 
   it("does not open one source's sealed state with another Telegram id", async () => {
@@ -189,7 +172,7 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     const sealed = (await repo.find(await service.lookupKey(userId)))?.sealedState as Uint8Array;
     // Someone copies the sealed state into another source's draft row.
     const intruder = userId + 2_000_000;
-    const theirs = await service.start(intruder, "ru", "consent", emptyState());
+    const theirs = await driver(intruder).run([]);
     await repo.update(theirs.id, { sealedState: sealed });
     await expect(service.find(intruder)).rejects.toBeInstanceOf(SealError);
     // Nor with another server key, even for the right source.
@@ -210,33 +193,24 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
   });
 
   it("deletes the stored answers of an abandoned branch, down the chain, files included", async () => {
-    const draft = await service.start(userId, "ru", "consent", emptyState());
-    await service.setChoice(userId, draft, "consent", ["yes"]);
-    await service.setChoice(userId, draft, "left", ["deserted"]);
-    await service.setChoice(userId, draft, "how", ["abroad"]);
-    await service.addText(userId, draft, "route", "Через Верхний Ларс");
-    await service.addAttachment(
-      userId,
-      draft,
-      "proof",
-      { kind: "photo" },
-      streamOf(randomBytes(5000)),
-      10,
-    );
-    await service.addText(userId, draft, "area", "Белгородская область");
-    expect(Object.keys(await service.answerCounts(draft)).sort()).toEqual(
+    const source = driver();
+    let draft = await source.run([
+      choose("consent", "yes"),
+      choose("left", "deserted"),
+      choose("how", "abroad"),
+      text("route", "Через Верхний Ларс"),
+      file("proof", { kind: "photo" }, randomBytes(5000)),
+      text("area", "Белгородская область"),
+    ]);
+    expect(Object.keys(answerCounts(draft)).sort()).toEqual(
       ["area", "consent", "how", "left", "proof", "route"].sort(),
     );
     expect(await count(attachmentChunks)).toBe(2); // the ciphertext and its padding
 
-    const abandoned = await service.setChoice(userId, draft, "left", ["stayed"]);
-    expect(abandoned.sort()).toEqual(["how", "proof", "route"]);
-    expect(Object.keys(await service.answerCounts(draft)).sort()).toEqual([
-      "area",
-      "consent",
-      "left",
-    ]);
+    draft = await source.run([choose("left", "stayed")]);
+    expect(Object.keys(answerCounts(draft)).sort()).toEqual(["area", "consent", "left"]);
     expect(await count(attachmentChunks)).toBe(0);
+    expect(await count(parts)).toBe(3);
     expect(draft.state.choices).toEqual({ consent: ["yes"], left: ["stayed"] });
     expect(draft.state.attachments.proof).toBeUndefined();
     expect(draft.state.textLength.route).toBeUndefined();
@@ -244,41 +218,33 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     expect((await service.find(userId))?.state.choices).toEqual(draft.state.choices);
 
     // Skipping a choice abandons its branch too.
-    await service.setChoice(userId, draft, "left", ["deserted"]);
-    await service.setChoice(userId, draft, "how", ["abroad"]);
-    await service.addText(userId, draft, "route", "Снова маршрут");
-    await service.skip(userId, draft, "how");
-    expect(Object.keys(await service.answerCounts(draft)).sort()).toEqual([
-      "area",
-      "consent",
-      "left",
+    draft = await source.run([
+      choose("left", "deserted"),
+      choose("how", "abroad"),
+      text("route", "Снова маршрут"),
+      ["how", { type: "skip", question: "how" }],
     ]);
+    expect(Object.keys(answerCounts(draft)).sort()).toEqual(["area", "consent", "left"]);
     expect(draft.state.skipped).toContain("how");
+    expect(await count(parts)).toBe(3);
   });
 
   it("replaces the old ciphertext on a redo, for text and for files", async () => {
-    const draft = await service.start(userId, "ru", "consent", emptyState());
-    await service.addText(userId, draft, "area", "Старый ответ, часть 1");
-    await service.addText(userId, draft, "area", "Старый ответ, часть 2");
-    await service.addAttachment(
-      userId,
-      draft,
-      "files",
-      { kind: "document" },
-      streamOf(randomBytes(4000)),
-      10,
-    );
+    const source = driver();
+    let draft = await source.run([
+      text("area", "Старый ответ, часть 1"),
+      text("area", "Старый ответ, часть 2"),
+      file("files", { kind: "document" }, randomBytes(4000)),
+    ]);
     const before = await partsRepo().listForDraft(draft.id);
     expect(await Promise.all(before.map(questionOf))).toEqual(["area", "area", "files"]);
     const oldChunks = await count(attachmentChunks);
     expect(oldChunks).toBe(2); // the ciphertext and its padding
 
-    // The source comes back to the question (the bot clears `replacing` when it asks again).
-    draft.state.replacing = undefined;
-    await service.addText(userId, draft, "area", "Новый ответ");
-    draft.state.replacing = undefined;
+    // The source comes back to each question: the first new part replaces the old answer.
+    draft = await source.run([text("area", "Новый ответ")]);
     const newFile = randomBytes(6000);
-    await service.addAttachment(userId, draft, "files", { kind: "photo" }, streamOf(newFile), 10);
+    draft = await source.run([file("files", { kind: "photo" }, newFile)]);
 
     const after = await partsRepo().listForDraft(draft.id);
     expect(await Promise.all(after.map(questionOf))).toEqual(["area", "files"]);
@@ -296,5 +262,25 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     expect(draft.state.textLength.area).toBe("Новый ответ".length);
     expect(draft.state.attachments.files).toBe(1);
     expect(dayOf(new Date(clock))).toBe("2025-03-10");
+  });
+
+  it("writes nothing of an update that fails after its answer was encrypted", async () => {
+    const source = driver();
+    const draft = await source.run([choose("consent", "yes")]);
+    const partsBefore = await count(parts);
+    const [, event] = file("files", { kind: "document" }, randomBytes(4000));
+    const outcome = await service.handle({ ...draft, position: "files" }, event);
+    // The file's ciphertext is in the chunk store already; its part waits for the write.
+    expect(await count(attachmentChunks)).toBe(2);
+    expect(outcome.draft?.unsaved?.map((write) => write.op)).toEqual(["add"]);
+    // The bot failed to answer: the draft session abandons the update instead of writing it.
+    if (!outcome.draft) throw new Error("no draft");
+    await service.abandon(outcome.draft);
+    expect(await count(attachmentChunks)).toBe(0);
+    expect(await count(parts)).toBe(partsBefore);
+    expect(answerCounts((await service.find(userId)) ?? draft)).toEqual(answerCounts(draft));
+    // The draft given to the engine was not touched.
+    expect(draft.unsaved).toBeUndefined();
+    expect(draft.position).not.toBe("files");
   });
 });

@@ -13,9 +13,10 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encryptTextForEditors, unlockPrivateKey } from "../../src/services/encryption.js";
+import { unlockPrivateKey } from "../../src/services/crypto/decrypt.js";
+import { encryptTextForEditors } from "../../src/services/crypto/for-editors.js";
 import { createExportService } from "../../src/services/export.js";
-import { createInterviewService } from "../../src/services/interview.js";
+import { answerCounts, createInterviewService } from "../../src/services/interview.js";
 import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../../src/services/questionnaire.js";
 import { createSealer } from "../../src/services/sealing.js";
 import { legacyUserHash } from "../../src/services/source-keys.js";
@@ -169,16 +170,20 @@ describe("upgrading a database made by the previous release", () => {
     expect(draft?.position).toBe("role");
     expect(draft?.state.choices).toEqual({ consent: ["yes"] });
     if (!draft) throw new Error("the old draft was not found");
-    expect(await interview.answerCounts(draft)).toEqual({ consent: { parts: 1, files: 0 } });
+    expect(answerCounts(draft)).toEqual({ consent: { parts: 1, files: 0 } });
     // Now under the memory-hard key, with no plaintext position.
     expect(await drafts.find(legacyUserHash(pepper, USER_ID))).toBeUndefined();
     const moved = await drafts.find(await interview.lookupKey(USER_ID));
     expect(moved?.id).toBe(draft.id);
     expect(moved?.position).toBeNull();
     // It goes on: a new answer, then found again with the new key alone.
-    await interview.addText(USER_ID, draft, "role", "Водитель");
-    draft.position = "branch";
-    await interview.save(USER_ID, draft);
+    const answered = await interview.handle(draft, {
+      type: "choose",
+      question: "role",
+      option: "conscript",
+    });
+    if (!answered.draft) throw new Error("the answer ended the interview");
+    await interview.save(USER_ID, answered.draft);
     expect((await interview.find(USER_ID))?.position).toBe("branch");
   });
 

@@ -1,13 +1,14 @@
 // Coming back with the codename: checking a freshly written-down codename, reading editors'
 // replies, adding to the testimony. Sessions live in memory only: nothing at rest links this
 // chat to a submission.
-import { Composer, InlineKeyboard } from "grammy";
+import { type ChatTypeContext, Composer, InlineKeyboard } from "grammy";
 import { prepareAttachment } from "../../services/attachments.js";
 import { looksLikeCodename, normaliseCodename } from "../../services/codename.js";
 import type { InterviewService } from "../../services/interview.js";
-import { ExpiringMap, type RateLimiter } from "../../services/limits.js";
+import { ExpiringMap, type SourceLimit } from "../../services/limits.js";
 import type { QuotaService } from "../../services/quotas.js";
 import type { SubmissionsService } from "../../services/submissions.js";
+import { createCallbackData } from "../callback-data.js";
 import type { BotContext } from "../context.js";
 import { FileTooBigError, fileOf, openFileStream } from "../files.js";
 import { escapeHtml } from "../interview-view.js";
@@ -29,6 +30,18 @@ interface Session {
 
 const SESSION_MS = 30 * 60_000;
 
+/** The buttons of this feature ("Written down, delete it" is also under the interview's receipt). */
+export const codenameButtons = {
+  hide: createCallbackData("cn:hide"),
+  show: createCallbackData("cn:show"),
+  skipCheck: createCallbackData("cn:skipcheck"),
+  start: createCallbackData("cn:start"),
+  add: createCallbackData("cn:add"),
+  done: createCallbackData("cn:done"),
+};
+
+type PrivateContext = ChatTypeContext<BotContext, "private">;
+
 /** Who is expected to type a codename next (in memory; safety deletes what they type, flood or not). */
 export type CodenameWaits = ExpiringMap<Awaiting>;
 export const createCodenameWaits = (): CodenameWaits => new ExpiringMap<Awaiting>(10 * 60_000);
@@ -39,7 +52,8 @@ export function createCodenameFeature(deps: {
   interview: InterviewService;
   submissions: SubmissionsService;
   receipts: ExpiringMap<ReceiptMemo>;
-  attemptLimiter: RateLimiter;
+  /** Wrong codenames per hour (shared by the instances on PostgreSQL). */
+  attempts: SourceLimit;
   apiRoot: string;
   quotas: QuotaService;
   awaiting?: CodenameWaits;
@@ -48,16 +62,19 @@ export function createCodenameFeature(deps: {
   const privateChat = feature.chatType("private");
   const awaiting = deps.awaiting ?? createCodenameWaits();
   const sessions = new ExpiringMap<Session>(SESSION_MS);
-  const keyOf = (ctx: BotContext) => deps.interview.memoryKey(ctx.from?.id as number);
+  const keyOf = (ctx: PrivateContext) => deps.interview.memoryKey(ctx.from.id);
 
-  const prompt = async (ctx: BotContext, mode: Awaiting["mode"], commandId?: number) => {
+  const prompt = async (ctx: PrivateContext, mode: Awaiting["mode"], commandId?: number) => {
     // An earlier prompt (and its "not found" answers) is superseded: it leaves the chat.
     const previous = awaiting.get(keyOf(ctx));
-    if (previous) await wipeIds(ctx.api, ctx.chat?.id as number, previous.messageIds);
+    if (previous) await wipeIds(ctx.api, ctx.chat.id, previous.messageIds);
     const text = mode === "check" ? ctx.t("receipt-check-prompt") : ctx.t("codename-prompt");
     const keyboard =
       mode === "check"
-        ? new InlineKeyboard().text(ctx.t("receipt-button-skip-check"), "cn:skipcheck")
+        ? new InlineKeyboard().text(
+            ctx.t("receipt-button-skip-check"),
+            codenameButtons.skipCheck.pack({}),
+          )
         : undefined;
     const sent = await ctx.reply(text, { reply_markup: keyboard });
     const messageIds = commandId === undefined ? [] : [commandId];
@@ -65,13 +82,13 @@ export function createCodenameFeature(deps: {
   };
 
   // "Written down, delete it": the codename leaves the chat; then a check from the source's notes.
-  privateChat.callbackQuery("cn:hide", async (ctx) => {
+  privateChat.callbackQuery(codenameButtons.hide.filter, async (ctx) => {
     await ctx.answerCallbackQuery();
     await ctx.deleteMessage().catch(() => {});
     await prompt(ctx, "check");
   });
 
-  privateChat.callbackQuery("cn:show", async (ctx) => {
+  privateChat.callbackQuery(codenameButtons.show.filter, async (ctx) => {
     const memo = deps.receipts.get(keyOf(ctx));
     if (!memo) {
       await ctx.answerCallbackQuery({ text: ctx.t("receipt-gone"), show_alert: true });
@@ -81,11 +98,14 @@ export function createCodenameFeature(deps: {
     await ctx.deleteMessage().catch(() => {});
     await ctx.reply(ctx.t("receipt-codename", { codename: memo.codename }), {
       parse_mode: "HTML",
-      reply_markup: new InlineKeyboard().text(ctx.t("receipt-button-written"), "cn:hide"),
+      reply_markup: new InlineKeyboard().text(
+        ctx.t("receipt-button-written"),
+        codenameButtons.hide.pack({}),
+      ),
     });
   });
 
-  privateChat.callbackQuery("cn:skipcheck", async (ctx) => {
+  privateChat.callbackQuery(codenameButtons.skipCheck.filter, async (ctx) => {
     await ctx.answerCallbackQuery();
     const waiting = awaiting.get(keyOf(ctx));
     awaiting.delete(keyOf(ctx));
@@ -95,24 +115,27 @@ export function createCodenameFeature(deps: {
   });
 
   privateChat.command("codename", (ctx) => prompt(ctx, "open", ctx.message.message_id));
-  privateChat.callbackQuery("cn:start", async (ctx) => {
+  privateChat.callbackQuery(codenameButtons.start.filter, async (ctx) => {
     await ctx.answerCallbackQuery();
     await prompt(ctx, "open");
   });
 
-  privateChat.callbackQuery("cn:add", async (ctx) => {
+  privateChat.callbackQuery(codenameButtons.add.filter, async (ctx) => {
     const session = sessions.get(keyOf(ctx));
     if (!session) return expired(ctx);
     await ctx.answerCallbackQuery();
     session.adding = true;
     const sent = await ctx.reply(ctx.t("codename-add-prompt"), {
-      reply_markup: new InlineKeyboard().text(ctx.t("codename-button-done"), "cn:done"),
+      reply_markup: new InlineKeyboard().text(
+        ctx.t("codename-button-done"),
+        codenameButtons.done.pack({}),
+      ),
     });
     session.messageIds.push(sent.message_id);
     sessions.set(keyOf(ctx), session);
   });
 
-  privateChat.callbackQuery("cn:done", async (ctx) => {
+  privateChat.callbackQuery(codenameButtons.done.filter, async (ctx) => {
     const session = sessions.get(keyOf(ctx));
     if (!session) return expired(ctx);
     await ctx.answerCallbackQuery();
@@ -142,7 +165,10 @@ export function createCodenameFeature(deps: {
       const sent = await ctx.reply(
         ctx.t(`codename-limit-${refused.limit}`, { limit: refused.value }),
         {
-          reply_markup: new InlineKeyboard().text(ctx.t("codename-button-done"), "cn:done"),
+          reply_markup: new InlineKeyboard().text(
+            ctx.t("codename-button-done"),
+            codenameButtons.done.pack({}),
+          ),
         },
       );
       session.messageIds.push(sent.message_id);
@@ -166,7 +192,10 @@ export function createCodenameFeature(deps: {
       }
     }
     const sent = await ctx.reply(ctx.t("codename-added"), {
-      reply_markup: new InlineKeyboard().text(ctx.t("codename-button-done"), "cn:done"),
+      reply_markup: new InlineKeyboard().text(
+        ctx.t("codename-button-done"),
+        codenameButtons.done.pack({}),
+      ),
     });
     session.messageIds.push(sent.message_id);
   });
@@ -181,12 +210,12 @@ export function createCodenameFeature(deps: {
     // The codename must not stay in the chat.
     await ctx.deleteMessage().catch(() => {});
     // Only wrong attempts count (README: "wrong-codename attempts per account").
-    if (!deps.attemptLimiter.check(key)) {
+    if (!(await deps.attempts.check(ctx.from.id))) {
       await ctx.reply(ctx.t("codename-too-many-attempts"));
       return;
     }
     const notFound = async (keyboard?: InlineKeyboard) => {
-      deps.attemptLimiter.take(key);
+      await deps.attempts.take(ctx.from.id);
       const sent = await ctx.reply(ctx.t("codename-not-found"), { reply_markup: keyboard });
       if (waiting) {
         waiting.messageIds.push(sent.message_id);
@@ -203,7 +232,12 @@ export function createCodenameFeature(deps: {
       // The typed-back check compares with the codename just issued, held in memory: hashing
       // it again would protect nothing and cost a memory-hard derivation.
       if (normaliseCodename(text) !== normaliseCodename(memo.codename)) {
-        await notFound(new InlineKeyboard().text(ctx.t("receipt-button-show-again"), "cn:show"));
+        await notFound(
+          new InlineKeyboard().text(
+            ctx.t("receipt-button-show-again"),
+            codenameButtons.show.pack({}),
+          ),
+        );
         return;
       }
       await done();
@@ -248,9 +282,9 @@ export function createCodenameFeature(deps: {
         parse_mode: "HTML",
         reply_markup: last
           ? new InlineKeyboard()
-              .text(ctx.t("codename-button-add"), "cn:add")
+              .text(ctx.t("codename-button-add"), codenameButtons.add.pack({}))
               .row()
-              .text(ctx.t("codename-button-done"), "cn:done")
+              .text(ctx.t("codename-button-done"), codenameButtons.done.pack({}))
           : undefined,
       });
       messageIds.push(sent.message_id);

@@ -1,17 +1,30 @@
 // The editors' group chat: notices with status buttons, export, replies, purge. Only updates from
 // EDITORS_CHAT_ID reach this feature; anywhere else these buttons and commands are unknown.
 import { randomBytes } from "node:crypto";
-import { Composer, InlineKeyboard, InputFile } from "grammy";
+import { type Conversation, createConversation } from "@grammyjs/conversations";
+import { type Api, Composer, type Context, InlineKeyboard, InputFile } from "grammy";
 import type { EditorialService, SubmissionSummary } from "../../services/editorial.js";
 import { isStatus } from "../../services/editorial.js";
 import { archiveName, type ExportService, VOLUME_SIZE } from "../../services/export.js";
-import { ExpiringMap } from "../../services/limits.js";
+import { LOCALES } from "../../services/preferences.js";
 import type { ReplyNotices } from "../../services/reply-notices.js";
 import { STATUSES } from "../../services/submissions.js";
 import { splitVolumes } from "../../services/tar.js";
+import { createCallbackData } from "../callback-data.js";
 import type { BotContext } from "../context.js";
+import { type Translate, type Translator, wizardConversations } from "../conversations.js";
 
-type Translate = (key: string, args?: Record<string, string | number>) => string;
+export const editorsButtons = {
+  open: createCallbackData("ed:o", ["number"]),
+  status: createCallbackData("ed:s", ["number", "status"]),
+  export: createCallbackData("ed:x", ["number"]),
+  reply: createCallbackData("ed:r", ["number"]),
+  purge: createCallbackData("ed:P", ["number"]),
+  keep: createCallbackData("ed:keep"),
+  /** Send / Cancel under a reply's preview; the token names the draft they were shown with. */
+  send: createCallbackData("ed:rs", ["token"]),
+  cancelReply: createCallbackData("ed:rc", ["token"]),
+};
 
 /** Fixed wording: a number, counts and a status. Never content, never a time finer than the day. */
 export function editorsNotice(t: Translate, summary: SubmissionSummary) {
@@ -31,12 +44,15 @@ export function editorsNotice(t: Translate, summary: SubmissionSummary) {
   const choices = STATUSES.filter((status) => status !== "new" && status !== summary.status);
   choices.forEach((status, index) => {
     if (index > 0 && index % 2 === 0) keyboard.row();
-    keyboard.text(t(`editors-status-${status}`), `ed:s:${summary.number}:${status}`);
+    keyboard.text(
+      t(`editors-status-${status}`),
+      editorsButtons.status.pack({ number: summary.number, status }),
+    );
   });
   keyboard
     .row()
-    .text(t("editors-button-export"), `ed:x:${summary.number}`)
-    .text(t("editors-button-reply"), `ed:r:${summary.number}`);
+    .text(t("editors-button-export"), editorsButtons.export.pack({ number: summary.number }))
+    .text(t("editors-button-reply"), editorsButtons.reply.pack({ number: summary.number }));
   return { text, keyboard };
 }
 
@@ -45,17 +61,17 @@ export const GROUP_ANONYMOUS_BOT_ID = 1087968824;
 /** How long a prompt or an unconfirmed reply waits. */
 const REPLY_WAIT_MS = 15 * 60_000;
 
-/** An editor's /reply, from the prompt to Send or Cancel. Held in memory only. */
-interface PendingReply {
+/** An editor's /reply: which submission, who asked, in which language. */
+interface ReplyArgs {
   number: number;
   editorId: number;
-  promptId: number;
-  /** Set once the editor answered the prompt: the text waiting for Send, and its preview. */
-  draft?: { text: string; previewId: number; token: string; timer: NodeJS.Timeout };
+  locale: string;
+  /** The /reply command the prompt answers (none when the Reply button was pressed). */
+  commandId?: number;
 }
 
 /** Someone posting as the group or a channel: their messages say nothing about who wrote them. */
-function isAnonymous(ctx: BotContext): boolean {
+function isAnonymous(ctx: Context): boolean {
   return ctx.message?.sender_chat !== undefined || ctx.from?.id === GROUP_ANONYMOUS_BOT_ID;
 }
 
@@ -69,42 +85,152 @@ export function createEditorsFeature(deps: {
   replyNotices: ReplyNotices;
   /** Tells a source who asked for it that there is a reply (no content). */
   noticeToSource: (chatId: number, locale: string) => Promise<void>;
+  translate: Translator;
 }) {
   const feature = new Composer<BotContext>();
-  if (deps.editorsChatId === undefined) return feature;
-  const editors = feature.filter((ctx) => ctx.chat?.id === deps.editorsChatId);
-  const pendingReplies = new ExpiringMap<PendingReply>(REPLY_WAIT_MS);
-  const pendingKey = (ctx: BotContext) => String(ctx.from?.id);
-  /** Preview token → editor, so Send and Cancel find the draft they were shown with. */
-  const draftOwners = new ExpiringMap<string>(REPLY_WAIT_MS);
-
-  /** Forgets a reply at once (so two presses cannot both send it); returns what it was. */
-  const forgetReply = (key: string): PendingReply | undefined => {
-    const pending = pendingReplies.get(key);
-    pendingReplies.delete(key);
-    if (pending?.draft) {
-      clearTimeout(pending.draft.timer);
-      draftOwners.delete(pending.draft.token);
-    }
-    return pending;
+  const { editorsChatId } = deps;
+  if (editorsChatId === undefined) return feature;
+  // A group chat: the admin feature has its own conversations in private chats.
+  const editors = feature.filter(
+    (ctx) => ctx.chat?.id === editorsChatId && ctx.chat.type !== "private",
+  );
+  /** Unconfirmed previews (plaintext) leave the chat after a while even if nobody writes. */
+  const expiries = new Map<string, NodeJS.Timeout>();
+  const deleteAll = async (api: Api, ids: number[]) => {
+    for (const id of ids) await api.deleteMessage(editorsChatId, id).catch(() => {});
+  };
+  const scheduleExpiry = (api: Api, token: string, ids: number[]) => {
+    const timer = setTimeout(() => {
+      expiries.delete(token);
+      void deleteAll(api, ids);
+    }, REPLY_WAIT_MS);
+    timer.unref();
+    expiries.set(token, timer);
+  };
+  const cancelExpiry = (token: string) => {
+    clearTimeout(expiries.get(token));
+    expiries.delete(token);
   };
 
-  /** Deletes a forgotten reply's preview (the plaintext) and, when done, its prompt. */
-  const clearReply = async (
-    ctx: BotContext,
-    pending: PendingReply | undefined,
-    options: { prompt: boolean },
-  ) => {
-    const chatId = deps.editorsChatId as number;
-    if (pending?.draft)
-      await ctx.api.deleteMessage(chatId, pending.draft.previewId).catch(() => {});
-    if (pending && options.prompt) {
-      await ctx.api.deleteMessage(chatId, pending.promptId).catch(() => {});
-    }
-  };
+  /**
+   * From the prompt to Send or Cancel, held in memory only. Only the editor who asked, answering
+   * the prompt itself, writes the reply: a stray remark is never one, and nothing reaches the
+   * source before that editor presses Send under the preview.
+   */
+  async function replyConversation(
+    conversation: Conversation<BotContext, Context>,
+    ctx: Context,
+    args: ReplyArgs,
+  ) {
+    const t: Translate = (key, vars) => deps.translate(args.locale, key, vars);
+    const { number } = args;
+    const prompt = await ctx.reply(t("editors-reply-prompt", { number }), {
+      reply_markup: { force_reply: true, selective: true },
+      ...(args.commandId === undefined
+        ? {}
+        : {
+            reply_parameters: { message_id: args.commandId, allow_sending_without_reply: true },
+          }),
+    });
+    /** The text waiting for Send, and its preview. */
+    let draft: { text: string; previewId: number; token: string } | undefined;
+    /** Deletes the preview (the plaintext) and, when done, the prompt. */
+    const clear = async (api: Api, options: { prompt: boolean }) => {
+      const ids = draft ? [draft.previewId] : [];
+      if (options.prompt) ids.push(prompt.message_id);
+      const token = draft?.token;
+      if (token) await conversation.external(() => cancelExpiry(token));
+      draft = undefined;
+      await deleteAll(api, ids);
+    };
 
-  const dropReply = (ctx: BotContext, key: string, options: { prompt: boolean }) =>
-    clearReply(ctx, forgetReply(key), options);
+    for (;;) {
+      const next = await conversation.wait();
+      const byEditor = next.from?.id === args.editorId && !isAnonymous(next);
+      // A new /reply (or Reply button) or /cancel from the same editor ends this one.
+      const data = next.callbackQuery?.data;
+      if (
+        byEditor &&
+        (next.hasCommand(["reply", "cancel"]) || editorsButtons.reply.filter.test(data ?? ""))
+      ) {
+        await clear(next.api, { prompt: true });
+        return await conversation.halt({ next: true });
+      }
+
+      const message = next.message;
+      if (message?.reply_to_message?.message_id === prompt.message_id) {
+        // Someone else answering this prompt: never a reply, and not theirs to cancel.
+        if (!byEditor) return await conversation.skip({ next: false });
+        // The plaintext leaves the editors' chat whatever happens next.
+        const deleted = await next.deleteMessage().then(
+          () => true,
+          () => false,
+        );
+        if (message.text === undefined) {
+          await next.reply(t("editors-reply-text-only"));
+          continue;
+        }
+        await clear(next.api, { prompt: false });
+        const token = await conversation.external(() => randomBytes(9).toString("base64url"));
+        const preview = await next.reply(
+          [
+            t("editors-reply-confirm", { number }),
+            "",
+            message.text,
+            ...(deleted ? [] : ["", t("editors-reply-not-deleted")]),
+          ].join("\n"),
+          {
+            reply_markup: new InlineKeyboard()
+              .text(t("editors-button-send"), editorsButtons.send.pack({ token }))
+              .text(t("editors-button-cancel-reply"), editorsButtons.cancelReply.pack({ token })),
+          },
+        );
+        draft = { text: message.text, previewId: preview.message_id, token };
+        const ids = [preview.message_id, prompt.message_id];
+        await conversation.external((outer) => scheduleExpiry(outer.api, token, ids));
+        continue;
+      }
+
+      const pressed = editorsButtons.send.unpack(data) ?? editorsButtons.cancelReply.unpack(data);
+      if (!draft || pressed?.token !== draft.token) return await conversation.skip();
+      if (next.from?.id !== args.editorId) {
+        await next.answerCallbackQuery({ text: t("editors-reply-not-yours"), show_alert: true });
+        continue;
+      }
+      const text = draft.text;
+      await clear(next.api, { prompt: true });
+      await next.answerCallbackQuery();
+      if (editorsButtons.cancelReply.filter.test(data ?? "")) {
+        await next.reply(t("editors-reply-cancelled"));
+        return;
+      }
+      const result = await conversation.external(() =>
+        deps.editorial.reply(number, text, deps.actorHash(args.editorId)),
+      );
+      if (!result.stored) {
+        await next.reply(t("editors-not-found", { number }));
+        return;
+      }
+      await next.reply(t("editors-reply-stored", { number }));
+      await conversation.external(async () => {
+        const noticeChatId = deps.replyNotices.take(result.submissionId);
+        if (noticeChatId === undefined) return;
+        const row = await deps.editorial.find(number);
+        await deps.noticeToSource(noticeChatId, row?.locale ?? "ru").catch(() => {});
+      });
+      return;
+    }
+  }
+
+  editors.use(wizardConversations(REPLY_WAIT_MS));
+  // Parallel: several editors may each have a reply under way in the one chat.
+  editors.use(
+    createConversation(replyConversation, {
+      id: "reply",
+      parallel: true,
+      maxMillisecondsToWait: REPLY_WAIT_MS,
+    }),
+  );
 
   const notFound = (ctx: BotContext, number: number) =>
     ctx.reply(ctx.t("editors-not-found", { number }));
@@ -118,23 +244,13 @@ export function createEditorsFeature(deps: {
     // Anonymous admins all share one sender id: their reply could be anyone's.
     if (isAnonymous(ctx) || !ctx.from) return ctx.reply(ctx.t("editors-reply-anonymous"));
     if (!(await deps.editorial.find(number))) return notFound(ctx, number);
-    await dropReply(ctx, pendingKey(ctx), { prompt: true });
-    const prompt = await ctx.reply(ctx.t("editors-reply-prompt", { number }), {
-      reply_markup: { force_reply: true, selective: true },
-      ...(ctx.message
-        ? {
-            reply_parameters: {
-              message_id: ctx.message.message_id,
-              allow_sending_without_reply: true,
-            },
-          }
-        : {}),
-    });
-    pendingReplies.set(pendingKey(ctx), {
+    const args: ReplyArgs = {
       number,
       editorId: ctx.from.id,
-      promptId: prompt.message_id,
-    });
+      locale: await ctx.i18n.getLocale(),
+      commandId: ctx.message?.message_id,
+    };
+    await ctx.conversation.enter("reply", args);
   };
 
   const sendExport = async (ctx: BotContext, number: number) => {
@@ -169,8 +285,8 @@ export function createEditorsFeature(deps: {
   // --- buttons on notices ------------------------------------------------------------------
 
   // "Open №12" under a batch notice: the submission's card with its buttons.
-  editors.callbackQuery(/^ed:o:(\d+)$/, async (ctx) => {
-    const number = Number(ctx.match[1]);
+  editors.callbackQuery(editorsButtons.open.filter, async (ctx) => {
+    const number = Number(editorsButtons.open.unpack(ctx.callbackQuery.data)?.number);
     const summary = await deps.editorial.summary(number);
     if (!summary) {
       await ctx.answerCallbackQuery({
@@ -185,9 +301,10 @@ export function createEditorsFeature(deps: {
     await deps.editorial.rememberNotice(number, sent.message_id);
   });
 
-  editors.callbackQuery(/^ed:s:(\d+):(\w+)$/, async (ctx) => {
-    const number = Number(ctx.match[1]);
-    const status = ctx.match[2];
+  editors.callbackQuery(editorsButtons.status.filter, async (ctx) => {
+    const values = editorsButtons.status.unpack(ctx.callbackQuery.data);
+    const number = Number(values?.number);
+    const status = values?.status;
     if (!isStatus(status)) return ctx.answerCallbackQuery();
     const updated = await deps.editorial.setStatus(number, status, deps.actorHash(ctx.from.id));
     if (!updated) {
@@ -203,18 +320,18 @@ export function createEditorsFeature(deps: {
     await showNotice(ctx, number);
   });
 
-  editors.callbackQuery(/^ed:x:(\d+)$/, async (ctx) => {
+  editors.callbackQuery(editorsButtons.export.filter, async (ctx) => {
     await ctx.answerCallbackQuery();
-    await sendExport(ctx, Number(ctx.match[1]));
+    await sendExport(ctx, Number(editorsButtons.export.unpack(ctx.callbackQuery.data)?.number));
   });
 
-  editors.callbackQuery(/^ed:r:(\d+)$/, async (ctx) => {
+  editors.callbackQuery(editorsButtons.reply.filter, async (ctx) => {
     await ctx.answerCallbackQuery();
-    await askForReply(ctx, Number(ctx.match[1]));
+    await askForReply(ctx, Number(editorsButtons.reply.unpack(ctx.callbackQuery.data)?.number));
   });
 
-  editors.callbackQuery(/^ed:P:(\d+)$/, async (ctx) => {
-    const number = Number(ctx.match[1]);
+  editors.callbackQuery(editorsButtons.purge.filter, async (ctx) => {
+    const number = Number(editorsButtons.purge.unpack(ctx.callbackQuery.data)?.number);
     await ctx.answerCallbackQuery();
     const purged = await deps.editorial.purge(number, deps.actorHash(ctx.from.id));
     await ctx.editMessageText(
@@ -222,7 +339,7 @@ export function createEditorsFeature(deps: {
     );
   });
 
-  editors.callbackQuery("ed:keep", async (ctx) => {
+  editors.callbackQuery(editorsButtons.keep.filter, async (ctx) => {
     await ctx.answerCallbackQuery();
     await ctx.deleteMessage().catch(() => {});
   });
@@ -271,10 +388,12 @@ export function createEditorsFeature(deps: {
       return ctx.reply(ctx.t("editors-usage-status", { statuses: STATUSES.join(", ") }));
     }
     const noteText = note.join(" ").trim();
+    const editor = ctx.from;
+    if (!editor) return;
     const updated = await deps.editorial.setStatus(
       number,
       status,
-      deps.actorHash(ctx.from?.id as number),
+      deps.actorHash(editor.id),
       noteText || undefined,
     );
     if (!updated) return notFound(ctx, number);
@@ -291,10 +410,8 @@ export function createEditorsFeature(deps: {
     await askForReply(ctx, number);
   });
 
-  editors.command("cancel", async (ctx) => {
-    await dropReply(ctx, pendingKey(ctx), { prompt: true });
-    await ctx.reply(ctx.t("editors-reply-cancelled"));
-  });
+  // The editor's reply under way (if this instance has it) ended itself before this answer.
+  editors.command("cancel", (ctx) => ctx.reply(ctx.t("editors-reply-cancelled")));
 
   editors.command("purge", async (ctx) => {
     const number = parseNumber(ctx.match);
@@ -302,107 +419,57 @@ export function createEditorsFeature(deps: {
     if (!(await deps.editorial.find(number))) return notFound(ctx, number);
     await ctx.reply(ctx.t("editors-purge-confirm", { number }), {
       reply_markup: new InlineKeyboard()
-        .text(ctx.t("editors-button-purge"), `ed:P:${number}`)
+        .text(ctx.t("editors-button-purge"), editorsButtons.purge.pack({ number }))
         .row()
-        .text(ctx.t("editors-button-keep"), "ed:keep"),
+        .text(ctx.t("editors-button-keep"), editorsButtons.keep.pack({})),
     });
   });
 
-  // --- the reply itself: an answer to the prompt, shown back, sent only on "Send" -------------
+  // --- a reply this instance does not know: ended, expired, or begun before a restart or on
+  // another instance behind the same webhook. Nothing goes to the source; the editor is told.
+
+  const prompts = replyPromptMatcher(deps.translate);
 
   editors.on("message", async (ctx, next) => {
-    const key = pendingKey(ctx);
-    const pending = pendingReplies.get(key);
-    // Only the editor who asked, answering the prompt itself: a stray remark is never a reply.
-    if (
-      !pending ||
-      isAnonymous(ctx) ||
-      ctx.from.id !== pending.editorId ||
-      ctx.message.reply_to_message?.message_id !== pending.promptId
-    ) {
-      return next();
-    }
-    // The plaintext leaves the editors' chat whatever happens next.
-    const deleted = await ctx.deleteMessage().then(
-      () => true,
-      () => false,
-    );
-    if (!ctx.message.text) {
-      await ctx.reply(ctx.t("editors-reply-text-only"));
-      return;
-    }
-    if (pending.draft) await clearReply(ctx, forgetReply(key), { prompt: false });
-    const token = randomBytes(9).toString("base64url");
-    const preview = await ctx.reply(
-      [
-        ctx.t("editors-reply-confirm", { number: pending.number }),
-        "",
-        ctx.message.text,
-        ...(deleted ? [] : ["", ctx.t("editors-reply-not-deleted")]),
-      ].join("\n"),
-      {
-        reply_markup: new InlineKeyboard()
-          .text(ctx.t("editors-button-send"), `ed:rs:${token}`)
-          .text(ctx.t("editors-button-cancel-reply"), `ed:rc:${token}`),
-      },
-    );
-    // Unconfirmed, the preview (plaintext) does not stay in the chat.
-    const chatId = ctx.chat.id;
-    const timer = setTimeout(() => {
-      void dropReply(ctx, key, { prompt: true });
-      void ctx.api.deleteMessage(chatId, preview.message_id).catch(() => {});
-    }, REPLY_WAIT_MS);
-    timer.unref();
-    pendingReplies.set(key, {
-      ...pending,
-      draft: { text: ctx.message.text, previewId: preview.message_id, token, timer },
+    const replied = ctx.message.reply_to_message;
+    if (replied?.from?.id !== ctx.me.id) return next();
+    const number = prompts(replied.text);
+    if (number === undefined) return next();
+    await ctx.reply(ctx.t("editors-reply-elsewhere", { number }), {
+      reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true },
     });
-    draftOwners.set(token, key);
   });
 
-  /**
-   * The draft behind a Send/Cancel button, if it is still waiting and this editor wrote it; it is
-   * forgotten before the first await, so it is used once.
-   */
-  const claimDraft = async (ctx: BotContext, token: string) => {
-    const key = draftOwners.get(token);
-    const pending = key ? pendingReplies.get(key) : undefined;
-    if (!key || !pending?.draft || pending.draft.token !== token) {
+  editors.callbackQuery(
+    [editorsButtons.send.filter, editorsButtons.cancelReply.filter],
+    async (ctx) => {
       await ctx.answerCallbackQuery({ text: ctx.t("editors-reply-expired"), show_alert: true });
       await ctx.deleteMessage().catch(() => {});
-      return undefined;
-    }
-    if (ctx.from?.id !== pending.editorId) {
-      await ctx.answerCallbackQuery({ text: ctx.t("editors-reply-not-yours"), show_alert: true });
-      return undefined;
-    }
-    forgetReply(key);
-    return { pending, text: pending.draft.text };
-  };
-
-  editors.callbackQuery(/^ed:rc:([\w-]+)$/, async (ctx) => {
-    const found = await claimDraft(ctx, ctx.match[1] as string);
-    if (!found) return;
-    await clearReply(ctx, found.pending, { prompt: true });
-    await ctx.answerCallbackQuery();
-    await ctx.reply(ctx.t("editors-reply-cancelled"));
-  });
-
-  editors.callbackQuery(/^ed:rs:([\w-]+)$/, async (ctx) => {
-    const found = await claimDraft(ctx, ctx.match[1] as string);
-    if (!found) return;
-    const { number } = found.pending;
-    await clearReply(ctx, found.pending, { prompt: true });
-    await ctx.answerCallbackQuery();
-    const result = await deps.editorial.reply(number, found.text, deps.actorHash(ctx.from.id));
-    if (!result.stored) return notFound(ctx, number);
-    await ctx.reply(ctx.t("editors-reply-stored", { number }));
-    const noticeChatId = deps.replyNotices.take(result.submissionId);
-    if (noticeChatId !== undefined) {
-      const row = await deps.editorial.find(number);
-      await deps.noticeToSource(noticeChatId, row?.locale ?? "ru").catch(() => {});
-    }
-  });
+    },
+  );
 
   return feature;
+}
+
+/**
+ * The submission number in the text of a /reply prompt, in any locale; undefined for any other
+ * text. The prompt is how an instance that does not know a reply still recognises an answer to it.
+ */
+function replyPromptMatcher(translate: Translator) {
+  const marker = "\u0000";
+  const shapes = LOCALES.map((locale) => {
+    const [prefix = "", suffix = ""] = translate(locale, "editors-reply-prompt", {
+      number: marker,
+    }).split(marker);
+    return { prefix, suffix };
+  });
+  return (text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    for (const { prefix, suffix } of shapes) {
+      if (!text.startsWith(prefix) || !text.endsWith(suffix)) continue;
+      const middle = text.slice(prefix.length, text.length - suffix.length);
+      if (/^\d{1,9}$/.test(middle)) return Number(middle);
+    }
+    return undefined;
+  };
 }

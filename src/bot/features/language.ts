@@ -1,11 +1,17 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { isLocale, LOCALES, type PreferencesService } from "../../services/preferences.js";
 import type { SubscriptionsService } from "../../services/subscriptions.js";
+import { createCallbackData } from "../callback-data.js";
 import type { BotContext } from "../context.js";
+
+/** "Русский" / "English" under /language: the data is the locale. */
+export const languageChoice = createCallbackData("lang", ["locale"]);
 
 export function languageKeyboard(ctx: BotContext) {
   const keyboard = new InlineKeyboard();
-  for (const locale of LOCALES) keyboard.text(ctx.t(`language-button-${locale}`), `lang:${locale}`);
+  for (const locale of LOCALES) {
+    keyboard.text(ctx.t(`language-button-${locale}`), languageChoice.pack({ locale }));
+  }
   return keyboard;
 }
 
@@ -21,8 +27,8 @@ export function createLanguageFeature(deps: {
     ctx.reply(ctx.t("language-choose"), { reply_markup: languageKeyboard(ctx) }),
   );
 
-  privateChat.callbackQuery(/^lang:(\w+)$/, async (ctx) => {
-    const locale = ctx.match[1];
+  privateChat.callbackQuery(languageChoice.filter, async (ctx) => {
+    const locale = languageChoice.unpack(ctx.callbackQuery.data)?.locale;
     if (!isLocale(locale)) return ctx.answerCallbackQuery();
     await deps.preferences.rememberLocale(ctx.from.id, locale);
     await deps.subscriptions?.updateLocale(ctx.chat.id, locale);

@@ -4,7 +4,7 @@
 import { Composer } from "grammy";
 import { looksLikeCodename } from "../../services/codename.js";
 import type { InterviewService } from "../../services/interview.js";
-import { ExpiringMap, type RateLimiter } from "../../services/limits.js";
+import type { SourceLimit } from "../../services/limits.js";
 import type { PreferencesService } from "../../services/preferences.js";
 import type { QuotaService } from "../../services/quotas.js";
 import type { SubscriptionsService } from "../../services/subscriptions.js";
@@ -18,7 +18,10 @@ const FORGET_RANGE = 500;
 export function createSafetyFeature(deps: {
   interview: InterviewService;
   preferences: PreferencesService;
-  floodLimiter: RateLimiter;
+  /** Messages a minute; beyond it nothing is processed. */
+  flood: SourceLimit;
+  /** One "slow down" a minute. */
+  floodWarning: SourceLimit;
   /** /forget also ends a subscription: a later broadcast would show up in this chat. */
   subscriptions?: SubscriptionsService;
   /** Files are refused while storage is at its limit. */
@@ -28,7 +31,6 @@ export function createSafetyFeature(deps: {
 }) {
   const feature = new Composer<BotContext>();
   const privateChat = feature.chatType("private");
-  const warned = new ExpiringMap<true>(60_000);
 
   privateChat.use(async (ctx, next) => {
     const key = deps.interview.memoryKey(ctx.from.id);
@@ -43,14 +45,13 @@ export function createSafetyFeature(deps: {
     }
     // The panic exit works at any moment, a flood pause included.
     if (text !== undefined && /^\/forget(@\w+)?(\s|$)/.test(text)) return next();
-    if (deps.floodLimiter.take(key)) return next();
+    if (await deps.flood.take(ctx.from.id)) return next();
     if (ctx.callbackQuery) {
       await ctx.answerCallbackQuery({ text: ctx.t("safety-slow-down"), show_alert: true });
       return;
     }
     // One warning a minute; the message itself is not processed, and the warning says so.
-    if (warned.get(key)) return;
-    warned.set(key, true);
+    if (!(await deps.floodWarning.take(ctx.from.id))) return;
     await ctx.reply(ctx.t("safety-slow-down"));
   });
 
@@ -67,10 +68,12 @@ export function createSafetyFeature(deps: {
   });
 
   privateChat.command("forget", async (ctx) => {
-    const draft = await deps.interview.find(ctx.from.id);
+    const session = await ctx.draftSession.load();
     const last = ctx.message.message_id;
-    const first = draft?.state.firstMessageId ?? last - FORGET_RANGE;
-    await deps.interview.discard(ctx.from.id);
+    const first = session?.chat.firstMessageId ?? last - FORGET_RANGE;
+    // The draft goes first: the wipe below may take a while.
+    if (session) await ctx.draftSession.end("discarded");
+    else await deps.interview.discard(ctx.from.id);
     await deps.preferences.forget(ctx.from.id);
     await deps.subscriptions?.unsubscribe(ctx.chat.id);
     await wipeRange(ctx.api, ctx.chat.id, Math.min(first, last - FORGET_RANGE), last);

@@ -1,6 +1,8 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { BotContext } from "../context.js";
-import { SUBSCRIBE_CALLBACK } from "./subscriptions.js";
+import { interviewButtons } from "../interview-view.js";
+import { codenameButtons } from "./codename.js";
+import { subscribeButton } from "./subscriptions.js";
 
 export function createStartFeature() {
   const feature = new Composer<BotContext>();
@@ -11,11 +13,11 @@ export function createStartFeature() {
       parse_mode: "HTML",
       link_preview_options: { is_disabled: true },
       reply_markup: new InlineKeyboard()
-        .text(ctx.t("start-button-begin"), "iv:begin")
+        .text(ctx.t("start-button-begin"), interviewButtons.begin.pack({}))
         .row()
-        .text(ctx.t("start-button-codename"), "cn:start")
+        .text(ctx.t("start-button-codename"), codenameButtons.start.pack({}))
         .row()
-        .text(ctx.t("subscribe-button"), SUBSCRIBE_CALLBACK),
+        .text(ctx.t("subscribe-button"), subscribeButton.pack({})),
     });
   });
 

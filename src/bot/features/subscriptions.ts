@@ -1,17 +1,18 @@
 // Subscribing to the newsroom's guidance (/subscribe, /unsubscribe, the button under the
 // briefing) and reading the current guidance (/guidance). Answers are in the reader's language.
-import { Composer, InlineKeyboard } from "grammy";
+import { type ChatTypeContext, Composer, InlineKeyboard } from "grammy";
 import type { GuidanceService } from "../../services/guidance.js";
 import { isLocale, type Locale } from "../../services/preferences.js";
 import type { SubscriptionsService } from "../../services/subscriptions.js";
 import { sendContent } from "../broadcast-delivery.js";
+import { createCallbackData } from "../callback-data.js";
 import type { BotContext } from "../context.js";
 
-/** Callback data of every "Subscribe to guidance" button (briefing, guidance; never the receipt). */
-export const SUBSCRIBE_CALLBACK = "sub:on";
+/** Every "Subscribe to guidance" button (briefing, guidance; never the receipt). */
+export const subscribeButton = createCallbackData("sub:on");
 
 export function subscribeKeyboard(ctx: BotContext) {
-  return new InlineKeyboard().text(ctx.t("subscribe-button"), SUBSCRIBE_CALLBACK);
+  return new InlineKeyboard().text(ctx.t("subscribe-button"), subscribeButton.pack({}));
 }
 
 export function createSubscriptionsFeature(deps: {
@@ -27,7 +28,7 @@ export function createSubscriptionsFeature(deps: {
     return isLocale(locale) ? locale : deps.defaultLocale;
   };
 
-  const subscribe = async (ctx: BotContext & { chat: { id: number } }) => {
+  const subscribe = async (ctx: ChatTypeContext<BotContext, "private">) => {
     const locale = await localeOf(ctx);
     const language = ctx.t(`language-button-${locale}`);
     const added = await deps.subscriptions.subscribe(ctx.chat.id, locale);
@@ -36,7 +37,7 @@ export function createSubscriptionsFeature(deps: {
 
   privateChat.command("subscribe", subscribe);
 
-  privateChat.callbackQuery(SUBSCRIBE_CALLBACK, async (ctx) => {
+  privateChat.callbackQuery(subscribeButton.filter, async (ctx) => {
     await ctx.answerCallbackQuery();
     await subscribe(ctx);
   });

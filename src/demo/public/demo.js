@@ -816,12 +816,12 @@ async function deskExtra(box) {
   const archive = `${info.exportsDir}/submission-${number}.tar`;
   const items = [];
   if (info.hasDesk) {
-    items.push(code(`npm run editor -- desk ${archive} --key ${info.key.privateKeyPath}`));
+    items.push(code(`${info.editorCommand} desk ${archive} --key ${info.key.privateKeyPath}`));
   } else {
     items.push(paragraph(t("demo-tour-desk-missing")));
     items.push(
       code(
-        `npm run editor -- decrypt ${archive} --key ${info.key.privateKeyPath} --out ${info.dir}/decrypted`,
+        `${info.editorCommand} decrypt ${archive} --key ${info.key.privateKeyPath} --out ${info.dir}/decrypted`,
       ),
     );
   }

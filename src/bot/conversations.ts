@@ -1,0 +1,40 @@
+// The conversations plugin for the short wizards (an admin's /guidance_set and /broadcast, an
+// editor's /reply). Their state is in memory only and expires: nothing of them is at rest, so a
+// restart, or another instance behind the same webhook, does not know a wizard begun here and
+// says "start again". The interview keeps its own engine (raw updates must not be at rest).
+import { autoRetry } from "@grammyjs/auto-retry";
+import { type ConversationData, conversations, type VersionedState } from "@grammyjs/conversations";
+import { type Context, MemorySessionStorage } from "grammy";
+import type { BotContext } from "./context.js";
+
+/** Auto-retry with finite limits: a flood wait longer than this fails instead of hanging. */
+export const RETRY_LIMITS = { maxRetryAttempts: 3, maxDelaySeconds: 30 };
+
+/** Translates for one locale, e.g. the locale of whoever started a wizard. */
+export type Translate = (key: string, vars?: Record<string, string | number>) => string;
+/** Translates into any locale (the bot's i18n); inside a conversation, ctx.t is not available. */
+export type Translator = (
+  locale: string,
+  key: string,
+  vars?: Record<string, string | number>,
+) => string;
+
+/**
+ * The plugin for one feature's composer, keyed by chat, forgetting a chat's wizards `expiresMs`
+ * after its last update. Auto-retry is installed on the API inside conversations too: they build
+ * their own API object per update, which transformers on bot.api do not reach.
+ */
+export function wizardConversations(expiresMs: number) {
+  return conversations<BotContext, Context>({
+    storage: {
+      type: "key",
+      adapter: new MemorySessionStorage<VersionedState<ConversationData>>(expiresMs),
+    },
+    plugins: [
+      (ctx, next) => {
+        ctx.api.config.use(autoRetry(RETRY_LIMITS));
+        return next();
+      },
+    ],
+  });
+}

@@ -1,0 +1,133 @@
+// The one place drafts are loaded and saved, shaped like grammY's session(): the draft is read
+// (lazily, once per update, under the source's lock) before the handler runs and written after
+// it; when the handler throws, nothing is written. Beside the draft the bot keeps its own small
+// record (where the interview sits in the chat), sealed with it.
+import type { MiddlewareFn } from "grammy";
+import { z } from "zod";
+import type { Draft, InterviewService } from "../services/interview.js";
+import { SourceBusyError } from "../services/source-locks.js";
+import type { BotContext } from "./context.js";
+
+/** How many recent update ids a draft remembers (Telegram redelivers; instances may reorder). */
+const RECENT_UPDATES = 64;
+
+const chatRecordSchema = z.object({
+  /** The chat's message ids from the start of the interview to now: the wipe range. */
+  firstMessageId: z.number().int().optional(),
+  lastMessageId: z.number().int().optional(),
+  /** The bot's "saved" note for the current question, edited instead of sent again. */
+  noteMessageId: z.number().int().optional(),
+  /** Update ids already handled for this draft. */
+  recentUpdates: z.array(z.number().int()).optional(),
+  /** Drafts saved before `recentUpdates` remembered only the last id. */
+  lastUpdateId: z.number().int().optional(),
+});
+
+export type ChatRecord = Omit<z.infer<typeof chatRecordSchema>, "lastUpdateId">;
+
+export interface DraftSessionData {
+  draft: Draft;
+  chat: ChatRecord;
+}
+
+export interface DraftSession {
+  /** The source's draft, read once per update; undefined when there is none. */
+  load(): Promise<DraftSessionData | undefined>;
+  /** Replaces the draft (a new interview, or the engine's outcome); written after the handler. */
+  set(data: DraftSessionData): void;
+  /**
+   * Writes the draft now, before the bot says it is stored (a crash right after "saved" must not
+   * lose the answer); it is written again after the handler with what the handler added.
+   */
+  save(): Promise<void>;
+  /** The interview ended: a cancelled one is deleted now; a submitted one is already gone. */
+  end(how: "submitted" | "discarded"): Promise<void>;
+}
+
+export interface DraftSessionFlavor {
+  draftSession: DraftSession;
+}
+
+export type DraftStore = Pick<InterviewService, "read" | "write" | "abandon" | "discard" | "ended">;
+
+/** Holds one source's updates apart from another instance's; resolves to its release. */
+export type SourceLock = (userId: number) => Promise<() => Promise<void>>;
+
+export function draftSession(deps: {
+  store: DraftStore;
+  lock?: SourceLock;
+}): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    const userId = ctx.chat?.type === "private" ? ctx.from?.id : undefined;
+    if (userId === undefined) {
+      ctx.draftSession = noSession;
+      return next();
+    }
+    let loading: Promise<DraftSessionData | undefined> | undefined;
+    let current: DraftSessionData | undefined;
+    let release: (() => Promise<void>) | undefined;
+    const read = async () => {
+      release = await deps.lock?.(userId);
+      const record = await deps.store.read(userId);
+      current = record && { draft: record.draft, chat: parseChatRecord(record.chat) };
+      return current;
+    };
+    ctx.draftSession = {
+      load() {
+        loading ??= read();
+        return loading;
+      },
+      set(data) {
+        current = data;
+      },
+      async save() {
+        if (current) await deps.store.write(userId, current);
+      },
+      async end(how) {
+        current = undefined;
+        if (how === "discarded") await deps.store.discard(userId);
+        else deps.store.ended(userId);
+      },
+    };
+    try {
+      await next();
+      if (current) await deps.store.write(userId, current);
+    } catch (error) {
+      if (current) await deps.store.abandon(current.draft).catch(() => {});
+      if (!(error instanceof SourceBusyError)) throw error;
+      // The source's previous update is still being handled (here or on another instance) and
+      // the bounded wait ran out: nothing of this one is kept, and the source is told so.
+      ctx.log?.warn("source busy: update not handled");
+      if (ctx.callbackQuery) {
+        await ctx.answerCallbackQuery({ text: ctx.t("interview-busy"), show_alert: true });
+      } else await ctx.reply(ctx.t("interview-busy"));
+    } finally {
+      await release?.();
+    }
+  };
+}
+
+/** Whether this update was handled before; if not, it is remembered as handled. */
+export function firstDelivery(chat: ChatRecord, updateId: number): boolean {
+  const recent = chat.recentUpdates ?? [];
+  if (recent.includes(updateId)) return false;
+  chat.recentUpdates = [...recent, updateId].slice(-RECENT_UPDATES);
+  return true;
+}
+
+function parseChatRecord(raw: unknown): ChatRecord {
+  const parsed = chatRecordSchema.safeParse(raw);
+  if (!parsed.success) return {};
+  const { lastUpdateId, ...record } = parsed.data;
+  if (lastUpdateId !== undefined && !record.recentUpdates) record.recentUpdates = [lastUpdateId];
+  return record;
+}
+
+const noSession: DraftSession = {
+  load: async () => undefined,
+  set() {
+    throw new Error("drafts exist in private chats only");
+  },
+  save: async () => {},
+  end: async () => {},
+};

@@ -1,0 +1,72 @@
+// What an interview in progress is made of: the draft, its sealed state, the part writes waiting
+// for the next save. Shared by the engine (which changes drafts) and the store (which keeps them).
+import type { Choices } from "./questionnaire.js";
+
+/** What the interview needs to remember between messages. Sealed at rest, never plaintext. */
+export interface DraftState {
+  /** The question the source is on, or "review" (sealed: it says which branch they took). */
+  position?: string;
+  /** Stored part ids per question: question ids never sit beside the ciphertext at rest. */
+  partIds?: Record<string, string[]>;
+  /** Choice answers that steer branching (question id → option ids). */
+  choices: Choices;
+  skipped: string[];
+  /** Characters stored per text question, for the length limit. */
+  textLength: Record<string, number>;
+  /** Text messages stored per question. */
+  textParts?: Record<string, number>;
+  /** Attachments stored per question. */
+  attachments: Record<string, number>;
+  /** The question whose old answer has already been replaced during this visit. */
+  replacing?: string;
+  /** Selections in progress on a multi-choice question. */
+  selecting?: string[];
+  /** The source asked to be told in this chat when editors reply (off unless they choose). */
+  notifyReplies?: boolean;
+  /** Answering a question again from the review: return to the review afterwards. */
+  fromReview?: boolean;
+}
+
+/** A part to add or delete when the draft is next saved (in the same transaction as its state). */
+export type PartWrite =
+  | {
+      op: "add";
+      id: string;
+      kind: "answer" | "attachment";
+      ciphertext: Uint8Array;
+      /** An attachment's encrypted body, already in the chunk store. */
+      attachmentId?: string;
+    }
+  | { op: "delete"; ids: string[] };
+
+export interface Draft {
+  id: string;
+  /** Current question id, or "review". */
+  position: string;
+  locale: string;
+  questionnaireVersion: number;
+  createdOn: string;
+  state: DraftState;
+  /** Part writes not saved yet (never sealed: the store applies them and clears the list). */
+  unsaved?: PartWrite[];
+}
+
+export interface InterviewLimits {
+  draftTtlHours: number;
+  maxTextLength: number;
+  maxAttachmentsPerSubmission: number;
+}
+
+export const REVIEW = "review";
+
+export class LimitError extends Error {
+  readonly safeToLog = true;
+  constructor(readonly limit: "text-too-long" | "too-many-attachments" | "submission-attachments") {
+    super(`limit reached: ${limit}`);
+    this.name = "LimitError";
+  }
+}
+
+export function dayOf(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
