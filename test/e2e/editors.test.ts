@@ -381,7 +381,7 @@ describe("editors", () => {
       bot.api.botMessages(EDITORS_CHAT_ID).find((m) => m.text?.startsWith("Рассказ №2")),
     );
     await editor().reply(notice.message_id, "Интересный рассказ");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bot.idle();
     expect(editorsChat().at(-1)?.text).toBe("Интересный рассказ");
 
     // Starting again on this instance works as before.

@@ -28,7 +28,8 @@ export interface TestBot {
   /**
    * Resolves once the bot has nothing left to do: no update waiting at the fake Bot API, none
    * being handled, no editors' notice being sent. For "nothing happened" assertions, and for
-   * reading what the bot stored after its last answer.
+   * reading what the bot stored after its last answer (the draft session writes after the bot
+   * has answered).
    */
   idle(timeoutMs?: number): Promise<void>;
   /**
