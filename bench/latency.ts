@@ -17,6 +17,7 @@ import {
   goal,
   ms,
   percentile,
+  plainAnswer,
   postgresAdminUrl,
   printTable,
   progress,
@@ -136,15 +137,7 @@ async function oneSource(api: FakeBotApi, user: FakeUser, samples: Samples): Pro
     () => asked(user),
   );
   while (question.id !== "review") {
-    const { id, message } = question;
-    const option = message.reply_markup?.inline_keyboard
-      .flat()
-      .find((b) => "callback_data" in b && b.callback_data.startsWith("iv:a:"));
-    const answer = option
-      ? () => user.press(option.text)
-      : id === "service_year"
-        ? () => user.send("2023")
-        : () => user.press(RU.skip);
+    const answer = plainAnswer(user, question);
     question = await step(samples, "ordinary", user, answer, () => asked(user));
   }
 

@@ -247,6 +247,19 @@ export async function nextQuestion(user: FakeUser, timeoutMs = 60_000) {
 }
 
 /**
+ * The plain answer to an asked question: the first option of choices (that keeps optional
+ * branches closed where the first option does), 2023 for years, Skip for everything else.
+ */
+export function plainAnswer(user: FakeUser, asked: { id: string; message: Message }) {
+  const option = asked.message.reply_markup?.inline_keyboard
+    .flat()
+    .find((b) => "callback_data" in b && b.callback_data.startsWith("iv:a:"));
+  if (option) return () => user.press(option.text);
+  if (asked.id === "service_year") return () => user.send("2023");
+  return () => user.press(RU.skip);
+}
+
+/**
  * /start → briefing → consent, then answers until the question `target` is asked: the first
  * option of choices (that keeps optional branches closed where the first option does), 2023 for
  * years, Skip for everything else.
@@ -260,12 +273,7 @@ export async function walkTo(user: FakeUser, target: string, timeoutMs = 60_000)
   for (;;) {
     const asked = await nextQuestion(user, timeoutMs);
     if (asked.id === target) return asked;
-    const option = asked.message.reply_markup?.inline_keyboard
-      .flat()
-      .find((b) => "callback_data" in b && b.callback_data.startsWith("iv:a:"));
-    if (option) await user.press(option.text);
-    else if (asked.id === "service_year") await user.send("2023");
-    else await user.press(RU.skip);
+    await plainAnswer(user, asked)();
   }
 }
 

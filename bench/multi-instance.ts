@@ -12,6 +12,7 @@ import type { FakeUser } from "../test/helpers/fake-bot-api.js";
 import {
   ms,
   percentile,
+  plainAnswer,
   postgresAdminUrl,
   printTable,
   progress,
@@ -65,16 +66,7 @@ async function walk(user: FakeUser, samples: number[]): Promise<void> {
     () => asked(user),
   );
   while (question.id !== "review") {
-    const { id, message } = question;
-    const option = message.reply_markup?.inline_keyboard
-      .flat()
-      .find((b) => "callback_data" in b && b.callback_data.startsWith("iv:a:"));
-    const answer = option
-      ? () => user.press(option.text)
-      : id === "service_year"
-        ? () => user.send("2023")
-        : () => user.press(RU.skip);
-    question = await timed(answer, () => asked(user));
+    question = await timed(plainAnswer(user, question), () => asked(user));
   }
 }
 

@@ -39,6 +39,18 @@ async function nextQuestion(user: FakeUser): Promise<{ id: string; message: Mess
   }
 }
 
+/** /start, the briefing, consent, and "Other" as the role: at the free-text question. */
+async function toRoleOther(user: FakeUser) {
+  await user.command("start");
+  await user.nextBotMessage({ timeoutMs: STEP_MS });
+  await user.press(RU.begin);
+  await nextQuestion(user);
+  await user.press(RU.consent);
+  await nextQuestion(user);
+  await user.press("Другое");
+  expect((await nextQuestion(user)).id).toBe("role_other");
+}
+
 /**
  * The "saved" note under the question `asked` once it shows `parts` messages and `files` files;
  * if it never does (a message lost), the note as it stands when the time is up.
@@ -216,14 +228,7 @@ describe("an update delivered again after a later one", () => {
 
   it("stores an update that arrives after a later one, and a repeated one once", async () => {
     const user = cluster.api.user({ id: 9_171_000, first_name: "Боец", language_code: "ru" });
-    await user.command("start");
-    await user.nextBotMessage({ timeoutMs: STEP_MS });
-    await user.press(RU.begin);
-    await nextQuestion(user);
-    await user.press(RU.consent);
-    await nextQuestion(user);
-    await user.press("Другое");
-    expect((await nextQuestion(user)).id).toBe("role_other");
+    await toRoleOther(user);
 
     // Two messages, held back by "Telegram" (no delivery), then delivered by hand: the later
     // one (11) first, then the earlier one (10), then 11 again, as a redelivery would.
@@ -285,14 +290,7 @@ describe.skipIf(!usingPostgres)("limits of a source spread over two instances", 
   it("a flood is cut at the same message as on one instance, with one 'slow down'", async () => {
     const user = cluster.api.user({ id: 9_172_000, first_name: "Боец", language_code: "ru" });
     // /start, begin, consent, role: 4 updates.
-    await user.command("start");
-    await user.nextBotMessage({ timeoutMs: STEP_MS });
-    await user.press(RU.begin);
-    await nextQuestion(user);
-    await user.press(RU.consent);
-    await nextQuestion(user);
-    await user.press("Другое");
-    expect((await nextQuestion(user)).id).toBe("role_other");
+    await toRoleOther(user);
     const before = cluster.proxy.counts();
     for (let i = 1; i <= 10; i++) await user.send(`Сообщение номер ${i}`);
     await cluster.settled();

@@ -111,6 +111,15 @@ describe("the interview engine", () => {
   });
   const typed = (text: string): InterviewEvent => ({ type: "text", text });
   const skip = (question: string): InterviewEvent => ({ type: "skip", question });
+  /** The shortest way to the review. */
+  const toReview: InterviewEvent[] = [
+    choose("consent", "yes"),
+    choose("left", "stayed"),
+    { type: "next", question: "units" },
+    typed("2023"),
+    skip("story"),
+    skip("photos"),
+  ];
 
   it("starts at the first question and follows the branch a choice opens", async () => {
     const { draft, views } = await run(choose("consent", "yes"), choose("left", "deserted"));
@@ -221,14 +230,6 @@ describe("the interview engine", () => {
   });
 
   it("from the review, asks only the follow-up a changed choice opens, then returns to the review", async () => {
-    const toReview: InterviewEvent[] = [
-      choose("consent", "yes"),
-      choose("left", "stayed"),
-      { type: "next", question: "units" },
-      typed("2023"),
-      skip("story"),
-      skip("photos"),
-    ];
     const atReview = await run(...toReview);
     expect(atReview.last).toEqual([{ type: "review", counts: expect.any(Object) }]);
     const { views, draft } = await run(
@@ -280,14 +281,6 @@ describe("the interview engine", () => {
   it("ends on a declined consent, a cancel and a submit; submit only from the review", async () => {
     expect((await run(choose("consent", "no"))).ended).toBe("declined");
     expect((await run(choose("consent", "yes"), { type: "cancel" })).ended).toBe("cancelled");
-    const toReview: InterviewEvent[] = [
-      choose("consent", "yes"),
-      choose("left", "stayed"),
-      { type: "next", question: "units" },
-      typed("2023"),
-      skip("story"),
-      skip("photos"),
-    ];
     const done = await run(...toReview, { type: "toggle-notify" }, { type: "submit" });
     expect(done.ended).toBe("submitted");
     expect(done.last[0]).toMatchObject({ type: "submitted", receipt: { number: 1 } });
