@@ -42,8 +42,9 @@ export function createEditorsNoticeDelivery(deps: {
     async deliver(batch: NoticeBatch): Promise<void> {
       const chatId = deps.editorsChatId;
       if (chatId === undefined) return;
-      if (batch.submitted.length === 1 && batch.additions.length === 0) {
-        await postCard(chatId, batch.submitted[0] as number);
+      const [only, ...others] = batch.submitted;
+      if (only !== undefined && others.length === 0 && batch.additions.length === 0) {
+        await postCard(chatId, only);
         return;
       }
       const lines: string[] = [];
