@@ -84,6 +84,8 @@ export function createApp(options: {
   exclusiveStorage?: boolean;
   /** Timings of the broadcast worker (tests make them short). */
   broadcastWorker?: Partial<Omit<BroadcastWorkerOptions, "ratePerSecond" | "defaultLocale">>;
+  /** How long an update waits for the source's previous one (tests make it short). */
+  sourceLockWaitMs?: number;
 }) {
   const { config, db, keyring, secrets, now } = options;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
@@ -114,6 +116,7 @@ export function createApp(options: {
   const shared = !options.exclusiveStorage;
   const sourceLocks = createSourceLocks({
     repo: shared ? createSourceLocksRepository({ db }) : undefined,
+    waitMs: options.sourceLockWaitMs,
     onLeaseLost: (error) => options.logger.warn({ err: error }, "source lease lost"),
   });
   const sourceLimits = createSourceLimits({

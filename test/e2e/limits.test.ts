@@ -1,6 +1,7 @@
 // Abuse limits (issue 4, item 10): submissions per day, text length, attachments per testimony,
 // flood control that answers instead of dropping silently, one draft per source.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deriveSourceKey } from "../../src/services/source-keys.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
@@ -169,5 +170,47 @@ describe("flood control", () => {
     const answer = await bot.api.waitFor(() => bot.api.callbackAnswer(query.id));
     expect(answer).toMatchObject({ show_alert: true });
     expect(String(answer.text)).toContain("Слишком много сообщений");
+  });
+
+  it("asks a source to send again when their previous message is still being handled", async () => {
+    const waiting = await startTestBot({ sourceLockWaitMs: 300 });
+    try {
+      const user = waiting.api.user({ id: 8799, first_name: "Боец", language_code: "ru" });
+      await beginInterview(user);
+      await jumpTo(waiting, user, "role_other");
+      const key = (await deriveSourceKey(waiting.secrets.pepper, user.id)).lockKey;
+      // Another update of this source holds its lock (here, or on another instance).
+      let release = () => {};
+      const held = new Promise<void>((done) => {
+        release = done;
+      });
+      let taken = () => {};
+      const lockTaken = new Promise<void>((done) => {
+        taken = done;
+      });
+      const holder = waiting.app.services.sourceLocks.withLock(key, async () => {
+        taken();
+        await held;
+      });
+      await lockTaken;
+      await user.send("Ответ, пока идёт другое сообщение");
+      const busy = await user.nextBotMessage({ newOnly: true });
+      expect(busy.text).toContain("ещё раз через минуту");
+      release();
+      await holder;
+      expect(await partsOf(waiting, user, "role_other")).toHaveLength(0);
+
+      // Sent again, it is stored.
+      await user.send("Ответ, пока идёт другое сообщение");
+      expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Сообщений: 1");
+      const texts = await Promise.all(
+        (await partsOf(waiting, user, "role_other")).map((p) =>
+          decryptAsEditor(waiting, p.ciphertext),
+        ),
+      );
+      expect(texts).toEqual(["Ответ, пока идёт другое сообщение"]);
+    } finally {
+      await waiting.stop();
+    }
   });
 });

@@ -53,6 +53,8 @@ export interface TestBotOptions {
   secrets?: Secrets;
   /** Broadcast worker timings (leases, back-off, progress interval). */
   broadcastWorker?: Parameters<typeof createApp>[0]["broadcastWorker"];
+  /** How long an update waits for the source's previous one before the source is told so. */
+  sourceLockWaitMs?: number;
 }
 
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
@@ -88,6 +90,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       now: options.now,
       exclusiveStorage: !storage.url,
       broadcastWorker: options.broadcastWorker,
+      sourceLockWaitMs: options.sourceLockWaitMs,
     });
   // Updates being handled now: the runner hands each one to bot.handleUpdate.
   let handling = 0;
