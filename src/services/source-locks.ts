@@ -30,7 +30,7 @@ export interface SourceLocksOptions {
   onLeaseLost?: (error?: unknown) => void;
 }
 
-export const SOURCE_LOCK_LEASE_MS = 30_000;
+export const SOURCE_LOCK_LEASE_MS = 10_000;
 export const SOURCE_LOCK_WAIT_MS = 30_000;
 /** Polling for another instance's lease: from 5 ms, doubling, at most this. */
 const MAX_POLL_MS = 50;

@@ -194,7 +194,7 @@ describe("flood control", () => {
       });
       await lockTaken;
       await user.send("Ответ, пока идёт другое сообщение");
-      const busy = await user.nextBotMessage({ newOnly: true });
+      const busy = await user.nextBotMessage({ newOnly: true, timeoutMs: 15_000 });
       expect(busy.text).toContain("ещё раз через минуту");
       release();
       await holder;
