@@ -65,6 +65,18 @@ export function draftSession(deps: {
     }
     let loading: Promise<DraftSessionData | undefined> | undefined;
     let current: DraftSessionData | undefined;
+    // What the last write of this update stored, so the final write is skipped when the handler
+    // changed nothing after it (the usual answer: written before the note, the note edited).
+    let written: { draft: Draft; chat: string } | undefined;
+    const write = async () => {
+      if (!current) return;
+      const chat = JSON.stringify(current.chat);
+      if (written?.draft === current.draft && written.chat === chat && !current.draft.unsaved) {
+        return;
+      }
+      await deps.store.write(userId, current);
+      written = { draft: current.draft, chat };
+    };
     let release: (() => Promise<void>) | undefined;
     const read = async () => {
       release = await deps.lock?.(userId);
@@ -80,9 +92,7 @@ export function draftSession(deps: {
       set(data) {
         current = data;
       },
-      async save() {
-        if (current) await deps.store.write(userId, current);
-      },
+      save: write,
       async end(how) {
         current = undefined;
         if (how === "discarded") await deps.store.discard(userId);
@@ -91,7 +101,7 @@ export function draftSession(deps: {
     };
     try {
       await next();
-      if (current) await deps.store.write(userId, current);
+      await write();
     } catch (error) {
       if (current) await deps.store.abandon(current.draft).catch(() => {});
       if (!(error instanceof SourceBusyError)) throw error;
