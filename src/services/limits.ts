@@ -159,7 +159,8 @@ export function createSourceLimits(deps: {
   } satisfies Record<string, LimitRule>;
   const { repo } = deps;
   if (!repo) {
-    const now = deps.now ? () => (deps.now as () => Date)().getTime() : undefined;
+    const clock = deps.now;
+    const now = clock ? () => clock().getTime() : undefined;
     return {
       flood: memoryLimit(rules.flood, deps.pepper, now),
       floodWarning: memoryLimit(rules.floodWarning, deps.pepper, now),

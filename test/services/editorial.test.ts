@@ -2,6 +2,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderMarkdown, type Testimony } from "../../src/services/testimony.js";
+import { manifestOf } from "../helpers/archives.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
 
@@ -52,15 +53,7 @@ describe("retention", () => {
 
 describe("testimony.md", () => {
   const testimony: Testimony = {
-    manifest: {
-      format: 1,
-      submission: 7,
-      questionnaireVersion: 1,
-      locale: "ru",
-      status: "new",
-      createdOn: "2026-03-01",
-      parts: [],
-    },
+    manifest: manifestOf({}),
     items: [
       { questionId: "consent", kind: "choice", text: "yes" },
       { questionId: "role", kind: "choice", text: "other" },
