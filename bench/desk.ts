@@ -8,10 +8,13 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterviewService } from "../src/services/interview.js";
-import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../src/services/questionnaire.js";
-import { createSealer } from "../src/services/sealing.js";
-import { createSubmissionsService } from "../src/services/submissions.js";
+import { createInterviewService } from "../src/services/interview/draft-store.js";
+import {
+  DEFAULT_QUESTIONNAIRE_PATH,
+  loadQuestionnaire,
+} from "../src/services/interview/questionnaire.js";
+import { createSealer } from "../src/services/sources/sealing.js";
+import { createSubmissionsService } from "../src/services/submissions/submit.js";
 import { openStorage, type Storage } from "../src/storage/db.js";
 import { createDraftsRepository } from "../src/storage/drafts.repo.js";
 import { createPartsRepository } from "../src/storage/parts.repo.js";

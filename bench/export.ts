@@ -3,14 +3,17 @@
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { openArchive } from "../src/services/archive/testimony.js";
 import { unlockPrivateKey } from "../src/services/crypto/decrypt.js";
-import { createExportService } from "../src/services/export.js";
-import { createInterviewService } from "../src/services/interview.js";
-import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../src/services/questionnaire.js";
-import { createSealer } from "../src/services/sealing.js";
-import { createSubmissionsService } from "../src/services/submissions.js";
-import { readTar } from "../src/services/tar.js";
-import { openArchive } from "../src/services/testimony.js";
+import { createInterviewService } from "../src/services/interview/draft-store.js";
+import {
+  DEFAULT_QUESTIONNAIRE_PATH,
+  loadQuestionnaire,
+} from "../src/services/interview/questionnaire.js";
+import { createSealer } from "../src/services/sources/sealing.js";
+import { createExportService } from "../src/services/submissions/export.js";
+import { createSubmissionsService } from "../src/services/submissions/submit.js";
+import { readTar } from "../src/services/submissions/tar.js";
 import { createDraftsRepository } from "../src/storage/drafts.repo.js";
 import { createPartsRepository } from "../src/storage/parts.repo.js";
 import { createSubmissionsRepository } from "../src/storage/submissions.repo.js";

@@ -1,7 +1,7 @@
 // The memory-hard derivation of a source's key from their Telegram id: what one new conversation
 // costs the bot, and what a sweep of ids costs whoever seized the pepper.
 import { createHmac, randomBytes } from "node:crypto";
-import { deriveSourceKey, SOURCE_KDF } from "../src/services/source-keys.js";
+import { deriveSourceKey, SOURCE_KDF } from "../src/services/sources/keys.js";
 
 const SAMPLES = 20;
 const SWEEP_IDS = 1e10;

@@ -6,7 +6,7 @@ const assets = [
   ["migrations", "dist/migrations"],
   ["locales", "dist/locales"],
   ["questionnaires", "dist/questionnaires"],
-  ["src/services/wordlists", "dist/src/services/wordlists"],
+  ["src/services/submissions/wordlists", "dist/src/services/submissions/wordlists"],
   ["src/desk/public", "dist/src/desk/public"],
   ["src/demo/public", "dist/src/demo/public"],
 ];

@@ -7,28 +7,31 @@ import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
 import { createBot } from "./bot/index.js";
 import { type Config, DEFAULTS } from "./config.js";
 import type { Logger } from "./logger.js";
-import { createAdminService } from "./services/admin.js";
+import { type EditorKeyring, formatFingerprint } from "./services/crypto/editor-keys.js";
+import { createAdminService } from "./services/guidance/admin.js";
 import {
   type BroadcastWorkerOptions,
   createBroadcastService,
   createBroadcastWorker,
-} from "./services/broadcast.js";
-import { type EditorKeyring, formatFingerprint } from "./services/crypto/editor-keys.js";
-import { createGuidanceService } from "./services/guidance.js";
-import { createInterviewService } from "./services/interview.js";
-import { createSourceLimits } from "./services/limits.js";
-import { createNoticeBatcher, type NoticeBatch } from "./services/notices.js";
-import { createPreferencesService } from "./services/preferences.js";
-import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "./services/questionnaire.js";
-import { createQuotaService } from "./services/quotas.js";
-import { createReplyNotices } from "./services/reply-notices.js";
-import { createScrubber } from "./services/scrubber.js";
-import { createSealer, hashTelegramId } from "./services/sealing.js";
-import { createSlowWork, SLOW_WORK_CONCURRENCY } from "./services/slow-work.js";
-import { createSourceKeys } from "./services/source-keys.js";
-import { createSourceLocks, holdLock } from "./services/source-locks.js";
-import { createSubmissionsService } from "./services/submissions.js";
-import { createSubscriptionsService } from "./services/subscriptions.js";
+} from "./services/guidance/broadcast.js";
+import { createGuidanceService } from "./services/guidance/guidance.js";
+import { createSubscriptionsService } from "./services/guidance/subscriptions.js";
+import { createInterviewService } from "./services/interview/draft-store.js";
+import {
+  DEFAULT_QUESTIONNAIRE_PATH,
+  loadQuestionnaire,
+} from "./services/interview/questionnaire.js";
+import { createSourceKeys } from "./services/sources/keys.js";
+import { createSourceLimits } from "./services/sources/limits.js";
+import { createSourceLocks, holdLock } from "./services/sources/locks.js";
+import { createPreferencesService } from "./services/sources/preferences.js";
+import { createReplyNotices } from "./services/sources/reply-notices.js";
+import { createScrubber } from "./services/sources/scrubber.js";
+import { createSealer, hashTelegramId } from "./services/sources/sealing.js";
+import { createSlowWork, SLOW_WORK_CONCURRENCY } from "./services/sources/slow-work.js";
+import { createNoticeBatcher, type NoticeBatch } from "./services/submissions/editors-notices.js";
+import { createQuotaService } from "./services/submissions/quotas.js";
+import { createSubmissionsService } from "./services/submissions/submit.js";
 import { translate } from "./services/texts.js";
 import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";

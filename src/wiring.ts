@@ -4,8 +4,8 @@
 // read and change submissions the same way. Nothing here loads grammY.
 import type { EditorToolConfig } from "./config.js";
 import type { EditorKeyring } from "./services/crypto/editor-keys.js";
-import { createEditorialService } from "./services/editorial.js";
-import { createExportService } from "./services/export.js";
+import { createEditorialService } from "./services/submissions/editorial.js";
+import { createExportService } from "./services/submissions/export.js";
 import { createAuditRepository } from "./storage/audit.repo.js";
 import { type Db, openStorage, type Storage } from "./storage/db.js";
 import { createPartsRepository } from "./storage/parts.repo.js";

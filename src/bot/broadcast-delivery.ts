@@ -1,5 +1,5 @@
 // The Telegram side of broadcasts: the `send` and `report` functions the worker in
-// services/broadcast.ts is given, and the one way guidance text goes out (preview, /guidance and
+// services/guidance/broadcast.ts is given, and the one way guidance text goes out (preview, /guidance and
 // broadcast all use sendContent, so a preview is exactly what subscribers get).
 //
 // The worker's calls use an Api object of their own, without the auto-retry transformer that is
@@ -13,9 +13,9 @@ import type {
   ProgressTarget,
   ReportProgress,
   SendMessage,
-} from "../services/broadcast.js";
-import type { MessageContent } from "../services/guidance.js";
-import type { Locale } from "../services/preferences.js";
+} from "../services/guidance/broadcast.js";
+import type { MessageContent } from "../services/guidance/guidance.js";
+import type { Locale } from "../services/sources/preferences.js";
 import { createI18n } from "./i18n.js";
 
 /** A request that takes longer is given up and retried; the worker's lease is longer than this. */

@@ -4,8 +4,8 @@
 // record (where the interview sits in the chat), sealed with it.
 import type { MiddlewareFn } from "grammy";
 import { z } from "zod";
-import type { Draft, InterviewService } from "../services/interview.js";
-import { SourceBusyError } from "../services/source-locks.js";
+import type { Draft, InterviewService } from "../services/interview/draft-store.js";
+import { SourceBusyError } from "../services/sources/locks.js";
 import type { BotContext } from "./context.js";
 
 /** How many recent update ids a draft remembers (Telegram redelivers; instances may reorder). */

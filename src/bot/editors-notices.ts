@@ -1,10 +1,10 @@
-// Delivers a batch of editors' notices (services/notices.ts) to the editors' chat: one message
+// Delivers a batch of editors' notices (services/submissions/editors-notices.ts) to the editors' chat: one message
 // per batch, fixed wording, numbers and counts only. A single new testimony gets its card with
 // the status buttons at once; several get one line and a button each that opens the card.
 import type { Api } from "grammy";
 import { InlineKeyboard } from "grammy";
-import type { EditorialService } from "../services/editorial.js";
-import type { NoticeBatch } from "../services/notices.js";
+import type { EditorialService } from "../services/submissions/editorial.js";
+import type { NoticeBatch } from "../services/submissions/editors-notices.js";
 import { editorsButtons, editorsNotice } from "./features/editors.js";
 
 type Translate = (key: string, args?: Record<string, string | number>) => string;

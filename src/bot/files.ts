@@ -1,8 +1,8 @@
 // Files from Telegram: into memory as a stream, never to disk. Bots can fetch up to 20 MB.
 import type { Api } from "grammy";
 import type { Message } from "grammy/types";
-import { type AttachmentMeta, FileTooBigError } from "../services/attachments.js";
-import type { MediaKind } from "../services/questionnaire.js";
+import { type AttachmentMeta, FileTooBigError } from "../services/interview/attachments.js";
+import type { MediaKind } from "../services/interview/questionnaire.js";
 
 export { FileTooBigError };
 

@@ -6,7 +6,7 @@ import {
   type Locale,
   localeFromTelegram,
   type PreferencesService,
-} from "../services/preferences.js";
+} from "../services/sources/preferences.js";
 import type { BotContext } from "./context.js";
 
 export const LOCALES_DIR = fileURLToPath(new URL("../../locales", import.meta.url));

@@ -1,6 +1,6 @@
 // How the interview looks in the chat: question messages, keyboards, the review.
 import { InlineKeyboard } from "grammy";
-import type { Draft } from "../services/interview.js";
+import type { Draft } from "../services/interview/draft-store.js";
 import {
   helpKey,
   optionKey,
@@ -9,7 +9,7 @@ import {
   type Questionnaire,
   questionKey,
   visibleQuestions,
-} from "../services/questionnaire.js";
+} from "../services/interview/questionnaire.js";
 import { createCallbackData } from "./callback-data.js";
 import type { BotContext } from "./context.js";
 

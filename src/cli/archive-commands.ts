@@ -3,7 +3,9 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { fileChunks } from "../services/archive.js";
+import { fileChunks } from "../services/archive/reader.js";
+import { checkArchiveIsFor, openArchive } from "../services/archive/testimony.js";
+import { writeTestimonyFolder } from "../services/archive/testimony-folder.js";
 import {
   DecryptionError,
   describeRecipients,
@@ -13,11 +15,9 @@ import {
   WrongPassphraseError,
 } from "../services/crypto/decrypt.js";
 import { formatFingerprint } from "../services/crypto/editor-keys.js";
-import { archiveName } from "../services/export.js";
-import { isLocale } from "../services/preferences.js";
-import { ArchiveError, groupVolumes } from "../services/tar.js";
-import { checkArchiveIsFor, openArchive } from "../services/testimony.js";
-import { writeTestimonyFolder } from "../services/testimony-folder.js";
+import { isLocale } from "../services/sources/preferences.js";
+import { archiveName } from "../services/submissions/export.js";
+import { ArchiveError, groupVolumes } from "../services/submissions/tar.js";
 import { createArchiveServices, createEditorServices } from "../wiring.js";
 import { CliError, type Command, UsageError } from "./command.js";
 import { keysOption, loadKeysOption } from "./keys-option.js";

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { readLaunchEnvironment } from "../config.js";
 import { startDesk } from "../desk/server.js";
 import { whenParentGone } from "../parent-watch.js";
-import { isLocale } from "../services/preferences.js";
+import { isLocale } from "../services/sources/preferences.js";
 import { CliError, type Command, UsageError } from "./command.js";
 import { keysOption, loadKeysOption } from "./keys-option.js";
 import { databaseOptions, openDatabase, toolSettings } from "./settings.js";

@@ -6,12 +6,15 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
-import type { AttachmentMeta } from "../services/attachments.js";
+import type { TestimonyOutline, TestimonySection } from "../services/archive/testimony.js";
 import { type EditorKeyring, loadEditorKeys } from "../services/crypto/editor-keys.js";
-import { isLocale, type Locale } from "../services/preferences.js";
-import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../services/questionnaire.js";
-import { STATUSES } from "../services/submissions.js";
-import type { TestimonyOutline, TestimonySection } from "../services/testimony.js";
+import type { AttachmentMeta } from "../services/interview/attachments.js";
+import {
+  DEFAULT_QUESTIONNAIRE_PATH,
+  loadQuestionnaire,
+} from "../services/interview/questionnaire.js";
+import { isLocale, type Locale } from "../services/sources/preferences.js";
+import { STATUSES } from "../services/submissions/submit.js";
 import { messagesWithPrefix } from "../services/texts.js";
 import { openStorage, type Storage } from "../storage/db.js";
 import {

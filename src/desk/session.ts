@@ -5,6 +5,14 @@ import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import path from "node:path";
 import {
+  openArchive,
+  outlineTestimony,
+  type Testimony,
+  type TestimonyItem,
+  type TestimonyOutline,
+} from "../services/archive/testimony.js";
+import { writeTestimonyFolder } from "../services/archive/testimony-folder.js";
+import {
   DecryptionError,
   decryptWithUnlockedKey,
   NotForThisKeyError,
@@ -14,18 +22,10 @@ import {
   WrongPassphraseError,
 } from "../services/crypto/decrypt.js";
 import { formatFingerprint } from "../services/crypto/editor-keys.js";
-import { isStatus } from "../services/editorial.js";
-import type { Locale } from "../services/preferences.js";
-import type { Questionnaire } from "../services/questionnaire.js";
-import { ArchiveError } from "../services/tar.js";
-import {
-  openArchive,
-  outlineTestimony,
-  type Testimony,
-  type TestimonyItem,
-  type TestimonyOutline,
-} from "../services/testimony.js";
-import { writeTestimonyFolder } from "../services/testimony-folder.js";
+import type { Questionnaire } from "../services/interview/questionnaire.js";
+import type { Locale } from "../services/sources/preferences.js";
+import { isStatus } from "../services/submissions/editorial.js";
+import { ArchiveError } from "../services/submissions/tar.js";
 import type { DeskSource, DeskWork, InboxEntry } from "./sources.js";
 
 /** Notes and replies: the same bound as an answer (MAX_TEXT_LENGTH's default). */

@@ -34,7 +34,7 @@ export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
 export const drafts = pgTable("drafts", {
   id: uuid("id").primaryKey().defaultRandom(),
   /**
-   * A memory-hard derivation of the Telegram id (services/source-keys.ts); the row, and so the
+   * A memory-hard derivation of the Telegram id (services/sources/keys.ts); the row, and so the
    * key, exists only while the interview is in progress.
    */
   userHash: text("user_hash").notNull().unique(),
@@ -193,7 +193,7 @@ export const deliveries = pgTable(
  * (migration 0003): nothing of it reaches the write-ahead log, and a crash empties it.
  */
 export const sourceLocks = pgTable("source_locks", {
-  /** A memory-hard derivation of the source's id (services/source-keys.ts). */
+  /** A memory-hard derivation of the source's id (services/sources/keys.ts). */
   key: text("key").primaryKey(),
   /** A random token of the acquisition, so only its holder releases or renews it. */
   holder: text("holder").notNull(),

@@ -11,8 +11,8 @@ import { sql } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Desk, mediaOf, startDesk } from "../../src/desk/server.js";
-import { archiveName } from "../../src/services/export.js";
-import { renderMarkdown } from "../../src/services/testimony.js";
+import { renderMarkdown } from "../../src/services/archive/testimony.js";
+import { archiveName } from "../../src/services/submissions/export.js";
 import { usingPostgres } from "../helpers/db.js";
 import {
   deskFetch,

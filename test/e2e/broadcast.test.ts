@@ -2,7 +2,7 @@
 // blocked chats and 500s injected; pacing against Telegram's limit; progress, status and cancel.
 import type { MessageEntity } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BroadcastSummary } from "../../src/services/broadcast.js";
+import type { BroadcastSummary } from "../../src/services/guidance/broadcast.js";
 import { adminUser, nextNew, publishGuidance, startBroadcast } from "../helpers/admin.js";
 import type { FakeBotApi, FakeUser } from "../helpers/fake-bot-api.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";

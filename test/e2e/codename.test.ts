@@ -3,7 +3,7 @@
 // follow-ups that editors can decrypt, and sessions that say clearly when they are gone.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SubmissionReceipt } from "../../src/services/submissions.js";
+import type { SubmissionReceipt } from "../../src/services/submissions/submit.js";
 import { rateLimits } from "../../src/storage/schema.js";
 import { decryptSubmission } from "../helpers/decrypt.js";
 import { choose, createEngineDriver, text } from "../helpers/engine.js";

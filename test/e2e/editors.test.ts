@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readTar } from "../../src/services/tar.js";
+import { readTar } from "../../src/services/submissions/tar.js";
 import { EDITORS_CHAT_ID, startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
 import { cleanupKeyFixtures, GpgHome } from "../helpers/keys.js";

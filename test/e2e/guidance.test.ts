@@ -2,7 +2,7 @@
 // the audit trail, and admin commands that look exactly like unknown ones to everybody else.
 import type { MessageEntity } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashTelegramId } from "../../src/services/sealing.js";
+import { hashTelegramId } from "../../src/services/sources/sealing.js";
 import { createAuditRepository } from "../../src/storage/audit.repo.js";
 import { adminUser, nextNew, publishGuidance } from "../helpers/admin.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";

@@ -1,7 +1,7 @@
 // Invariant 8: every kind of bad input during an interview gets a clear answer (or none, outside
 // private chats), and nothing that should not be stored is stored.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answerCounts } from "../../src/services/interview.js";
+import { answerCounts } from "../../src/services/interview/draft-store.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import {

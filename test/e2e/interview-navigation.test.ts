@@ -2,7 +2,7 @@
 // it opens, the hint at a file question, a progress counter that does not jump, the review's marks.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { editorsNotice } from "../../src/bot/features/editors.js";
-import type { SubmissionSummary } from "../../src/services/editorial.js";
+import type { SubmissionSummary } from "../../src/services/submissions/editorial.js";
 import { translate } from "../../src/services/texts.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { beginInterview, jumpTo, nextQuestion, partsOf, settledDraft } from "../helpers/steps.js";

@@ -1,7 +1,7 @@
 // Abuse limits (issue 4, item 10): submissions per day, text length, attachments per testimony,
 // flood control that answers instead of dropping silently, one draft per source.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveSourceKey } from "../../src/services/source-keys.js";
+import { deriveSourceKey } from "../../src/services/sources/keys.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { PDFDocument } from "@cantoo/pdf-lib";
 import type { Message } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AttachmentMeta } from "../../src/services/attachments.js";
+import type { AttachmentMeta } from "../../src/services/interview/attachments.js";
 import { type DecryptedPart, decryptSubmission } from "../helpers/decrypt.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";

@@ -3,8 +3,8 @@
 // editors' chat once, without content, when storage passes 80%; a codename typed back during a
 // flood pause does not stay in the chat.
 import { afterEach, describe, expect, it } from "vitest";
-import type { AttachmentMeta } from "../../src/services/attachments.js";
-import type { SubmissionReceipt } from "../../src/services/submissions.js";
+import type { AttachmentMeta } from "../../src/services/interview/attachments.js";
+import type { SubmissionReceipt } from "../../src/services/submissions/submit.js";
 import { decryptSubmission } from "../helpers/decrypt.js";
 import { choose, createEngineDriver, text } from "../helpers/engine.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";

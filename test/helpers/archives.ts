@@ -10,7 +10,7 @@ import {
   encryptBytesForEditors,
   encryptTextForEditors,
 } from "../../src/services/crypto/for-editors.js";
-import type { Manifest, ManifestPart } from "../../src/services/export.js";
+import type { Manifest, ManifestPart } from "../../src/services/submissions/export.js";
 
 const BLOCK = 512;
 

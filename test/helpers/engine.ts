@@ -6,8 +6,8 @@ import type {
   InterviewEvent,
   InterviewService,
   Outcome,
-} from "../../src/services/interview.js";
-import type { MediaKind } from "../../src/services/questionnaire.js";
+} from "../../src/services/interview/draft-store.js";
+import type { MediaKind } from "../../src/services/interview/questionnaire.js";
 
 export type EngineStep = [question: string, event: InterviewEvent];
 

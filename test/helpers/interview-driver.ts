@@ -5,7 +5,7 @@ import {
   getQuestion,
   loadQuestionnaire,
   type Question,
-} from "../../src/services/questionnaire.js";
+} from "../../src/services/interview/questionnaire.js";
 import type { FakeBotApi, FakeUser } from "./fake-bot-api.js";
 
 export interface DriveOptions {

@@ -7,7 +7,7 @@ import {
   unlockPrivateKey,
 } from "../../src/services/crypto/decrypt.js";
 import { decodePaddedText } from "../../src/services/crypto/padding.js";
-import type { Draft } from "../../src/services/interview.js";
+import type { Draft } from "../../src/services/interview/draft-store.js";
 import type { PartRow } from "../../src/storage/parts.repo.js";
 import type { FakeUser } from "./fake-bot-api.js";
 import type { TestBot } from "./harness.js";

@@ -7,14 +7,14 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openArchive } from "../../src/services/archive/testimony.js";
+import { writeTestimonyFolder } from "../../src/services/archive/testimony-folder.js";
 import {
   DecryptionError,
   type UnlockedPrivateKey,
   unlockPrivateKey,
 } from "../../src/services/crypto/decrypt.js";
-import { ArchiveError } from "../../src/services/tar.js";
-import { openArchive } from "../../src/services/testimony.js";
-import { writeTestimonyFolder } from "../../src/services/testimony-folder.js";
+import { ArchiveError } from "../../src/services/submissions/tar.js";
 import {
   filesBelow,
   fixChecksum,

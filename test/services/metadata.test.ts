@@ -3,9 +3,16 @@ import { createHash } from "node:crypto";
 import { PDFDocument } from "@cantoo/pdf-lib";
 import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
-import { type AttachmentMeta, prepareAttachment } from "../../src/services/attachments.js";
+import {
+  cleaningLabel,
+  renderMarkdown,
+  type Testimony,
+} from "../../src/services/archive/testimony.js";
+import {
+  type AttachmentMeta,
+  prepareAttachment,
+} from "../../src/services/interview/attachments.js";
 import { stripMetadata } from "../../src/services/metadata/index.js";
-import { cleaningLabel, renderMarkdown, type Testimony } from "../../src/services/testimony.js";
 import {
   docxText,
   docxWithMetadata,

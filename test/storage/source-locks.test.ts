@@ -6,7 +6,7 @@ import {
   createSourceLocks,
   SourceBusyError,
   type SourceLocks,
-} from "../../src/services/source-locks.js";
+} from "../../src/services/sources/locks.js";
 import { openStorage, type Storage } from "../../src/storage/db.js";
 import { createSourceLocksRepository } from "../../src/storage/source-locks.repo.js";
 import { createTestStorage, type TestStorage, usingPostgres } from "../helpers/db.js";

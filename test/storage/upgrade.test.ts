@@ -13,15 +13,18 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openArchive } from "../../src/services/archive/testimony.js";
 import { unlockPrivateKey } from "../../src/services/crypto/decrypt.js";
 import { encryptTextForEditors } from "../../src/services/crypto/for-editors.js";
-import { createExportService } from "../../src/services/export.js";
-import { answerCounts, createInterviewService } from "../../src/services/interview.js";
-import { DEFAULT_QUESTIONNAIRE_PATH, loadQuestionnaire } from "../../src/services/questionnaire.js";
-import { createSealer } from "../../src/services/sealing.js";
-import { legacyUserHash } from "../../src/services/source-keys.js";
-import { readTar, writeTar } from "../../src/services/tar.js";
-import { openArchive } from "../../src/services/testimony.js";
+import { answerCounts, createInterviewService } from "../../src/services/interview/draft-store.js";
+import {
+  DEFAULT_QUESTIONNAIRE_PATH,
+  loadQuestionnaire,
+} from "../../src/services/interview/questionnaire.js";
+import { legacyUserHash } from "../../src/services/sources/keys.js";
+import { createSealer } from "../../src/services/sources/sealing.js";
+import { createExportService } from "../../src/services/submissions/export.js";
+import { readTar, writeTar } from "../../src/services/submissions/tar.js";
 import { MIGRATIONS_DIR, openStorage, type Storage } from "../../src/storage/db.js";
 import { createDraftsRepository } from "../../src/storage/drafts.repo.js";
 import { createPartsRepository } from "../../src/storage/parts.repo.js";

@@ -9,18 +9,18 @@
 // "Publish" / "Send", in one call each.
 import { type Conversation, createConversation } from "@grammyjs/conversations";
 import { Composer, type Context, InlineKeyboard } from "grammy";
-import type { AdminService } from "../../services/admin.js";
+import type { AdminService } from "../../services/guidance/admin.js";
 import {
   type BroadcastMessages,
   type BroadcastService,
   messageFor,
-} from "../../services/broadcast.js";
+} from "../../services/guidance/broadcast.js";
 import {
   cleanEntities,
   type GuidanceService,
   type MessageContent,
-} from "../../services/guidance.js";
-import { isLocale, LOCALES, type Locale } from "../../services/preferences.js";
+} from "../../services/guidance/guidance.js";
+import { isLocale, LOCALES, type Locale } from "../../services/sources/preferences.js";
 import { progressText, sendContent } from "../broadcast-delivery.js";
 import { createCallbackData } from "../callback-data.js";
 import type { BotContext } from "../context.js";

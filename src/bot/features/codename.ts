@@ -2,12 +2,12 @@
 // replies, adding to the testimony. Sessions live in memory only: nothing at rest links this
 // chat to a submission.
 import { type ChatTypeContext, Composer, InlineKeyboard } from "grammy";
-import { prepareAttachment } from "../../services/attachments.js";
-import { looksLikeCodename, normaliseCodename } from "../../services/codename.js";
-import type { InterviewService } from "../../services/interview.js";
-import { ExpiringMap, type SourceLimit } from "../../services/limits.js";
-import type { QuotaService } from "../../services/quotas.js";
-import type { SubmissionsService } from "../../services/submissions.js";
+import { prepareAttachment } from "../../services/interview/attachments.js";
+import type { InterviewService } from "../../services/interview/draft-store.js";
+import { ExpiringMap, type SourceLimit } from "../../services/sources/limits.js";
+import { looksLikeCodename, normaliseCodename } from "../../services/submissions/codename.js";
+import type { QuotaService } from "../../services/submissions/quotas.js";
+import type { SubmissionsService } from "../../services/submissions/submit.js";
 import { createCallbackData } from "../callback-data.js";
 import type { BotContext } from "../context.js";
 import { FileTooBigError, fileOf, openFileStream } from "../files.js";

@@ -1,5 +1,5 @@
 // The interview in the chat: turns updates into the engine's events and its views into messages.
-// What an answer means, and what is encrypted and stored, is decided in services/interview-engine;
+// What an answer means, and what is encrypted and stored, is decided in services/interview/engine;
 // the draft is loaded and saved by the draft session (draft-session.ts), never here.
 import { type ChatTypeContext, Composer, type Filter, InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
@@ -9,10 +9,10 @@ import type {
   InterviewService,
   InterviewView,
   Outcome,
-} from "../../services/interview.js";
-import type { ExpiringMap, RateLimiter } from "../../services/limits.js";
-import { isLocale, type PreferencesService } from "../../services/preferences.js";
-import type { ReplyNotices } from "../../services/reply-notices.js";
+} from "../../services/interview/draft-store.js";
+import type { ExpiringMap, RateLimiter } from "../../services/sources/limits.js";
+import { isLocale, type PreferencesService } from "../../services/sources/preferences.js";
+import type { ReplyNotices } from "../../services/sources/reply-notices.js";
 import type { BotContext } from "../context.js";
 import { type ChatRecord, type DraftSessionData, firstDelivery } from "../draft-session.js";
 import { fileOf, openFileStream } from "../files.js";

@@ -1,6 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
-import { isLocale, LOCALES, type PreferencesService } from "../../services/preferences.js";
-import type { SubscriptionsService } from "../../services/subscriptions.js";
+import type { SubscriptionsService } from "../../services/guidance/subscriptions.js";
+import { isLocale, LOCALES, type PreferencesService } from "../../services/sources/preferences.js";
 import { createCallbackData } from "../callback-data.js";
 import type { BotContext } from "../context.js";
 

@@ -2,12 +2,12 @@
 // the storage limit, locations and contacts (never stored), and /forget, the panic exit that
 // deletes everything without a confirmation dialog.
 import { Composer } from "grammy";
-import { looksLikeCodename } from "../../services/codename.js";
-import type { InterviewService } from "../../services/interview.js";
-import type { SourceLimit } from "../../services/limits.js";
-import type { PreferencesService } from "../../services/preferences.js";
-import type { QuotaService } from "../../services/quotas.js";
-import type { SubscriptionsService } from "../../services/subscriptions.js";
+import type { SubscriptionsService } from "../../services/guidance/subscriptions.js";
+import type { InterviewService } from "../../services/interview/draft-store.js";
+import type { SourceLimit } from "../../services/sources/limits.js";
+import type { PreferencesService } from "../../services/sources/preferences.js";
+import { looksLikeCodename } from "../../services/submissions/codename.js";
+import type { QuotaService } from "../../services/submissions/quotas.js";
 import type { BotContext } from "../context.js";
 import { fileOf } from "../files.js";
 import { wipeRange } from "../wipe.js";

@@ -1,9 +1,9 @@
 // Subscribing to the newsroom's guidance (/subscribe, /unsubscribe, the button under the
 // briefing) and reading the current guidance (/guidance). Answers are in the reader's language.
 import { type ChatTypeContext, Composer, InlineKeyboard } from "grammy";
-import type { GuidanceService } from "../../services/guidance.js";
-import { isLocale, type Locale } from "../../services/preferences.js";
-import type { SubscriptionsService } from "../../services/subscriptions.js";
+import type { GuidanceService } from "../../services/guidance/guidance.js";
+import type { SubscriptionsService } from "../../services/guidance/subscriptions.js";
+import { isLocale, type Locale } from "../../services/sources/preferences.js";
 import { sendContent } from "../broadcast-delivery.js";
 import { createCallbackData } from "../callback-data.js";
 import type { BotContext } from "../context.js";

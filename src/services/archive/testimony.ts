@@ -1,0 +1,409 @@
+// The editors' side of an export: open an archive with an editor's private key and turn it into
+// a readable testimony. Runs on an editor's computer (CLI, review desk), never on the server.
+
+import {
+  checkMessageIsFor,
+  type DecryptedPart,
+  DecryptionError,
+  decryptPartWithUnlockedKey,
+  NotForThisKeyError,
+  type UnlockedPrivateKey,
+} from "../crypto/decrypt.js";
+import { decodePaddedText } from "../crypto/padding.js";
+import type { AttachmentMeta } from "../interview/attachments.js";
+import {
+  type Choices,
+  DEFAULT_QUESTIONNAIRE_PATH,
+  loadQuestionnaire,
+  optionKey,
+  optionsOf,
+  type Questionnaire,
+  questionKey,
+  visibleQuestions,
+} from "../interview/questionnaire.js";
+import { METADATA_KINDS, type MetadataKind } from "../metadata/index.js";
+import type { Locale } from "../sources/preferences.js";
+import { ArchiveError } from "../submissions/tar.js";
+import { translate } from "../texts.js";
+import { type CheckedManifest, readArchive, SAFE_ID } from "./reader.js";
+
+export interface TestimonyItem {
+  questionId: string;
+  kind: string;
+  /** Text answers, choices (option ids, one per line), follow-ups and replies. */
+  text?: string;
+  attachment?: { meta: AttachmentMeta; bytes: Uint8Array; fileName: string };
+}
+
+export interface Testimony {
+  manifest: CheckedManifest;
+  items: TestimonyItem[];
+}
+
+/** The manifest's recipient fingerprints, if it names any well-formed ones (hostile input). */
+function manifestRecipients(manifest: CheckedManifest): string[] {
+  if (!Array.isArray(manifest.recipients)) return [];
+  return manifest.recipients
+    .filter((fp): fp is string => typeof fp === "string" && /^[0-9A-F]{40,64}$/i.test(fp))
+    .slice(0, 32);
+}
+
+/** NotForThisKeyError, told whose keys the archive is for (as its manifest says). */
+function withRecipients(error: unknown, manifest: CheckedManifest): unknown {
+  if (!(error instanceof NotForThisKeyError)) return error;
+  return error.withRecipients(manifestRecipients(manifest));
+}
+
+/** Bytes, or a stream of chunks (all volumes in order). */
+const readArchiveOf = (archive: Uint8Array | AsyncIterable<Uint8Array>) =>
+  readArchive(archive instanceof Uint8Array ? [archive] : archive);
+
+/**
+ * Before the passphrase is asked: throws NotForThisKeyError (naming the primary fingerprints the
+ * archive is for) when the archive is not encrypted to this private key. The archive is read and
+ * checked whole here too, so a hostile one is refused before anything else.
+ */
+export async function checkArchiveIsFor(
+  archive: Uint8Array | AsyncIterable<Uint8Array>,
+  privateKey: string,
+): Promise<void> {
+  const { manifest, entries } = await readArchiveOf(archive);
+  const first = manifest.parts[0];
+  const ciphertext = first ? entries.get(first.file) : undefined;
+  if (!ciphertext) return; // nothing to decrypt
+  try {
+    await checkMessageIsFor(privateKey, ciphertext);
+  } catch (error) {
+    throw withRecipients(error, manifest);
+  }
+}
+
+/**
+ * Reads, checks and decrypts a whole archive (bytes, or a stream of chunks: all volumes in
+ * order). Throws NotForThisKeyError/DecryptionError/ArchiveError with a clear message; when it
+ * returns, every value that may become part of a file name has passed its allow-list.
+ */
+export async function openArchive(
+  archive: Uint8Array | AsyncIterable<Uint8Array>,
+  key: UnlockedPrivateKey,
+): Promise<Testimony> {
+  const { manifest, entries } = await readArchiveOf(archive);
+  const items: TestimonyItem[] = [];
+  for (const [index, part] of manifest.parts.entries()) {
+    const ciphertext = entries.get(part.file) as Uint8Array;
+    const decrypted = await decryptPart(key, ciphertext, part.file).catch((error: unknown) => {
+      throw withRecipients(error, manifest);
+    });
+    const text = decodePaddedText(decrypted.data);
+    // Answers say inside the encryption which question they belong to (format 2); older parts
+    // are named by the manifest. Additions, replies and notes are named by their kind. A label
+    // passed the same allow-list as manifest values (LABEL_PATTERN ⊂ SAFE_ID:SAFE_ID).
+    const questionId = decrypted.label?.questionId ?? part.questionId ?? part.kind;
+    const kind = decrypted.label?.kind ?? part.kind;
+    if (kind !== "attachment") {
+      items.push({ questionId, kind, text });
+      continue;
+    }
+    const meta = parseAttachmentMeta(text, part.file);
+    const body = entries.get(part.body as string) as Uint8Array;
+    const bytes = (await decryptPart(key, body, part.body)).data;
+    items.push({
+      questionId,
+      kind,
+      attachment: {
+        meta,
+        bytes,
+        fileName: attachmentFileName(index + 1, questionId, meta, bytes),
+      },
+    });
+  }
+  return { manifest, items };
+}
+
+/** Decrypts one part; a damaged one is named in the error (a key that does not fit is not). */
+async function decryptPart(
+  key: UnlockedPrivateKey,
+  ciphertext: Uint8Array,
+  file?: string,
+): Promise<DecryptedPart> {
+  try {
+    return await decryptPartWithUnlockedKey(key, ciphertext);
+  } catch (error) {
+    if (error instanceof NotForThisKeyError || !(error instanceof DecryptionError)) throw error;
+    throw new DecryptionError(`${file}: ${error.message}`);
+  }
+}
+
+/** The decrypted description of a file: whoever has a public key can write one, so check it. */
+function parseAttachmentMeta(text: string, file: string): AttachmentMeta {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ArchiveError(`the description of ${file} is damaged`);
+  }
+  const meta = value as Record<string, unknown> | null;
+  const optional = (key: string, type: "string" | "number") =>
+    meta?.[key] === undefined || typeof meta[key] === type;
+  if (
+    !meta ||
+    typeof meta !== "object" ||
+    typeof meta.kind !== "string" ||
+    !SAFE_ID.test(meta.kind) ||
+    !optional("fileName", "string") ||
+    !optional("mimeType", "string") ||
+    !optional("size", "number") ||
+    !optional("duration", "number") ||
+    String(meta.fileName ?? "").length > 1024 ||
+    String(meta.mimeType ?? "").length > 255
+  ) {
+    throw new ArchiveError(`the description of ${file} is not a valid file description`);
+  }
+  return meta as unknown as AttachmentMeta;
+}
+
+const EXTENSIONS: ReadonlyMap<string, string> = new Map([
+  ["audio/ogg", "ogg"],
+  ["audio/mpeg", "mp3"],
+  ["audio/mp4", "m4a"],
+  ["video/mp4", "mp4"],
+  ["video/quicktime", "mov"],
+  ["image/jpeg", "jpg"],
+  ["image/png", "png"],
+  ["image/webp", "webp"],
+  ["image/gif", "gif"],
+  ["image/heic", "heic"],
+  ["application/pdf", "pdf"],
+  ["text/plain", "txt"],
+]);
+const KIND_EXTENSIONS: ReadonlyMap<string, string> = new Map([
+  ["voice", "ogg"],
+  ["audio", "mp3"],
+  ["video", "mp4"],
+  ["video_note", "mp4"],
+  ["photo", "jpg"],
+  ["document", "bin"],
+]);
+/** Formats told by their first bytes, for files that came without a name or type. */
+const SIGNATURES: { extension: string; bytes: number[] }[] = [
+  { extension: "png", bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] },
+  { extension: "jpg", bytes: [0xff, 0xd8, 0xff] },
+  { extension: "gif", bytes: [0x47, 0x49, 0x46, 0x38] },
+  { extension: "pdf", bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] },
+  { extension: "ogg", bytes: [0x4f, 0x67, 0x67, 0x53] },
+];
+
+function sniffExtension(bytes: Uint8Array | undefined): string | undefined {
+  if (!bytes) return undefined;
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && ascii(bytes, 8, 4) === "WEBP") return "webp";
+  return SIGNATURES.find((signature) => startsWith(bytes, signature.bytes))?.extension;
+}
+
+const startsWith = (bytes: Uint8Array, prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
+const ascii = (bytes: Uint8Array, start: number, length: number) =>
+  String.fromCharCode(...bytes.subarray(start, start + length));
+
+/**
+ * "03-story-voice.ogg": numbered, named for the question, with an extension that opens: from the
+ * file's own name, its type, its first bytes (a PNG sent as a photo stays .png), or its kind.
+ * Every piece is checked again here, so no caller can turn a hostile value into a path.
+ */
+export function attachmentFileName(
+  index: number,
+  questionId: string,
+  meta: AttachmentMeta,
+  bytes?: Uint8Array,
+): string {
+  if (!Number.isSafeInteger(index) || index < 1) throw new ArchiveError("bad attachment number");
+  if (!SAFE_ID.test(questionId) || !SAFE_ID.test(meta.kind)) {
+    throw new ArchiveError("an attachment has an id that cannot be part of a file name");
+  }
+  const fromName = meta.fileName?.match(/\.([A-Za-z0-9]{1,8})$/)?.[1]?.toLowerCase();
+  const extension =
+    fromName ??
+    (meta.mimeType && EXTENSIONS.get(meta.mimeType)) ??
+    sniffExtension(bytes) ??
+    KIND_EXTENSIONS.get(meta.kind) ??
+    "bin";
+  return `${String(index).padStart(2, "0")}-${questionId}-${meta.kind}.${extension}`;
+}
+
+/** One answer, addition, reply or note of a testimony, ready to show. */
+export type TestimonyEntry =
+  /** `item`: the index in Testimony.items (the desk serves files by it). */
+  | { type: "text"; item: number; text: string }
+  | { type: "choice"; item: number; options: { id: string; label: string }[] }
+  | {
+      type: "attachment";
+      item: number;
+      fileName: string;
+      meta: AttachmentMeta;
+      /** What was removed from the file before encryption ("cleaned: GPS, camera"), if known. */
+      cleaning?: string;
+    };
+
+export interface TestimonySection {
+  /** A question id, or "followup", "reply" or "note". */
+  id: string;
+  heading: string;
+  /** A question with no answer (never set for additions, replies and notes). */
+  skipped: boolean;
+  entries: TestimonyEntry[];
+}
+
+/** A testimony in the editor's language: what testimony.md and the review desk both show. */
+export interface TestimonyOutline {
+  title: string;
+  meta: string;
+  /** Every question shown to the source, in order; skipped ones marked. */
+  questions: TestimonySection[];
+  /** Additions from the source, editors' replies and editors' notes: only those that exist. */
+  extras: TestimonySection[];
+}
+
+/** Parts that are not answers to a question, with their headings, in the order shown. */
+const EXTRA_SECTIONS = [
+  ["followup", "export-followups"],
+  ["reply", "export-replies"],
+  ["note", "export-notes"],
+] as const;
+const EXTRA_IDS: readonly string[] = EXTRA_SECTIONS.map(([id]) => id);
+
+/** Questions in the editor's language, each with its answers; skipped ones marked. */
+export function outlineTestimony(
+  testimony: Testimony,
+  locale: Locale,
+  questionnaire: Questionnaire = loadQuestionnaire(DEFAULT_QUESTIONNAIRE_PATH),
+): TestimonyOutline {
+  const t = (key: string, args?: Record<string, string | number>) => translate(locale, key, args);
+  const { manifest, items } = testimony;
+  const choices: Choices = {};
+  for (const item of items) {
+    if (item.kind === "choice" && item.text) choices[item.questionId] = item.text.split("\n");
+  }
+  const entriesOf = (id: string, options: readonly string[]) =>
+    items.flatMap((item, index) =>
+      item.questionId === id ? [entryOf(item, index, options, id, t)] : [],
+    );
+  const sameVersion = manifest.questionnaireVersion === questionnaire.version;
+  const questionIds = sameVersion
+    ? visibleQuestions(questionnaire, choices).map((q) => q.id)
+    : [...new Set(items.map((item) => item.questionId))].filter((id) => !EXTRA_IDS.includes(id));
+
+  const questions = questionIds.map((id) => {
+    const question = questionnaire.questions.find((q) => q.id === id);
+    const entries = entriesOf(id, question ? optionsOf(question) : []);
+    return { id, heading: t(questionKey(id)), skipped: entries.length === 0, entries };
+  });
+  const extras = EXTRA_SECTIONS.map(([id, heading]) => ({
+    id,
+    heading: t(heading),
+    skipped: false,
+    entries: entriesOf(id, []),
+  })).filter((section) => section.entries.length > 0);
+  return {
+    title: t("export-title", { number: manifest.submission }),
+    meta: t("export-meta", {
+      day: manifest.createdOn,
+      locale: manifest.locale,
+      version: manifest.questionnaireVersion,
+      status: t(`status-${manifest.status}`),
+    }),
+    questions,
+    extras,
+  };
+}
+
+function entryOf(
+  item: TestimonyItem,
+  index: number,
+  options: readonly string[],
+  questionId: string,
+  t: (key: string, args?: Record<string, string | number>) => string,
+): TestimonyEntry {
+  if (item.attachment) {
+    return {
+      type: "attachment",
+      item: index,
+      fileName: item.attachment.fileName,
+      meta: item.attachment.meta,
+      cleaning: cleaningLabel(item.attachment.meta.cleaning, t),
+    };
+  }
+  if (item.kind === "choice") {
+    const ids = (item.text ?? "").split("\n");
+    return {
+      type: "choice",
+      item: index,
+      options: ids.map((id) => ({
+        id,
+        label: options.includes(id) ? t(optionKey(questionId, id)) : id,
+      })),
+    };
+  }
+  return { type: "text", item: index, text: item.text ?? "" };
+}
+
+const NOT_CLEANED_REASONS = [
+  "unknown-format",
+  "unsupported-format",
+  "unparseable",
+  "original",
+  "too-large",
+];
+
+/**
+ * "cleaned: GPS, camera, dates" or "not cleaned: unknown format". The description comes from an
+ * archive (hostile input): only known kinds and reasons are shown, anything else is left out.
+ */
+export function cleaningLabel(
+  cleaning: unknown,
+  t: (key: string, args?: Record<string, string | number>) => string,
+): string | undefined {
+  if (typeof cleaning !== "object" || cleaning === null) return undefined;
+  const { cleaned, removed, reason } = cleaning as Record<string, unknown>;
+  if (cleaned === true) {
+    const kinds = Array.isArray(removed)
+      ? removed.filter((kind): kind is MetadataKind => METADATA_KINDS.includes(kind))
+      : [];
+    if (kinds.length === 0) return t("file-cleaned-nothing");
+    return t("file-cleaned", { kinds: kinds.map((kind) => t(`file-kind-${kind}`)).join(", ") });
+  }
+  if (typeof reason === "string" && NOT_CLEANED_REASONS.includes(reason)) {
+    return t(`file-not-cleaned-${reason}`);
+  }
+  return undefined;
+}
+
+/** The testimony as Markdown, questions in the editor's language, skipped ones marked. */
+export function renderMarkdown(
+  testimony: Testimony,
+  locale: Locale,
+  questionnaire: Questionnaire = loadQuestionnaire(DEFAULT_QUESTIONNAIRE_PATH),
+): string {
+  const outline = outlineTestimony(testimony, locale, questionnaire);
+  const skipped = translate(locale, "export-skipped");
+  const fileLabel = translate(locale, "export-attachment");
+  const lines = [`# ${outline.title}`, "", outline.meta, ""];
+  for (const section of [...outline.questions, ...outline.extras]) {
+    lines.push(`## ${section.heading}`, "");
+    if (section.skipped) lines.push(`_${skipped}_`, "");
+    for (const entry of section.entries) lines.push(...markdownOf(entry, fileLabel), "");
+  }
+  return `${lines.join("\n").trimEnd()}\n`;
+}
+
+function markdownOf(entry: TestimonyEntry, fileLabel: string): string[] {
+  switch (entry.type) {
+    case "attachment": {
+      const original = entry.meta.fileName ? ` (${entry.meta.fileName})` : "";
+      const link = `attachments/${entry.fileName}`;
+      const cleaning = entry.cleaning ? ` — ${entry.cleaning}` : "";
+      return [`- ${fileLabel}: [${link}](${link})${original}${cleaning}`];
+    }
+    case "choice":
+      return entry.options.map((option) => `- ${option.label}`);
+    case "text":
+      return entry.text.split("\n").map((line) => `> ${line}`);
+  }
+}

@@ -1,0 +1,181 @@
+// Abuse limits per source. In memory (one instance, or where nothing may be kept: submissions
+// per day), keyed by a fast keyed hash that never leaves the process; or, with several
+// instances on one PostgreSQL, counted in rate_limits under a memory-hard key of their own per
+// purpose, in rows that go once their window is over (flood: a minute; wrong codenames: an
+// hour). A restart resets the in-memory ones, which errs on the side of the source.
+import type { RateLimitsRepository } from "../../storage/rate-limits.repo.js";
+import type { SharedLimitPurpose, SourceKeys } from "./keys.js";
+import { hashTelegramId } from "./sealing.js";
+
+export class RateLimiter {
+  private readonly hits = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whether one more hit would be within the limit, without recording it. */
+  check(key: string): boolean {
+    const since = this.now() - this.windowMs;
+    return (this.hits.get(key) ?? []).filter((time) => time > since).length < this.limit;
+  }
+
+  /** Records a hit and says whether it is within the limit. */
+  take(key: string): boolean {
+    const since = this.now() - this.windowMs;
+    const recent = (this.hits.get(key) ?? []).filter((time) => time > since);
+    if (recent.length >= this.limit) {
+      this.hits.set(key, recent);
+      return false;
+    }
+    recent.push(this.now());
+    this.hits.set(key, recent);
+    if (this.hits.size > 10_000) this.prune(since);
+    return true;
+  }
+
+  private prune(since: number) {
+    for (const [key, times] of this.hits) {
+      if (times.every((time) => time <= since)) this.hits.delete(key);
+    }
+  }
+}
+
+/** A small map whose entries vanish after a while: receipts and codename sessions in memory. */
+export class ExpiringMap<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(key: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: V): void {
+    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+    // Entries nobody reads again would otherwise stay: sweep now and then.
+    if (this.entries.size > 1000 && this.entries.size % 1000 === 0) {
+      const now = this.now();
+      for (const [k, entry] of this.entries) if (entry.expires <= now) this.entries.delete(k);
+    }
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/** A limit on one source's hits: at most so many in a window. */
+export interface SourceLimit {
+  /** Whether one more hit would be within the limit, without recording it. */
+  check(userId: number): Promise<boolean>;
+  /** Records a hit if it is within the limit, and says whether it was. */
+  take(userId: number): Promise<boolean>;
+}
+
+export interface LimitRule {
+  limit: number;
+  windowMs: number;
+}
+
+/** Kept in this process's memory: a sliding window over the hits' times. */
+export function memoryLimit(rule: LimitRule, pepper: Uint8Array, now?: () => number): SourceLimit {
+  const limiter = new RateLimiter(rule.limit, rule.windowMs, now);
+  // Never stored: a fast hash of an id can be reversed by whoever has the pepper.
+  const keyOf = (userId: number) => hashTelegramId(pepper, userId);
+  return {
+    check: async (userId) => limiter.check(keyOf(userId)),
+    take: async (userId) => limiter.take(keyOf(userId)),
+  };
+}
+
+/**
+ * Counted in PostgreSQL, shared by every instance: a window starts with the first hit and its
+ * row goes when it is over. The key is the source's memory-hard key for this purpose (cached
+ * while the source is active), so a row can be matched to an id only at the cost of a
+ * derivation with the pepper, and to no draft row at all.
+ */
+export function sharedLimit(deps: {
+  repo: RateLimitsRepository;
+  purpose: SharedLimitPurpose;
+  rule: LimitRule;
+  sourceKeys: SourceKeys;
+  now?: () => Date;
+}): SourceLimit {
+  const now = deps.now ?? (() => new Date());
+  const keyOf = async (userId: number) =>
+    (await deps.sourceKeys.get(userId)).limitKeys[deps.purpose];
+  return {
+    check: async (userId) => deps.repo.check(await keyOf(userId), deps.rule.limit, now()),
+    take: async (userId) =>
+      deps.repo.take(await keyOf(userId), deps.rule.limit, deps.rule.windowMs, now()),
+  };
+}
+
+export interface SourceLimits {
+  /** Messages and button presses a minute. */
+  flood: SourceLimit;
+  /** The one "slow down" answer a minute during a flood. */
+  floodWarning: SourceLimit;
+  /** Wrong codenames an hour. */
+  codenameAttempts: SourceLimit;
+  /** Whether flood and codename limits are shared by the instances (PostgreSQL). */
+  shared: boolean;
+  /** Deletes shared counters whose window is over; run every minute. */
+  sweep(): Promise<number>;
+}
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+
+/**
+ * Flood and wrong-codename limits: shared in PostgreSQL when `repo` is given (several instances
+ * may serve one source), in memory otherwise. Submissions per day stay in memory in every case
+ * (see README): a row saying "this account sent a testimony today" would outlive the interview.
+ */
+export function createSourceLimits(deps: {
+  repo?: RateLimitsRepository;
+  sourceKeys: SourceKeys;
+  pepper: Uint8Array;
+  floodMessagesPerMinute: number;
+  codenameAttemptsPerHour: number;
+  now?: () => Date;
+}): SourceLimits {
+  const rules = {
+    flood: { limit: deps.floodMessagesPerMinute, windowMs: MINUTE },
+    floodWarning: { limit: 1, windowMs: MINUTE },
+    codename: { limit: deps.codenameAttemptsPerHour, windowMs: HOUR },
+  } satisfies Record<string, LimitRule>;
+  const { repo } = deps;
+  if (!repo) {
+    const clock = deps.now;
+    const now = clock ? () => clock().getTime() : undefined;
+    return {
+      flood: memoryLimit(rules.flood, deps.pepper, now),
+      floodWarning: memoryLimit(rules.floodWarning, deps.pepper, now),
+      codenameAttempts: memoryLimit(rules.codename, deps.pepper, now),
+      shared: false,
+      sweep: async () => 0,
+    };
+  }
+  const shared = (purpose: SharedLimitPurpose, rule: LimitRule) =>
+    sharedLimit({ repo, purpose, rule, sourceKeys: deps.sourceKeys, now: deps.now });
+  return {
+    flood: shared("flood", rules.flood),
+    floodWarning: shared("flood-warning", rules.floodWarning),
+    codenameAttempts: shared("codename", rules.codename),
+    shared: true,
+    sweep: () => repo.sweep(deps.now?.() ?? new Date()),
+  };
+}

@@ -1,0 +1,179 @@
+// Drafts become submissions; codename receipts; what a source sees when they come back;
+// follow-ups and editors' replies.
+import type { DraftsRepository } from "../../storage/drafts.repo.js";
+import type { PartsRepository } from "../../storage/parts.repo.js";
+import type { SubmissionRow, SubmissionsRepository } from "../../storage/submissions.repo.js";
+import type { EditorKeyring } from "../crypto/editor-keys.js";
+import { encryptTextForEditors } from "../crypto/for-editors.js";
+import {
+  createReplyKeyPair,
+  decryptAllForSource,
+  encryptForSourceAndEditors,
+} from "../crypto/reply-keys.js";
+import { type AttachmentMeta, storeEncryptedAttachment } from "../interview/attachments.js";
+import { type Draft, dayOf } from "../interview/draft.js";
+import { createSlowWork, SLOW_WORK_CONCURRENCY, type SlowWork } from "../sources/slow-work.js";
+import { generateCodename, hashCodename, normaliseCodename } from "./codename.js";
+
+export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;
+export type Status = (typeof STATUSES)[number];
+
+export interface SubmissionReceipt {
+  number: number;
+  /** Shown once to the source, never stored. */
+  codename: string;
+  answers: number;
+  attachments: number;
+  questionnaireVersion: number;
+  locale: string;
+}
+
+export interface SourceView {
+  submissionId: string;
+  status: string;
+  createdOn: string;
+  /** Editors' replies, decrypted with the codename, in memory only. */
+  replies: string[];
+  followUps: number;
+  /** A short public note editors attached to the status, if any. */
+  statusNote?: string;
+}
+
+export function createSubmissionsService(deps: {
+  drafts: DraftsRepository;
+  parts: PartsRepository;
+  submissions: SubmissionsRepository;
+  keyring: EditorKeyring;
+  pepper: Uint8Array;
+  /** A draft went away: its dead row versions are to be scrubbed. */
+  onSubmitted?: () => void;
+  /** Something for the editors' next notice (a submission or an addition). */
+  onNews?: () => void;
+  /**
+   * Where the memory-hard work runs (share one with every other slow derivation). Per submit:
+   * 1 scrypt + 2 S2K (the reply key's two packets); per codename login: 1 scrypt, plus 2 S2K
+   * only if there are replies or a status note to open.
+   */
+  slowWork?: SlowWork;
+  now?: () => Date;
+}) {
+  const now = deps.now ?? (() => new Date());
+  const slowWork = deps.slowWork ?? createSlowWork({ concurrency: SLOW_WORK_CONCURRENCY });
+
+  return {
+    /** Turns the draft into a submission no longer linked to the user, and makes its receipt. */
+    async submit(draft: Draft): Promise<SubmissionReceipt & { submissionId: string }> {
+      const codename = generateCodename(draft.locale === "en" ? "en" : "ru");
+      // scrypt runs on the threadpool while the key's S2K runs here: one job, both at once.
+      const [codenameHash, replyKey] = await slowWork.run(() =>
+        Promise.all([hashCodename(deps.pepper, codename), createReplyKeyPair(codename)]),
+      );
+      const partRows = await deps.parts.listForDraft(draft.id);
+      const row = await deps.drafts.transaction(async (tx) => {
+        const created = await deps.submissions.create(
+          {
+            // Editors hear of it with the next batch of notices, not at the source's click.
+            notified: false,
+            questionnaireVersion: draft.questionnaireVersion,
+            locale: draft.locale,
+            createdOn: dayOf(now()),
+            codenameHash,
+            replyPublicKey: replyKey.publicKey,
+            replyPrivateKey: replyKey.encryptedPrivateKey,
+          },
+          tx,
+        );
+        await deps.parts.moveToSubmission(draft.id, created.id, tx);
+        await deps.drafts.delete(draft.id, tx);
+        return created;
+      });
+      deps.onSubmitted?.();
+      deps.onNews?.();
+      return {
+        submissionId: row.id,
+        number: row.number,
+        codename,
+        answers: partRows.filter((p) => p.kind !== "attachment").length,
+        attachments: partRows.filter((p) => p.kind === "attachment").length,
+        questionnaireVersion: row.questionnaireVersion,
+        locale: row.locale,
+      };
+    },
+
+    /** The submission a codename opens, or undefined. Replies are decrypted here, in memory. */
+    async openWithCodename(typed: string): Promise<SourceView | undefined> {
+      const codename = normaliseCodename(typed);
+      const hash = await slowWork.run(() => hashCodename(deps.pepper, codename));
+      const row = await deps.submissions.findByCodenameHash(hash);
+      if (!row) return undefined;
+      const sealed = (await deps.parts.listForSubmission(row.id, ["reply"])).map(
+        (part) => part.ciphertext,
+      );
+      if (row.statusNote) sealed.push(row.statusNote);
+      // The reply key is unlocked once for all of them, and only if there is something to open.
+      const opened =
+        sealed.length === 0
+          ? []
+          : await slowWork.run(() => decryptAllForSource(row.replyPrivateKey, codename, sealed));
+      const replies = row.statusNote ? opened.slice(0, -1) : opened;
+      const followUps = (await deps.parts.listForSubmission(row.id, ["followup"])).length;
+      return {
+        submissionId: row.id,
+        status: row.status,
+        createdOn: row.createdOn,
+        replies,
+        followUps,
+        statusNote: row.statusNote ? opened.at(-1) : undefined,
+      };
+    },
+
+    /** A source adds to their testimony later: encrypted for editors like any answer. */
+    async addFollowUp(submissionId: string, text: string): Promise<void> {
+      const ciphertext = await encryptTextForEditors(deps.keyring, text);
+      await deps.parts.add(
+        { submissionId },
+        { questionId: "followup", kind: "followup", ciphertext, createdOn: dayOf(now()) },
+      );
+      await deps.submissions.countAddition(submissionId);
+      deps.onNews?.();
+    },
+
+    async addFollowUpAttachment(
+      submissionId: string,
+      meta: AttachmentMeta,
+      body: ReadableStream<Uint8Array>,
+    ): Promise<void> {
+      const attachmentId = await storeEncryptedAttachment(deps.parts, deps.keyring, body);
+      const description = await encryptTextForEditors(deps.keyring, JSON.stringify(meta));
+      await deps.parts.add(
+        { submissionId },
+        {
+          questionId: "followup",
+          kind: "attachment",
+          ciphertext: description,
+          attachmentId,
+          createdOn: dayOf(now()),
+        },
+      );
+      await deps.submissions.countAddition(submissionId);
+      deps.onNews?.();
+    },
+
+    /** An editor's reply: readable by the source (with the codename) and by every editor. */
+    async addReply(submission: SubmissionRow, text: string): Promise<void> {
+      const ciphertext = await encryptForSourceAndEditors(
+        deps.keyring,
+        submission.replyPublicKey,
+        text,
+      );
+      await deps.parts.add(
+        { submissionId: submission.id },
+        { questionId: "reply", kind: "reply", ciphertext, createdOn: dayOf(now()) },
+      );
+    },
+
+    findByNumber: (number: number) => deps.submissions.findByNumber(number),
+  };
+}
+
+export type SubmissionsService = ReturnType<typeof createSubmissionsService>;
