@@ -13,12 +13,12 @@ import {
 import { createSealer } from "../src/services/sources/sealing.js";
 import { createExportService } from "../src/services/submissions/export.js";
 import { createSubmissionsService } from "../src/services/submissions/submit.js";
-import { readTar } from "../src/services/submissions/tar.js";
 import { createDraftsRepository } from "../src/storage/drafts.repo.js";
 import { createPartsRepository } from "../src/storage/parts.repo.js";
 import { createSubmissionsRepository } from "../src/storage/submissions.repo.js";
 import { createEngineDriver, type EngineStep, file, text } from "../test/helpers/engine.js";
 import { GpgHome, makeTestEditorKeyring } from "../test/helpers/keys.js";
+import { readTar } from "../test/helpers/tar.js";
 import {
   benchStorage,
   collectGarbage,

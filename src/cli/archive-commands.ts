@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileChunks } from "../services/archive/reader.js";
+import { ArchiveError, groupVolumes } from "../services/archive/tar-header.js";
 import { checkArchiveIsFor, openArchive } from "../services/archive/testimony.js";
 import { writeTestimonyFolder } from "../services/archive/testimony-folder.js";
 import {
@@ -17,7 +18,6 @@ import {
 import { formatFingerprint } from "../services/crypto/editor-keys.js";
 import { isLocale } from "../services/sources/preferences.js";
 import { archiveName } from "../services/submissions/export.js";
-import { ArchiveError, groupVolumes } from "../services/submissions/tar.js";
 import { createArchiveServices, createEditorServices } from "../wiring.js";
 import { CliError, type Command, UsageError } from "./command.js";
 import { keysOption, loadKeysOption } from "./keys-option.js";

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import path from "node:path";
+import { ArchiveError } from "../services/archive/tar-header.js";
 import {
   openArchive,
   outlineTestimony,
@@ -25,7 +26,6 @@ import { formatFingerprint } from "../services/crypto/editor-keys.js";
 import type { Questionnaire } from "../services/interview/questionnaire.js";
 import type { Locale } from "../services/sources/preferences.js";
 import { isStatus } from "../services/submissions/editorial.js";
-import { ArchiveError } from "../services/submissions/tar.js";
 import type { DeskSource, DeskWork, InboxEntry } from "./sources.js";
 
 /** Notes and replies: the same bound as an answer (MAX_TEXT_LENGTH's default). */

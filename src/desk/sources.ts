@@ -4,10 +4,10 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { type CheckedManifest, fileChunks, readArchive } from "../services/archive/reader.js";
+import { groupVolumes } from "../services/archive/tar-header.js";
 import type { EditorKeyring } from "../services/crypto/editor-keys.js";
 import { type SubmissionSummary, summaryOf } from "../services/submissions/editorial.js";
 import type { Status } from "../services/submissions/submit.js";
-import { groupVolumes } from "../services/submissions/tar.js";
 import type { Storage } from "../storage/db.js";
 import { createEditorServices } from "../wiring.js";
 

@@ -6,12 +6,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatFingerprint } from "../../src/services/crypto/editor-keys.js";
 import { archiveName } from "../../src/services/submissions/export.js";
-import { readTar, splitVolumes, writeTar } from "../../src/services/submissions/tar.js";
+import { splitVolumes, writeTar } from "../../src/services/submissions/tar.js";
 import { usingPostgres } from "../helpers/db.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
 import { makeOpenpgpKey, type TestKey, writeKeyFile } from "../helpers/keys.js";
 import { runTsx } from "../helpers/run.js";
+import { readTar } from "../helpers/tar.js";
 
 const STORY = "Нас держали в ангаре без связи две недели";
 

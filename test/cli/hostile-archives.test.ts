@@ -7,13 +7,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDesk } from "../../src/desk/server.js";
 import { ARCHIVE_LIMITS, readArchive } from "../../src/services/archive/reader.js";
+import { ArchiveError } from "../../src/services/archive/tar-header.js";
 import { openArchive } from "../../src/services/archive/testimony.js";
 import { writeTestimonyFolder } from "../../src/services/archive/testimony-folder.js";
 import { type UnlockedPrivateKey, unlockPrivateKey } from "../../src/services/crypto/decrypt.js";
 import type { EditorKeyring } from "../../src/services/crypto/editor-keys.js";
 import { encryptTextForEditors } from "../../src/services/crypto/for-editors.js";
 import { createExportService } from "../../src/services/submissions/export.js";
-import { ArchiveError } from "../../src/services/submissions/tar.js";
 import type { PartsRepository } from "../../src/storage/parts.repo.js";
 import type { SubmissionRow } from "../../src/storage/submissions.repo.js";
 import {

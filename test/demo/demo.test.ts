@@ -12,10 +12,10 @@ import { type Demo, startDemo } from "../../src/demo/demo.js";
 import { startDesk } from "../../src/desk/server.js";
 import { decryptWithPrivateKey } from "../../src/services/crypto/decrypt.js";
 import { decodePaddedText } from "../../src/services/crypto/padding.js";
-import { readTar } from "../../src/services/submissions/tar.js";
 import { translate } from "../../src/services/texts.js";
 import { hasChromium, launchChromium } from "../helpers/desk.js";
 import { gradientPng } from "../helpers/media.js";
+import { readTar } from "../helpers/tar.js";
 
 const SCREENSHOTS = join(import.meta.dirname, "../../test-results");
 const NO_CHROMIUM_DEMO =

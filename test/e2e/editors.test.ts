@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readTar } from "../../src/services/submissions/tar.js";
 import { EDITORS_CHAT_ID, startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
 import { cleanupKeyFixtures, GpgHome } from "../helpers/keys.js";
 import { runTsx } from "../helpers/run.js";
 import { dumpDatabase, findPlanted } from "../helpers/scan.js";
+import { readTar } from "../helpers/tar.js";
 
 const STORY = "Командир батальона Горбунков отдал приказ в марте";
 const REPLY = "Спасибо, мы прочитали. Можно уточнить месяц?";

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ArchiveError } from "../../src/services/archive/tar-header.js";
 import { openArchive } from "../../src/services/archive/testimony.js";
 import { writeTestimonyFolder } from "../../src/services/archive/testimony-folder.js";
 import {
@@ -14,7 +15,6 @@ import {
   type UnlockedPrivateKey,
   unlockPrivateKey,
 } from "../../src/services/crypto/decrypt.js";
-import { ArchiveError } from "../../src/services/submissions/tar.js";
 import {
   filesBelow,
   fixChecksum,

@@ -24,13 +24,14 @@ import {
 import { legacyUserHash } from "../../src/services/sources/keys.js";
 import { createSealer } from "../../src/services/sources/sealing.js";
 import { createExportService } from "../../src/services/submissions/export.js";
-import { readTar, writeTar } from "../../src/services/submissions/tar.js";
+import { writeTar } from "../../src/services/submissions/tar.js";
 import { MIGRATIONS_DIR, openStorage, type Storage } from "../../src/storage/db.js";
 import { createDraftsRepository } from "../../src/storage/drafts.repo.js";
 import { createPartsRepository } from "../../src/storage/parts.repo.js";
 import { createSubmissionsRepository } from "../../src/storage/submissions.repo.js";
 import { adminStatement, dropDatabase, usingPostgres, withDatabase } from "../helpers/db.js";
 import { cleanupKeyFixtures, makeTestEditorKeyring, type TestKey } from "../helpers/keys.js";
+import { readTar } from "../helpers/tar.js";
 
 const USER_ID = 7611234509;
 const STORY = "Старый рассказ до обновления";

@@ -6,7 +6,7 @@
 import { createReadStream } from "node:fs";
 import { z } from "zod";
 import { EXPORT_FORMAT, type Manifest } from "../submissions/export.js";
-import { ArchiveError, parseTarHeader, TAR_BLOCK } from "../submissions/tar.js";
+import { ArchiveError, parseTarHeader, TAR_BLOCK } from "./tar-header.js";
 
 const MiB = 1024 * 1024;
 

@@ -5,8 +5,8 @@ import { constants } from "node:fs";
 import { mkdir, open, realpath } from "node:fs/promises";
 import path from "node:path";
 import type { Locale } from "../sources/preferences.js";
-import { ArchiveError } from "../submissions/tar.js";
 import { SAFE_ID } from "./reader.js";
+import { ArchiveError } from "./tar-header.js";
 import { renderMarkdown, type Testimony } from "./testimony.js";
 
 /** File names this writer creates: letters, digits, "_", "-" and one dot before an extension. */

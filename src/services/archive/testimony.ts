@@ -23,9 +23,9 @@ import {
 } from "../interview/questionnaire.js";
 import { METADATA_KINDS, type MetadataKind } from "../metadata/index.js";
 import type { Locale } from "../sources/preferences.js";
-import { ArchiveError } from "../submissions/tar.js";
 import { translate } from "../texts.js";
 import { type CheckedManifest, readArchive, SAFE_ID } from "./reader.js";
+import { ArchiveError } from "./tar-header.js";
 
 export interface TestimonyItem {
   questionId: string;
