@@ -4,7 +4,7 @@
 import type { UserFromGetMe } from "grammy/types";
 import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
 import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
-import { createBot } from "./bot/index.js";
+import { type BotDeps, createBot } from "./bot/index.js";
 import { type Config, DEFAULTS } from "./config.js";
 import type { Logger } from "./logger.js";
 import { createAdminService } from "./services/admin.js";
@@ -86,6 +86,8 @@ export function createApp(options: {
   broadcastWorker?: Partial<Omit<BroadcastWorkerOptions, "ratePerSecond" | "defaultLocale">>;
   /** How long an update waits for the source's previous one (tests make it short). */
   sourceLockWaitMs?: number;
+  /** How long Bot API calls and failed updates keep being tried (tests make it short). */
+  retry?: Pick<BotDeps, "apiRetry" | "updateRetry">;
 }) {
   const { config, db, keyring, secrets, now } = options;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
@@ -283,6 +285,7 @@ export function createApp(options: {
     botInfo: options.botInfo,
     replyNotices,
     now,
+    ...options.retry,
   });
   const editorsNotices = createEditorsNoticeDelivery({
     api: bot.api,
