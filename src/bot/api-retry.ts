@@ -51,6 +51,16 @@ export function apiRetry(options: ApiRetryOptions = API_RETRY): Transformer {
   };
 }
 
+/**
+ * Answering a button press is a courtesy: a query already answered (its update is being handled
+ * again) or too old to answer must not fail the update that carries it.
+ */
+export const lenientCallbackAnswers: Transformer = async (prev, method, payload, signal) => {
+  const result = await prev(method, payload, signal);
+  if (method !== "answerCallbackQuery" || result.ok || result.error_code !== 400) return result;
+  return { ok: true, result: true } as unknown as typeof result;
+};
+
 /** grammY's signal (its own AbortSignal type, from a polyfill's declarations). */
 interface Abortable {
   addEventListener(type: "abort", listener: () => void, options?: { once: boolean }): void;

@@ -16,7 +16,7 @@ import type { QuotaService } from "../services/quotas.js";
 import type { ReplyNotices } from "../services/reply-notices.js";
 import type { SubmissionsService } from "../services/submissions.js";
 import type { SubscriptionsService } from "../services/subscriptions.js";
-import { type ApiRetryOptions, apiRetry } from "./api-retry.js";
+import { type ApiRetryOptions, apiRetry, lenientCallbackAnswers } from "./api-retry.js";
 import type { BotContext } from "./context.js";
 import type { Translator } from "./conversations.js";
 import { draftSession, type SourceLock } from "./draft-session.js";
@@ -78,7 +78,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     botInfo: deps.botInfo,
     client: { apiRoot: deps.apiRoot },
   });
-  bot.api.config.use(apiRetry(deps.apiRetry));
+  bot.api.config.use(apiRetry(deps.apiRetry), lenientCallbackAnswers);
   const i18n = createI18n({ defaultLocale: deps.defaultLocale, preferences: deps.preferences });
   const translate: Translator = (locale, key, vars) => i18n.t(locale, key, vars);
 
