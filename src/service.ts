@@ -45,7 +45,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     serverKeyFile: config.SERVER_KEY_FILE,
     secretsDir: config.SECRETS_DIR,
   });
-  const storage = await openConfiguredStorage(config);
+  const storage = await openConfiguredStorage(config, (error) =>
+    logger.warn({ err: error }, "database driver failed on a closed connection (ignored)"),
+  );
   logger.info({ storage: storage.kind }, "storage ready");
   try {
     return await startOnStorage(config, logger, keyring, secrets, storage, botInfo);

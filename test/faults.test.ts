@@ -5,6 +5,7 @@ import { BotError, GrammyError, HttpError } from "grammy";
 import { describe, expect, it } from "vitest";
 import { classify } from "../src/faults.js";
 import { describeError } from "../src/logger.js";
+import { isDriverCallbackError } from "../src/storage/db.js";
 
 const withCode = (code: string, message = "boom") => Object.assign(new Error(message), { code });
 const grammyError = (error_code: number, retry_after?: number) =>
@@ -87,5 +88,15 @@ describe("fault classes", () => {
     const wrapped = new BotError(grammyError(502), {} as never);
     expect(describeError(wrapped)).toMatchObject({ code: "502", class: "transient" });
     expect(JSON.stringify(describeError(grammyError(502)))).not.toContain("secret answer");
+  });
+
+  it("knows postgres.js's uncatchable write on a closed connection, and nothing else", () => {
+    const driver = new TypeError("Cannot read properties of null (reading 'write')");
+    driver.stack = `TypeError: ${driver.message}
+    at Immediate.nextWrite (/app/node_modules/postgres/src/connection.js:255:22)
+    at process.processImmediate (node:internal/timers:483:21)`;
+    expect(isDriverCallbackError(driver)).toBe(true);
+    const ours = new TypeError("Cannot read properties of null (reading 'write')");
+    expect(isDriverCallbackError(ours)).toBe(false);
   });
 });

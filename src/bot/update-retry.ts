@@ -25,31 +25,53 @@ export interface RedeliveryEnvelope extends WebhookReplyEnvelope {
 }
 
 /**
- * One line when the database (or Telegram) goes away and one when it is back, however many
- * updates fail in between.
+ * How long updates must go on with no failure before the database counts as back. Long enough
+ * to cover a pooled connection that breaks only when next used, or times out connecting (10 s).
  */
-export function createOutageLog(logger: Logger) {
-  const down = new Map<string, Fault>();
+const QUIET_MS = 15_000;
+
+/**
+ * One line when the database (or Telegram) goes away and one when it is back, however many
+ * updates fail in between. "Back" waits for a quiet moment: while a restarted server comes up,
+ * a success on a new connection and a failure on an old one alternate for a while.
+ */
+export function createOutageLog(logger: Logger, quietMs = QUIET_MS) {
+  const down = new Map<string, { fault: Fault; lastFailure: number }>();
+  let check: NodeJS.Timeout | undefined;
+  const name = (who: string) => (who === "telegram" ? "Telegram" : "database");
+  const reportBack = () => {
+    check = undefined;
+    for (const [who, { fault, lastFailure }] of down) {
+      if (Date.now() - lastFailure < quietMs) continue;
+      logger.info({ source: who, code: fault.code }, `${name(who)} reachable again`);
+      down.delete(who);
+    }
+    // A failure came after the success: look again once it is as old as quietMs.
+    if (down.size > 0) {
+      check = setTimeout(reportBack, quietMs);
+      check.unref();
+    }
+  };
   return {
     failed(fault: Fault) {
       if (!fault.unreachable) return;
       const who = fault.source ?? "database";
-      if (down.has(who)) return;
-      down.set(who, fault);
+      const known = down.get(who);
+      if (known) {
+        known.lastFailure = Date.now();
+        return;
+      }
+      down.set(who, { fault, lastFailure: Date.now() });
       const code = fault.code ?? "network error";
       logger.warn(
         { source: who, code, class: fault.class },
-        `${who === "telegram" ? "Telegram" : "database"} unreachable: ${code} (retrying)`,
+        `${name(who)} unreachable: ${code} (retrying)`,
       );
     },
     succeeded() {
-      for (const [who, fault] of down) {
-        logger.info(
-          { source: who, code: fault.code },
-          `${who === "telegram" ? "Telegram" : "database"} reachable again`,
-        );
-      }
-      down.clear();
+      if (down.size === 0 || check) return;
+      check = setTimeout(reportBack, quietMs);
+      check.unref();
     },
   };
 }

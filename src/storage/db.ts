@@ -69,6 +69,8 @@ export interface OpenStorageOptions {
   dataDir?: string;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /** Told of an error the PostgreSQL driver threw where no caller could catch it (see below). */
+  onDriverError?: (error: unknown) => void;
 }
 
 /** Storage as opened, before its migrations ran. */
@@ -76,7 +78,7 @@ type Opened = Storage & { migrate(): Promise<void> };
 
 export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
   const { migrate, ...storage } = options.databaseUrl
-    ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10)
+    ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10, options.onDriverError)
     : await openPglite(options.dataDir);
   try {
     await migrate();
@@ -124,7 +126,39 @@ function connectProblem(url: string, code: string): string {
   }
 }
 
-async function openPostgres(url: string, max: number): Promise<Opened> {
+/**
+ * postgres.js 3.4.9 can throw from a timer after a connection closed under it (nextWrite on a
+ * null socket, porsager/postgres#1154 and #1208): nobody can catch that, and the process would
+ * exit on a database restart. The query it belonged to was already rejected (CONNECTION_CLOSED,
+ * so its update is retried) and the pool opens a new connection: that one error is reported and
+ * the process goes on. Any other uncaught error is left to the other listeners, or ends the
+ * process as Node would.
+ */
+const driverGuard = { installed: false, report: (_error: unknown) => {} };
+const DRIVER_FRAME = /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/]connection\.js/;
+
+export function isDriverCallbackError(error: unknown): boolean {
+  return error instanceof TypeError && DRIVER_FRAME.test(error.stack?.split("\n")[1] ?? "");
+}
+
+function guardDriverCallbacks(report?: (error: unknown) => void): void {
+  if (report) driverGuard.report = report;
+  if (driverGuard.installed) return;
+  driverGuard.installed = true;
+  process.on("uncaughtException", (error) => {
+    if (isDriverCallbackError(error)) return driverGuard.report(error);
+    if (process.listenerCount("uncaughtException") > 1) return;
+    process.stderr.write(`${error.stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
+
+async function openPostgres(
+  url: string,
+  max: number,
+  onDriverError?: (error: unknown) => void,
+): Promise<Opened> {
+  guardDriverCallbacks(onDriverError);
   // onnotice: PostgreSQL notices would otherwise go to the console.
   const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 10 });
   try {

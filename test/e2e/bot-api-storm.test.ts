@@ -48,7 +48,7 @@ describe("a Bot API storm", () => {
       idBase: 9_260_000,
       stepMs: 30_000,
       // The 429 window opens as the bursts are being handled.
-      afterBursts: async () => {
+      fault: async () => {
         window = SEND_METHODS.map((method) =>
           bot.api.injectFault({
             method,

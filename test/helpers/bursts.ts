@@ -25,8 +25,9 @@ export interface BurstOptions {
   idBase: number;
   /** How long each step may take (faults make steps slow). */
   stepMs?: number;
-  /** Called once every source has sent its burst (e.g. to end the fault). */
-  afterBursts?: () => Promise<void> | void;
+  /** The fault, started once this many sources have sent their burst (default: all of them). */
+  fault?: () => Promise<void> | void;
+  faultAfterBursts?: number;
 }
 
 export interface BurstRun {
@@ -72,7 +73,7 @@ export async function runBursts(api: FakeBotApi, options: BurstOptions): Promise
       const asked = await question(user, "role_other");
       at[source] = "burst";
       for (let n = 1; n <= options.burst; n++) await user.send(burstText(source, n));
-      if (++burstsSent === options.sources) allSent();
+      if (++burstsSent === (options.faultAfterBursts ?? options.sources)) allSent();
       at[source] = "saved note";
       await api.waitFor(
         () =>
@@ -100,13 +101,13 @@ export async function runBursts(api: FakeBotApi, options: BurstOptions): Promise
     } finally {
       // A source that failed early must not hold the others' fault window open.
       if (at[source] !== "done" && at[source] !== "saved note" && at[source] !== "next") {
-        if (++burstsSent === options.sources) allSent();
+        if (++burstsSent === (options.faultAfterBursts ?? options.sources)) allSent();
       }
     }
   };
   const runs = Promise.allSettled(users.map((user, i) => one(user, i)));
   await everyBurstSent;
-  await options.afterBursts?.();
+  await options.fault?.();
   const settled = await runs;
   const failures = settled.flatMap((run, source) =>
     run.status === "rejected" ? [`source ${source} at ${at[source]}: ${String(run.reason)}`] : [],
