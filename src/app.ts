@@ -86,6 +86,8 @@ export function createApp(options: {
   broadcastWorker?: Partial<Omit<BroadcastWorkerOptions, "ratePerSecond" | "defaultLocale">>;
   /** How long an update waits for the source's previous one (tests make it short). */
   sourceLockWaitMs?: number;
+  /** The embedded database's disk, for the storage notice and refusing files on a full disk. */
+  disk?: () => { totalBytes: number; freeBytes: number } | undefined;
   /** How long Bot API calls and failed updates keep being tried (tests make it short). */
   retry?: Pick<BotDeps, "apiRetry" | "updateRetry">;
 }) {
@@ -185,6 +187,7 @@ export function createApp(options: {
       messagesPerDay: config.ADDITION_MESSAGES_PER_DAY,
     },
     storageLimitGb: config.STORAGE_LIMIT_GB,
+    disk: options.disk,
     onStorageWarning: async (warning) => {
       if (config.EDITORS_CHAT_ID === undefined) return;
       const text = translate(config.DEFAULT_LOCALE, "editors-storage-warning", {

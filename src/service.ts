@@ -75,6 +75,7 @@ async function startOnStorage(
     secrets,
     logger,
     exclusiveStorage: storage.kind === "pglite",
+    disk: storage.disk,
   });
   const { bot, services, background } = app;
   // Hourly: expired drafts go; with RETENTION_DAYS, so do old published or rejected submissions.
@@ -87,7 +88,9 @@ async function startOnStorage(
         if (purged.length > 0) logger.info({ count: purged.length }, "retention purge");
       }
       // From here rather than after a file, so the notice's timing says nothing about a source.
-      if (await services.quotas.checkStorage()) logger.warn("storage past 80% of STORAGE_LIMIT_GB");
+      if (await services.quotas.checkStorage()) {
+        logger.warn("storage past 80% of STORAGE_LIMIT_GB or of the data directory's disk");
+      }
     } catch (error) {
       logger.warn({ err: error }, "sweep failed");
     }

@@ -94,6 +94,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       broadcastWorker: options.broadcastWorker,
       sourceLockWaitMs: options.sourceLockWaitMs,
       retry: options.retry,
+      disk: storage.disk,
     });
   // Updates being handled now: the runner hands each one to bot.handleUpdate.
   let handling = 0;
