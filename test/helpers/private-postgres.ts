@@ -15,6 +15,9 @@ export interface PrivatePostgres {
   url: string;
   /** `pg_ctl restart -m fast`: every connection is cut, the server is back when this resolves. */
   restart(): Promise<void>;
+  /** Stops the server (fast shutdown) until start() (a longer outage than restart()). */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
   /** Ends every other backend of the test's database (pg_terminate_backend). */
   terminateBackends(): Promise<number>;
   stop(): Promise<void>;
@@ -65,6 +68,12 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     url: `postgres://postgres@127.0.0.1:${port}/tb_faults`,
     restart: async () => {
       await pgCtl("restart", "-m", "fast");
+    },
+    stopServer: async () => {
+      await run("pg_ctl", ["stop", "-D", data, "-m", "fast", "-w"]);
+    },
+    startServer: async () => {
+      await pgCtl("start");
     },
     terminateBackends: async () => {
       const rows = await admin`
