@@ -39,6 +39,16 @@ describe.skipIf(usingPostgres || unavailable !== undefined)("the database restar
     await pg?.stop();
   });
 
+  /** The log since `before`: "unreachable" once, then "reachable again" once. */
+  const oneLineEachWay = async (before: number) => {
+    await bot.api.waitFor(() => bot.logs().slice(before).includes("reachable again"), 40_000);
+    const logs = bot.logs().slice(before);
+    expect(lines(logs, /database (unreachable: \w+ \(retrying\)|reachable again)/)).toEqual([
+      expect.stringContaining("database unreachable"),
+      expect.stringContaining("database reachable again"),
+    ]);
+  };
+
   const check = async (run: Awaited<ReturnType<typeof runBursts>>) => {
     await bot.idle(60_000);
     const problems = lines(bot.logs(), /given up|update failed"/);
@@ -65,12 +75,7 @@ describe.skipIf(usingPostgres || unavailable !== undefined)("the database restar
       fault: () => pg.restart(),
     });
     await check(run);
-    await bot.api.waitFor(() => bot.logs().slice(before).includes("reachable again"), 40_000);
-    const logs = bot.logs().slice(before);
-    expect(lines(logs, /database (unreachable: \w+ \(retrying\)|reachable again)/)).toEqual([
-      expect.stringContaining("database unreachable"),
-      expect.stringContaining("database reachable again"),
-    ]);
+    await oneLineEachWay(before);
   }, 240_000);
 
   it("the bot's connections terminated during bursts: the same", async () => {
@@ -87,11 +92,6 @@ describe.skipIf(usingPostgres || unavailable !== undefined)("the database restar
     });
     expect(terminated).toBeGreaterThan(0);
     await check(run);
-    await bot.api.waitFor(() => bot.logs().slice(before).includes("reachable again"), 40_000);
-    const logs = bot.logs().slice(before);
-    expect(lines(logs, /database (unreachable: \w+ \(retrying\)|reachable again)/)).toEqual([
-      expect.stringContaining("database unreachable"),
-      expect.stringContaining("database reachable again"),
-    ]);
+    await oneLineEachWay(before);
   }, 240_000);
 });
