@@ -277,6 +277,9 @@ safety-location-contact = Locations and contacts point to you or to other people
 safety-forgotten = Done: the unfinished testimony, your settings and your subscription to guidance were deleted, and so were the messages in this chat (except those older than two days). Delete the chat on your side too.
 safety-storage-full = The bot's storage is full right now and files are not accepted. This file was not saved. Text answers work as usual; the editors know and are making room — please try sending the file later.
 
+# A full disk (not the storage limit): nothing of this message was kept; earlier answers are safe.
+safety-disk-full = The bot cannot store anything right now: the server has run out of space. This message was not saved; everything you sent before is safe. Please try sending it again later.
+
 
 ## Decrypted by an editor (testimony.md)
 

@@ -4,7 +4,7 @@
 import type { UserFromGetMe } from "grammy/types";
 import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
 import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
-import { createBot } from "./bot/index.js";
+import { type BotDeps, createBot } from "./bot/index.js";
 import { type Config, DEFAULTS } from "./config.js";
 import type { Logger } from "./logger.js";
 import { type EditorKeyring, formatFingerprint } from "./services/crypto/editor-keys.js";
@@ -89,6 +89,10 @@ export function createApp(options: {
   broadcastWorker?: Partial<Omit<BroadcastWorkerOptions, "ratePerSecond" | "defaultLocale">>;
   /** How long an update waits for the source's previous one (tests make it short). */
   sourceLockWaitMs?: number;
+  /** The embedded database's disk, for the storage notice and refusing files on a full disk. */
+  disk?: () => { totalBytes: number; freeBytes: number } | undefined;
+  /** How long Bot API calls and failed updates keep being tried (tests make it short). */
+  retry?: Pick<BotDeps, "apiRetry" | "updateRetry">;
 }) {
   const { config, db, keyring, secrets, now } = options;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
@@ -186,6 +190,7 @@ export function createApp(options: {
       messagesPerDay: config.ADDITION_MESSAGES_PER_DAY,
     },
     storageLimitGb: config.STORAGE_LIMIT_GB,
+    disk: options.disk,
     onStorageWarning: async (warning) => {
       if (config.EDITORS_CHAT_ID === undefined) return;
       const text = translate(config.DEFAULT_LOCALE, "editors-storage-warning", {
@@ -286,6 +291,7 @@ export function createApp(options: {
     botInfo: options.botInfo,
     replyNotices,
     now,
+    ...options.retry,
   });
   const editorsNotices = createEditorsNoticeDelivery({
     api: bot.api,

@@ -1,5 +1,6 @@
 // pino logger that only ever writes what we choose: no update payloads, texts, ids or tokens.
 import { type DestinationStream, type Logger, pino } from "pino";
+import { classify } from "./faults.js";
 
 export type { Logger };
 
@@ -7,7 +8,8 @@ export type { Logger };
 const TOKEN_PATTERN = /\d{5,}:[A-Za-z0-9_-]{30,}/g;
 
 /**
- * Errors are reduced to their class name, a numeric code and the stack frames (file:line only).
+ * Errors are reduced to their class name, their code and fault class (faults.ts) and the stack
+ * frames (file:line only).
  * Messages are left out unless the error class marks itself `safeToLog`: a message may quote
  * user text, and Bot API errors (GrammyError/HttpError) carry the request payload.
  */
@@ -15,7 +17,12 @@ export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { type: typeof error };
   const maybe = error as Error & { error_code?: unknown; method?: unknown; safeToLog?: unknown };
   const described: Record<string, unknown> = { type: error.name };
+  // The code (an errno name, a SQLSTATE, a Bot API status) and whether it will pass: what an
+  // operator needs to tell "the database restarted" from "a bug".
+  const fault = classify(error);
   if (typeof maybe.error_code === "number") described.code = maybe.error_code;
+  else if (fault.code) described.code = fault.code;
+  described.class = fault.class;
   if (typeof maybe.method === "string" && /^[a-zA-Z]+$/.test(maybe.method)) {
     described.method = maybe.method;
   }

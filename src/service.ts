@@ -4,11 +4,12 @@
 // service against the Telegram emulator.
 import { createServer, type Server } from "node:http";
 import { type RunnerHandle, run } from "@grammyjs/runner";
-import { webhookCallback } from "grammy";
+import { BotError, webhookCallback } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { type App, createApp } from "./app.js";
 import type { createBot } from "./bot/index.js";
 import { waitForTelegram } from "./bot/telegram-check.js";
+import type { RedeliveryEnvelope } from "./bot/update-retry.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { type EditorKeyring, loadEditorKeys } from "./services/crypto/editor-keys.js";
@@ -44,7 +45,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     serverKeyFile: config.SERVER_KEY_FILE,
     secretsDir: config.SECRETS_DIR,
   });
-  const storage = await openConfiguredStorage(config);
+  const storage = await openConfiguredStorage(config, (error) =>
+    logger.warn({ err: error }, "database driver failed on a closed connection (ignored)"),
+  );
   logger.info({ storage: storage.kind }, "storage ready");
   try {
     return await startOnStorage(config, logger, keyring, secrets, storage, botInfo);
@@ -72,6 +75,7 @@ async function startOnStorage(
     secrets,
     logger,
     exclusiveStorage: storage.kind === "pglite",
+    disk: storage.disk,
   });
   const { bot, services, background } = app;
   // Hourly: expired drafts go; with RETENTION_DAYS, so do old published or rejected submissions.
@@ -84,7 +88,9 @@ async function startOnStorage(
         if (purged.length > 0) logger.info({ count: purged.length }, "retention purge");
       }
       // From here rather than after a file, so the notice's timing says nothing about a source.
-      if (await services.quotas.checkStorage()) logger.warn("storage past 80% of STORAGE_LIMIT_GB");
+      if (await services.quotas.checkStorage()) {
+        logger.warn("storage past 80% of STORAGE_LIMIT_GB or of the data directory's disk");
+      }
     } catch (error) {
       logger.warn({ err: error }, "sweep failed");
     }
@@ -96,7 +102,7 @@ async function startOnStorage(
 
   let stopReceiving: () => Promise<void>;
   if (config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
-    const webhook = await startWebhookServer(bot, config.PORT, config.WEBHOOK_SECRET);
+    const webhook = await startWebhookServer(bot, config.PORT, config.WEBHOOK_SECRET, logger);
     await bot.api.setWebhook(config.WEBHOOK_URL, {
       secret_token: config.WEBHOOK_SECRET,
       allowed_updates: ALLOWED_UPDATES,
@@ -159,6 +165,8 @@ export const WEBHOOK_MAX_CONNECTIONS = 10;
  */
 export const WEBHOOK_ANSWER_MS = 2_000;
 
+const errorOf = (error: unknown) => (error instanceof BotError ? error.error : error);
+
 /** How long a shutdown waits for handlers in flight (Docker gives 10 s, Kubernetes 30 s). */
 const SHUTDOWN_GRACE_MS = 25_000;
 
@@ -177,22 +185,42 @@ export async function startWebhookServer(
   bot: ReturnType<typeof createBot>,
   port: number,
   secretToken: string,
+  logger?: Logger,
 ): Promise<{ server: Server; inFlight: () => number }> {
   // Counts handlers, including those that outlive their answered request.
   let inFlight = 0;
   const handle = bot.handleUpdate.bind(bot);
-  bot.handleUpdate = async (...args) => {
+  // Answers "200" once the update is handled, or once WEBHOOK_ANSWER_MS have passed. Until
+  // then a failure that will pass is answered with an error, so Telegram delivers the update
+  // again; after it, the update is retried here (update-retry.ts), and its last failure logged.
+  bot.handleUpdate = (update, envelope) => {
     inFlight++;
-    try {
-      return await handle(...args);
-    } finally {
-      inFlight--;
-    }
+    let answered = false;
+    const work = handle(update, {
+      ...envelope,
+      redeliverable: () => !answered,
+    } as RedeliveryEnvelope);
+    void work
+      .catch((error) => {
+        if (answered) logger?.error({ err: errorOf(error) }, "update given up after retries");
+      })
+      .finally(() => inFlight--);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        answered = true;
+        resolve();
+      }, WEBHOOK_ANSWER_MS);
+      work.then(resolve, reject).finally(() => {
+        answered = true;
+        clearTimeout(timer);
+      });
+    });
   };
+  // The early answer is made above; grammY's own timeout only as a backstop.
   const handleUpdate = webhookCallback(bot, "http", {
     secretToken,
     onTimeout: "return",
-    timeoutMilliseconds: WEBHOOK_ANSWER_MS,
+    timeoutMilliseconds: WEBHOOK_ANSWER_MS * 5,
   });
   const server = createServer((req, res) => {
     if (req.method === "GET" && req.url === "/healthz") {
@@ -204,7 +232,8 @@ export async function startWebhookServer(
       return;
     }
     handleUpdate(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
+      // Telegram delivers the update again later.
+      if (!res.headersSent) res.writeHead(503).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(port, () => resolve()));

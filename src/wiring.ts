@@ -14,8 +14,9 @@ import { createSubmissionsRepository } from "./storage/submissions.repo.js";
 /** The bot's database (DATABASE_URL, else the embedded one in DATA_DIR), migrated. */
 export function openConfiguredStorage(
   config: Pick<EditorToolConfig, "DATABASE_URL" | "DATA_DIR">,
+  onDriverError?: (error: unknown) => void,
 ): Promise<Storage> {
-  return openStorage({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  return openStorage({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, onDriverError });
 }
 
 /**

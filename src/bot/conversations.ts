@@ -2,13 +2,10 @@
 // editor's /reply). Their state is in memory only and expires: nothing of them is at rest, so a
 // restart, or another instance behind the same webhook, does not know a wizard begun here and
 // says "start again". The interview keeps its own engine (raw updates must not be at rest).
-import { autoRetry } from "@grammyjs/auto-retry";
 import { type ConversationData, conversations, type VersionedState } from "@grammyjs/conversations";
 import { type Context, MemorySessionStorage } from "grammy";
+import { API_RETRY, type ApiRetryOptions, apiRetry } from "./api-retry.js";
 import type { BotContext } from "./context.js";
-
-/** Auto-retry with finite limits: a flood wait longer than this fails instead of hanging. */
-export const RETRY_LIMITS = { maxRetryAttempts: 3, maxDelaySeconds: 30 };
 
 /** Translates for one locale, e.g. the locale of whoever started a wizard. */
 export type Translate = (key: string, vars?: Record<string, string | number>) => string;
@@ -21,10 +18,10 @@ export type Translator = (
 
 /**
  * The plugin for one feature's composer, keyed by chat, forgetting a chat's wizards `expiresMs`
- * after its last update. Auto-retry is installed on the API inside conversations too: they build
- * their own API object per update, which transformers on bot.api do not reach.
+ * after its last update. The Bot API retries are installed on the API inside conversations too:
+ * they build their own API object per update, which transformers on bot.api do not reach.
  */
-export function wizardConversations(expiresMs: number) {
+export function wizardConversations(expiresMs: number, retry: ApiRetryOptions = API_RETRY) {
   return conversations<BotContext, Context>({
     storage: {
       type: "key",
@@ -32,7 +29,7 @@ export function wizardConversations(expiresMs: number) {
     },
     plugins: [
       (ctx, next) => {
-        ctx.api.config.use(autoRetry(RETRY_LIMITS));
+        ctx.api.config.use(apiRetry(retry));
         return next();
       },
     ],

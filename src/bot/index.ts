@@ -1,8 +1,8 @@
 // createBot(deps): composes the features. Knows nothing about SQL or OpenPGP.
-import { autoRetry } from "@grammyjs/auto-retry";
 import { sequentialize } from "@grammyjs/runner";
 import { Bot, type BotError } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
+import { classify } from "../faults.js";
 import { type Logger, updateFields } from "../logger.js";
 import type { AdminService } from "../services/guidance/admin.js";
 import type { BroadcastService } from "../services/guidance/broadcast.js";
@@ -16,8 +16,9 @@ import type { EditorialService } from "../services/submissions/editorial.js";
 import type { ExportService } from "../services/submissions/export.js";
 import type { QuotaService } from "../services/submissions/quotas.js";
 import type { SubmissionsService } from "../services/submissions/submit.js";
+import { type ApiRetryOptions, apiRetry, lenientCallbackAnswers } from "./api-retry.js";
 import type { BotContext } from "./context.js";
-import { RETRY_LIMITS, type Translator } from "./conversations.js";
+import type { Translator } from "./conversations.js";
 import { draftSession, type SourceLock } from "./draft-session.js";
 import { createAdminFallbackFeature, createAdminFeature } from "./features/admin.js";
 import { createCodenameFeature, createCodenameWaits } from "./features/codename.js";
@@ -29,6 +30,7 @@ import { createStartFeature } from "./features/start.js";
 import { createSubscriptionsFeature } from "./features/subscriptions.js";
 import { createUnhandledFeature } from "./features/unhandled.js";
 import { createI18n } from "./i18n.js";
+import { createOutageLog, handleWithRetries, type UpdateRetryOptions } from "./update-retry.js";
 
 export interface BotDeps {
   token: string;
@@ -63,6 +65,9 @@ export interface BotDeps {
   replyNotices: ReplyNotices;
   /** Holds one source's updates apart across instances (PostgreSQL); none: this process only. */
   sourceLock?: SourceLock;
+  /** How long Bot API calls and whole updates keep being tried (tests make them short). */
+  apiRetry?: ApiRetryOptions;
+  updateRetry?: UpdateRetryOptions;
   /** Skips the getMe call at start (tests, benchmarks). */
   botInfo?: UserFromGetMe;
   now?: () => Date;
@@ -73,22 +78,43 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     botInfo: deps.botInfo,
     client: { apiRoot: deps.apiRoot },
   });
-  bot.api.config.use(autoRetry(RETRY_LIMITS));
+  bot.api.config.use(apiRetry(deps.apiRetry), lenientCallbackAnswers);
   const i18n = createI18n({ defaultLocale: deps.defaultLocale, preferences: deps.preferences });
   const translate: Translator = (locale, key, vars) => i18n.t(locale, key, vars);
 
   const debugging = deps.logger.isLevelEnabled("debug");
   const logFor = (update: { update_id: number }) =>
     debugging ? deps.logger.child({ updateId: updateFields(update).updateId }) : deps.logger;
-  const logError = (error: BotError<BotContext>) => {
-    const log = error.ctx.log ?? logFor(error.ctx.update);
+  // The boundary: a failure that will pass (faults.ts) goes on up, so the update is handled
+  // again (update-retry.ts) and nothing of it is lost; a full disk is said to the source; any
+  // other failure is logged and the update is done with, so it is not delivered forever.
+  const onError = async (error: BotError<BotContext>) => {
+    const { ctx } = error;
+    const log = ctx.log ?? logFor(ctx.update);
+    const fault = classify(error.error);
+    if (fault.class === "transient") throw error.error;
+    if (fault.class === "disk-full") {
+      log.error({ err: error.error }, "disk full: the update was not stored");
+      await tellDiskFull(ctx).catch(() => {});
+      return;
+    }
     log.error({ err: error.error }, "update failed");
   };
-  // bot.catch covers polling; the boundary also covers webhook mode, where bot.catch does not apply.
-  bot.catch(logError);
+  // Long polling, after the retries: the update is given up, and the line says why.
+  bot.catch((error) => {
+    const log = error.ctx.log ?? logFor(error.ctx.update);
+    const transient = classify(error.error).class === "transient";
+    log.error({ err: error.error }, transient ? "update given up after retries" : "update failed");
+  });
+  // Both ways in (the runner and the webhook) call bot.handleUpdate.
+  bot.handleUpdate = handleWithRetries(bot.handleUpdate.bind(bot), {
+    outages: createOutageLog(deps.logger),
+    logger: deps.logger,
+    options: deps.updateRetry,
+  });
   // One chat's updates are handled in order; different chats run concurrently.
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
-  const safe = bot.errorBoundary(logError);
+  const safe = bot.errorBoundary(onError);
 
   safe.use((ctx, next) => {
     ctx.log = logFor(ctx.update);
@@ -176,4 +202,12 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   safe.use(createAdminFallbackFeature({ adminIds: deps.adminIds }));
   safe.use(createUnhandledFeature());
   return bot;
+}
+
+/** Nothing of the update was kept: the source hears so, calmly, and may send it again later. */
+async function tellDiskFull(ctx: BotContext): Promise<void> {
+  if (ctx.chat?.type !== "private") return;
+  const text = ctx.t("safety-disk-full");
+  if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
+  else await ctx.reply(text);
 }

@@ -7,6 +7,7 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  statfsSync,
   writeSync,
 } from "node:fs";
 import { createRequire } from "node:module";
@@ -41,7 +42,25 @@ export interface Storage {
    */
   scrub(): Promise<void>;
   close(): Promise<void>;
+  /** The embedded database's disk (DATA_DIR): its size and free space. Unset on PostgreSQL. */
+  disk?: () => { totalBytes: number; freeBytes: number } | undefined;
 }
+
+/** The size and free space of the file system holding `dir` (as an unprivileged user sees it). */
+export function diskSpace(dir: string): { totalBytes: number; freeBytes: number } | undefined {
+  try {
+    const stats = statfsSync(dir);
+    return { totalBytes: stats.blocks * stats.bsize, freeBytes: stats.bavail * stats.bsize };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Below this, the embedded database may not start (recovery writes a checkpoint, a new write-
+ * ahead log segment is 16 MB), and inside PGlite that is an abort of its WebAssembly, not an error.
+ */
+const PGLITE_MIN_FREE = 32 * 1024 * 1024;
 
 /**
  * Rewritten whole (VACUUM FULL): small, and the only tables keyed to a source (drafts, and the
@@ -69,6 +88,8 @@ export interface OpenStorageOptions {
   dataDir?: string;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /** Told of an error the PostgreSQL driver threw where no caller could catch it (see below). */
+  onDriverError?: (error: unknown) => void;
 }
 
 /** Storage as opened, before its migrations ran. */
@@ -76,7 +97,7 @@ type Opened = Storage & { migrate(): Promise<void> };
 
 export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
   const { migrate, ...storage } = options.databaseUrl
-    ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10)
+    ? await openPostgres(options.databaseUrl, options.maxConnections ?? 10, options.onDriverError)
     : await openPglite(options.dataDir);
   try {
     await migrate();
@@ -124,7 +145,39 @@ function connectProblem(url: string, code: string): string {
   }
 }
 
-async function openPostgres(url: string, max: number): Promise<Opened> {
+/**
+ * postgres.js 3.4.9 can throw from a timer after a connection closed under it (nextWrite on a
+ * null socket, porsager/postgres#1154 and #1208): nobody can catch that, and the process would
+ * exit on a database restart. The query it belonged to was already rejected (CONNECTION_CLOSED,
+ * so its update is retried) and the pool opens a new connection: that one error is reported and
+ * the process goes on. Any other uncaught error is left to the other listeners, or ends the
+ * process as Node would.
+ */
+const driverGuard = { installed: false, report: (_error: unknown) => {} };
+const DRIVER_FRAME = /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/]connection\.js/;
+
+export function isDriverCallbackError(error: unknown): boolean {
+  return error instanceof TypeError && DRIVER_FRAME.test(error.stack?.split("\n")[1] ?? "");
+}
+
+function guardDriverCallbacks(report?: (error: unknown) => void): void {
+  if (report) driverGuard.report = report;
+  if (driverGuard.installed) return;
+  driverGuard.installed = true;
+  process.on("uncaughtException", (error) => {
+    if (isDriverCallbackError(error)) return driverGuard.report(error);
+    if (process.listenerCount("uncaughtException") > 1) return;
+    process.stderr.write(`${error.stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
+
+async function openPostgres(
+  url: string,
+  max: number,
+  onDriverError?: (error: unknown) => void,
+): Promise<Opened> {
+  guardDriverCallbacks(onDriverError);
   // onnotice: PostgreSQL notices would otherwise go to the console.
   const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 10 });
   try {
@@ -209,9 +262,16 @@ async function openPglite(dataDir: string | undefined): Promise<Opened> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     releaseLock = takeLock(join(dataDir, "bot.lock"));
     try {
+      const free = diskSpace(dataDir)?.freeBytes;
+      if (free !== undefined && free < PGLITE_MIN_FREE) throw diskFull(dataDir, free);
       const dbDir = join(dataDir, "db");
       if (!existsSync(join(dbDir, "PG_VERSION"))) await createPgliteElsewhere(dbDir);
-      client = await PGlite.create(dbDir, PGLITE_OPTIONS);
+      client = await PGlite.create(dbDir, PGLITE_OPTIONS).catch((error) => {
+        // Out of space while starting: PGlite aborts its WebAssembly instead of an error.
+        const left = diskSpace(dataDir)?.freeBytes;
+        if (left !== undefined && left < 2 * PGLITE_MIN_FREE) throw diskFull(dataDir, left);
+        throw error;
+      });
     } catch (error) {
       releaseLock();
       throw error;
@@ -224,6 +284,7 @@ async function openPglite(dataDir: string | undefined): Promise<Opened> {
   return {
     db,
     kind: "pglite",
+    disk: dataDir ? () => diskSpace(dataDir) : undefined,
     migrate: () => migratePglite(db as Parameters<typeof migratePglite>[0], MIGRATIONS),
     scrub: async () => {
       if (closed) return;
@@ -280,6 +341,13 @@ async function createPgliteElsewhere(dbDir: string): Promise<void> {
       },
     );
   });
+}
+
+function diskFull(dataDir: string, freeBytes: number): StorageError {
+  const mb = Math.floor(freeBytes / (1024 * 1024));
+  return new StorageError(
+    `DATA_DIR: the disk holding ${dataDir} is full (${mb} MB free); free some space and start again`,
+  );
 }
 
 /** PGlite is single-process: a lock file stops a second bot from opening the same files. */

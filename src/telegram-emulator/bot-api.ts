@@ -68,6 +68,8 @@ interface WebhookTarget {
   open: number;
   /** Updates waiting for a free connection, oldest first. */
   waiting: (() => void)[];
+  /** First wait before an update the bot did not accept is posted again; it doubles (-1: never). */
+  redeliverMs: number;
 }
 type Content = Record<string, unknown>;
 
@@ -370,11 +372,14 @@ export class FakeBotApi {
    * Telegram does with setWebhook's max_connections) up to that many requests are open at once,
    * updates of one chat included, started in update order; sending then resolves as soon as the
    * update is queued for delivery (see deliveriesSettled()).
+   *
+   * An update answered with an error status (or not answered) is posted again, after
+   * `redeliverMs` and then longer pauses, as Telegram does; `redeliver: false` posts it once.
    */
   async deliverTo(
     url = String(this.webhook?.url ?? ""),
     secretToken = this.webhook?.secret_token as string | undefined,
-    options: { maxConnections?: number } = {},
+    options: { maxConnections?: number; redeliver?: boolean; redeliverMs?: number } = {},
   ): Promise<void> {
     if (!url) throw new Error("deliverTo: no URL given and no webhook set by the bot");
     const maxConnections = options.maxConnections ?? 1;
@@ -389,6 +394,7 @@ export class FakeBotApi {
       maxConnections,
       open: 0,
       waiting: [],
+      redeliverMs: options.redeliver === false ? -1 : (options.redeliverMs ?? 500),
     };
     const queued = this.queue;
     this.queue = [];
@@ -705,7 +711,8 @@ export class FakeBotApi {
       ({ spec, left }) =>
         left > 0 &&
         (spec.method === undefined || spec.method === method) &&
-        (spec.chatId === undefined || spec.chatId === chatId),
+        (spec.chatId === undefined || spec.chatId === chatId) &&
+        (spec.chance === undefined || Math.random() < spec.chance),
     );
     if (fault) {
       fault.left--;
@@ -750,7 +757,7 @@ export class FakeBotApi {
   private async deliver(update: Update): Promise<void> {
     const target = this.delivery;
     if (!target) return;
-    const run = async () => {
+    const post = async (): Promise<boolean> => {
       const entry: WebhookDelivery = { update_id: update.update_id, status: 0 };
       try {
         const res = await fetch(target.url, {
@@ -764,7 +771,7 @@ export class FakeBotApi {
         entry.status = res.status;
         const text = await res.text();
         // A webhook reply may carry one API call in the response body.
-        const body = text ? (JSON.parse(text) as Params) : {};
+        const body = text && res.ok ? (JSON.parse(text) as Params) : {};
         if (res.ok && typeof body.method === "string") {
           const { method, ...params } = body;
           await this.call(method, params);
@@ -774,6 +781,16 @@ export class FakeBotApi {
       }
       this.deliveryLog.push(entry);
       this.changed();
+      return entry.status >= 200 && entry.status < 300;
+    };
+    // As Telegram does: an update the bot did not accept (an error status, no answer) is posted
+    // again later, with growing pauses, until it is accepted or delivery stops.
+    const run = async () => {
+      let wait = target.redeliverMs;
+      while (!(await post()) && this.delivery === target && target.redeliverMs >= 0) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 2, 10_000);
+      }
     };
     if (target.maxConnections === 1) {
       target.chain = target.chain.then(run);

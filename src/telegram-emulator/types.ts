@@ -27,6 +27,8 @@ export interface FaultSpec {
   chatId?: number;
   /** How many calls fail (default 1; Infinity for "until removed"). */
   times?: number;
+  /** The share of matching calls that fail, at random (default 1: every one). */
+  chance?: number;
   error: ApiError;
 }
 

@@ -335,7 +335,7 @@ describe("fake Bot API with a real grammY bot", () => {
       expect(api.deliveries()).toEqual([{ update_id: 1, status: 200 }]);
       expect((await post("getUpdates", {})).status).toBe(409);
 
-      await api.deliverTo(url, "wrong");
+      await api.deliverTo(url, "wrong", { redeliver: false });
       await alice.send("again");
       expect(api.deliveries()[1]?.status).toBe(401);
     } finally {
@@ -383,6 +383,45 @@ describe("fake Bot API with a real grammY bot", () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it("posts an update the bot answered with an error again, until it is accepted", async () => {
+    let tries = 0;
+    const server: Server = createServer((_req, res) => {
+      tries++;
+      res.writeHead(tries < 3 ? 503 : 200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      await api.deliverTo(url, undefined, { redeliverMs: 10 });
+      await alice.send("once");
+      expect(api.deliveries()).toEqual([
+        { update_id: 1, status: 503 },
+        { update_id: 1, status: 503 },
+        { update_id: 1, status: 200 },
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("fails a share of the calls a fault matches, at random", async () => {
+    const fault = api.injectFault({
+      method: "sendMessage",
+      times: Number.POSITIVE_INFINITY,
+      chance: 0.5,
+      error: { error_code: 500, description: "Internal Server Error" },
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, () => bot.api.sendMessage(alice.id, "x")),
+    );
+    fault.remove();
+    const failed = results.filter((r) => r.status === "rejected").length;
+    // 60 tries at one half: all or none failing would be a 1 in 2^60 event.
+    expect(failed).toBeGreaterThan(0);
+    expect(failed).toBeLessThan(60);
   });
 
   it("applies privacy mode and admin rights in groups", async () => {

@@ -55,6 +55,8 @@ export interface TestBotOptions {
   broadcastWorker?: Parameters<typeof createApp>[0]["broadcastWorker"];
   /** How long an update waits for the source's previous one before the source is told so. */
   sourceLockWaitMs?: number;
+  /** How long Bot API calls and failed updates keep being tried. */
+  retry?: Parameters<typeof createApp>[0]["retry"];
 }
 
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
@@ -91,6 +93,8 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       exclusiveStorage: !storage.url,
       broadcastWorker: options.broadcastWorker,
       sourceLockWaitMs: options.sourceLockWaitMs,
+      retry: options.retry,
+      disk: storage.disk,
     });
   // Updates being handled now: the runner hands each one to bot.handleUpdate.
   let handling = 0;

@@ -1,16 +1,18 @@
 // The interview in the chat: turns updates into the engine's events and its views into messages.
 // What an answer means, and what is encrypted and stored, is decided in services/interview/engine;
 // the draft is loaded and saved by the draft session (draft-session.ts), never here.
-import { type ChatTypeContext, Composer, type Filter, InlineKeyboard } from "grammy";
+import { type ChatTypeContext, Composer, type Filter, GrammyError, InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
-import type {
-  Draft,
-  InterviewEvent,
-  InterviewService,
-  InterviewView,
-  Outcome,
+import {
+  answerCounts,
+  type Draft,
+  type InterviewEvent,
+  type InterviewService,
+  type InterviewView,
+  type Outcome,
 } from "../../services/interview/draft-store.js";
-import type { ExpiringMap, RateLimiter } from "../../services/sources/limits.js";
+import { getQuestion } from "../../services/interview/questionnaire.js";
+import { ExpiringMap, type RateLimiter } from "../../services/sources/limits.js";
 import { isLocale, type PreferencesService } from "../../services/sources/preferences.js";
 import type { ReplyNotices } from "../../services/sources/reply-notices.js";
 import type { BotContext } from "../context.js";
@@ -71,6 +73,14 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
 
   // --- the chat side of a draft ---------------------------------------------------------------
 
+  /**
+   * Updates whose answer is stored but whose views were not all shown (in memory, by chat and
+   * update id). When one is handled again (a Bot API call of its first try gave up), the answer
+   * is not stored twice, but what the source should have seen is shown then.
+   */
+  const unshown = new ExpiringMap<true>(15 * 60_000);
+  const unshownKey = (ctx: PrivateContext) => `${ctx.chat.id}:${ctx.update.update_id}`;
+
   /** Widens the wipe range to a message of this interview. */
   const track = (chat: ChatRecord, messageId: number | undefined) => {
     if (messageId === undefined) return;
@@ -127,9 +137,27 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     if (outcome.ended) return close(ctx, session, outcome);
     const draft = outcome.draft ?? session.draft;
     ctx.draftSession.set({ draft, chat });
+    unshown.set(unshownKey(ctx), true);
     // An answer is stored before the bot says so.
     if (draft.unsaved?.length) await ctx.draftSession.save();
     for (const view of outcome.views) await show(ctx, draft, chat, view);
+    unshown.delete(unshownKey(ctx));
+  };
+
+  /**
+   * What an update handled before should have shown: the note under the answer it stored, or
+   * the question the interview stands at (a button's effect).
+   */
+  const showAgain = async (ctx: PrivateContext, session: DraftSessionData) => {
+    ctx.draftSession.set(session);
+    const question = getQuestion(questionnaire, session.draft.position);
+    const counts = question && answerCounts(session.draft)[question.id];
+    if (ctx.message && question && counts) {
+      await showSavedNote(ctx, session.chat, savedNote(ctx.t, question, counts));
+    } else {
+      await handle(ctx, { type: "resume" });
+    }
+    unshown.delete(unshownKey(ctx));
   };
 
   const show = async (ctx: PrivateContext, draft: Draft, chat: ChatRecord, view: InterviewView) => {
@@ -187,7 +215,9 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
           reply_markup: note.keyboard,
         });
         return;
-      } catch {
+      } catch (error) {
+        // Shown already (an update handled again): nothing to add.
+        if (error instanceof GrammyError && /not modified/.test(error.description)) return;
         // The note was deleted or is too old to edit: send a new one.
       }
     }
@@ -294,6 +324,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     // Telegram may deliver an update again after a crash: handle each one once.
     if (!firstDelivery(session.chat, ctx.update.update_id)) {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery();
+      if (unshown.get(unshownKey(ctx))) await showAgain(ctx, session);
       return;
     }
     track(session.chat, ctx.msg?.message_id);

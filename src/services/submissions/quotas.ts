@@ -24,8 +24,19 @@ export interface StorageWarning {
   limitGb: string;
 }
 
+/** The file system that holds the embedded database (DATA_DIR), as statfs sees it. */
+export interface DiskSpace {
+  totalBytes: number;
+  freeBytes: number;
+}
+
+/** Files are refused while less than this would be left on the disk after them. */
+const DISK_RESERVE = 64 * MB;
+
 export function createQuotaService(deps: {
   usage: UsageRepository;
+  /** The real free space of the data directory's disk (embedded database only). */
+  disk?: () => DiskSpace | undefined;
   additions: AdditionLimits;
   storageLimitGb: number;
   /** Sends the editors' chat a notice with no content (percent and sizes only). */
@@ -56,19 +67,30 @@ export function createQuotaService(deps: {
 
     /** Whether a file of `incoming` bytes would take storage past its limit. */
     async storageFull(incoming = 0): Promise<boolean> {
+      const disk = deps.disk?.();
+      if (disk && disk.freeBytes - incoming < DISK_RESERVE) return true;
       return (await deps.usage.totalBytes()) + incoming > limitBytes;
     },
 
-    /** Tells the editors once when storage has passed 80% (run from the periodic sweep). */
+    /**
+     * Tells the editors once when storage has passed 80% of STORAGE_LIMIT_GB or of the data
+     * directory's disk (run from the periodic sweep).
+     */
     async checkStorage(): Promise<StorageWarning | undefined> {
-      const used = await deps.usage.totalBytes();
-      if (used < REARM_BELOW * limitBytes) warned = false;
-      if (warned || used < WARN_AT * limitBytes) return undefined;
+      // Whichever is fuller: the quota, or the disk itself (which other files share).
+      const quota = { used: await deps.usage.totalBytes(), limit: limitBytes };
+      const disk = deps.disk?.();
+      const { used, limit } =
+        disk && (disk.totalBytes - disk.freeBytes) / disk.totalBytes > quota.used / quota.limit
+          ? { used: disk.totalBytes - disk.freeBytes, limit: disk.totalBytes }
+          : quota;
+      if (used < REARM_BELOW * limit) warned = false;
+      if (warned || used < WARN_AT * limit) return undefined;
       warned = true;
       const warning = {
-        percent: Math.floor((100 * used) / limitBytes),
+        percent: Math.floor((100 * used) / limit),
         usedGb: (used / GB).toFixed(1),
-        limitGb: String(deps.storageLimitGb),
+        limitGb: limit === limitBytes ? String(deps.storageLimitGb) : (limit / GB).toFixed(1),
       };
       await deps.onStorageWarning(warning);
       return warning;
