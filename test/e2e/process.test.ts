@@ -10,9 +10,11 @@ import { eq } from "drizzle-orm";
 import type { Message, Update } from "grammy/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decryptWithPrivateKey } from "../../src/services/crypto/decrypt.js";
+import { deriveSourceKey } from "../../src/services/source-keys.js";
 import { openStorage, type Storage } from "../../src/storage/db.js";
 import { createPartsRepository } from "../../src/storage/parts.repo.js";
 import { draftParts, drafts, parts } from "../../src/storage/schema.js";
+import { loadSecrets } from "../../src/storage/secrets.js";
 import { createSubmissionsRepository } from "../../src/storage/submissions.repo.js";
 import {
   type BotProcess,
@@ -35,6 +37,7 @@ import {
   type TestKey,
   writeKeyFile,
 } from "../helpers/keys.js";
+import { findPlantedInFiles, readTree } from "../helpers/scan.js";
 
 const RU = LABELS.ru;
 const STALE_BUTTON = "Эта кнопка относится к другому шагу";
@@ -218,6 +221,10 @@ describe(`the bot as a process (${usingPostgres ? "PostgreSQL" : "PGlite"})`, ()
         expect(await db.$count(draftParts)).toBe(0);
         expect(await db.$count(drafts)).toBe(0);
       });
+      // Nor, in any file of DATA_DIR, the draft's lookup key, derived as an adversary would.
+      const { pepper } = loadSecrets({ dataDir: world.dataDir });
+      const { lookup } = await deriveSourceKey(pepper, 7102);
+      expect(findPlantedInFiles(readTree(world.dataDir), [lookup])).toEqual([]);
     },
     120_000,
   );

@@ -118,7 +118,7 @@ describe("a sent testimony leaves no trace of its source in any file of the data
       await bot.stop({ keepDatabase: true });
       files = filesUnder(dataDir);
     }
-  });
+  }, 180_000);
 
   afterAll(async () => {
     if (databaseName) await dropDatabase(databaseName);
