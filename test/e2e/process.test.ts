@@ -229,154 +229,149 @@ describe(`the bot as a process (${usingPostgres ? "PostgreSQL" : "PGlite"})`, ()
     120_000,
   );
 
-  it.runIf(usingPostgres)(
-    "loses and duplicates nothing when killed with SIGKILL mid-interview",
-    async () => {
-      const world = await newWorld();
-      const user = api.user({ id: 7101, first_name: "Пётр", language_code: "ru" });
-      const file = randomBytes(300_000);
-      const T = {
-        roleOther: ["Связист, часть первая", "Связист, часть вторая", "Связист, часть третья"],
-        area: "Херсонское направление",
-        story: "Нас отправили без объяснений",
-      };
+  it("loses and duplicates nothing when killed with SIGKILL mid-interview", async (context) => {
+    // On PostgreSQL the database did not crash: its unlogged drafts are all there.
+    if (!usingPostgres) return context.skip("PGlite forgets the interview: the test above");
+    const world = await newWorld();
+    const user = api.user({ id: 7101, first_name: "Пётр", language_code: "ru" });
+    const file = randomBytes(300_000);
+    const T = {
+      roleOther: ["Связист, часть первая", "Связист, часть вторая", "Связист, часть третья"],
+      area: "Херсонское направление",
+      story: "Нас отправили без объяснений",
+    };
 
-      let bot = launch(world);
-      await bot.ready();
-      const role = await beginInterview(user);
-      await choose(user, role, "other");
-      await expectQuestion(user, "role_other");
-      await user.send(T.roleOther[0] as string);
-      expect(await savedNote(user)).toContain("Сообщений: 1, файлов: 0");
-      await user.send(T.roleOther[1] as string);
-      expect(await savedNote(user)).toContain("Сообщений: 2, файлов: 0");
+    let bot = launch(world);
+    await bot.ready();
+    const role = await beginInterview(user);
+    await choose(user, role, "other");
+    await expectQuestion(user, "role_other");
+    await user.send(T.roleOther[0] as string);
+    expect(await savedNote(user)).toContain("Сообщений: 1, файлов: 0");
+    await user.send(T.roleOther[1] as string);
+    expect(await savedNote(user)).toContain("Сообщений: 2, файлов: 0");
 
-      // 1. The second part of a text answer is stored (the note says so): kill -9 at once.
-      const deadPid = usingPostgres ? 0 : lockPid(world);
-      expect((await bot.kill("SIGKILL")).signal).toBe("SIGKILL");
-      if (!usingPostgres) {
-        // The dead process left its lock behind; the next one takes it over.
-        expect(lockPid(world)).toBe(deadPid);
-      }
-      bot = launch(world);
-      await bot.ready();
-      if (!usingPostgres) expect(lockPid(world)).not.toBe(deadPid);
+    // 1. The second part of a text answer is stored (the note says so): kill -9 at once.
+    const deadPid = usingPostgres ? 0 : lockPid(world);
+    expect((await bot.kill("SIGKILL")).signal).toBe("SIGKILL");
+    if (!usingPostgres) {
+      // The dead process left its lock behind; the next one takes it over.
+      expect(lockPid(world)).toBe(deadPid);
+    }
+    bot = launch(world);
+    await bot.ready();
+    if (!usingPostgres) expect(lockPid(world)).not.toBe(deadPid);
 
-      // The next message continues at the same question, after the two stored parts.
-      await user.send(T.roleOther[2] as string);
-      expect(await savedNote(user)).toContain("Сообщений: 3, файлов: 0");
-      // An old button, sent by the killed process, still works...
-      await user.press(RU.next);
-      const branch = await expectQuestion(user, "branch");
-      // ...and one of a step already done says clearly that it belongs to another step.
-      const stale = await user.pressData(role.message.message_id, "iv:a:role:officer");
-      const staleAnswer = await api.waitFor(() => api.callbackAnswer(stale.id), 10_000);
-      expect(String(staleAnswer.text)).toContain(STALE_BUTTON);
+    // The next message continues at the same question, after the two stored parts.
+    await user.send(T.roleOther[2] as string);
+    expect(await savedNote(user)).toContain("Сообщений: 3, файлов: 0");
+    // An old button, sent by the killed process, still works...
+    await user.press(RU.next);
+    const branch = await expectQuestion(user, "branch");
+    // ...and one of a step already done says clearly that it belongs to another step.
+    const stale = await user.pressData(role.message.message_id, "iv:a:role:officer");
+    const staleAnswer = await api.waitFor(() => api.callbackAnswer(stale.id), 10_000);
+    expect(String(staleAnswer.text)).toContain(STALE_BUTTON);
 
-      await choose(user, branch, "ground_forces");
-      await expectQuestion(user, "service_year");
-      await user.send("2022");
-      await choose(user, await expectQuestion(user, "service_length"), "months_6_12");
-      await expectQuestion(user, "area");
-      await user.send(T.area);
-      expect(await savedNote(user)).toContain("Сообщений: 1");
-      await user.press(RU.next);
-      await expectQuestion(user, "story");
+    await choose(user, branch, "ground_forces");
+    await expectQuestion(user, "service_year");
+    await user.send("2022");
+    await choose(user, await expectQuestion(user, "service_length"), "months_6_12");
+    await expectQuestion(user, "area");
+    await user.send(T.area);
+    expect(await savedNote(user)).toContain("Сообщений: 1");
+    await user.press(RU.next);
+    await expectQuestion(user, "story");
 
-      // 2. Telegram redelivers what it was not told about: getUpdates fails from now on, so the
-      // next answer is handled (and stored) but never confirmed, and the file after it waits.
-      await api.waitFor(
-        () => api.pendingUpdates().length === 0 && api.longPolling(),
-        10_000,
-        "the runner's long poll is open",
+    // 2. Telegram redelivers what it was not told about: getUpdates fails from now on, so the
+    // next answer is handled (and stored) but never confirmed, and the file after it waits.
+    await api.waitFor(
+      () => api.pendingUpdates().length === 0 && api.longPolling(),
+      10_000,
+      "the runner's long poll is open",
+    );
+    api.injectFault({
+      method: "getUpdates",
+      times: Number.POSITIVE_INFINITY,
+      error: { error_code: 500, description: "Internal Server Error" },
+    });
+    await user.send(T.story);
+    expect(await savedNote(user)).toContain("Сообщений: 1, файлов: 0");
+    await user.sendDocument(file, { file_name: "order.pdf", mime_type: "application/pdf" });
+    const queued = await api.waitFor(() => {
+      const pending = api.pendingUpdates();
+      return pending.length === 2 && pending;
+    });
+    expect(updateText(queued[0] as Update)).toBe(T.story); // handled, yet it will come again
+    await bot.kill("SIGKILL");
+    api.clearFaults();
+
+    bot = launch(world);
+    await bot.ready();
+    // The story text comes again and is recognised; the file is stored once.
+    expect(await savedNote(user)).toContain("Сообщений: 1, файлов: 1");
+    await api.waitFor(() => api.pendingUpdates().length === 0, 10_000, "updates confirmed");
+    await user.press(RU.next);
+    await choose(user, await expectQuestion(user, "departure"), "still_serving");
+    await choose(user, await expectQuestion(user, "situation"), "abroad_safe");
+    await expectQuestion(user, "materials");
+
+    // 3. Killed while idle between questions: the question's own buttons still work afterwards.
+    // One chat's updates are handled in order, so once a stale press is answered, the update
+    // before it (which asked this question and saved the draft) is done too.
+    const probe = await user.pressData(role.message.message_id, "iv:a:role:officer");
+    await api.waitFor(() => api.callbackAnswer(probe.id), 10_000, "the probe answered");
+    await bot.kill("SIGKILL");
+    bot = launch(world);
+    await bot.ready();
+    await user.press(RU.skip);
+    await expectQuestion(user, "originals");
+    await user.press(RU.skip);
+    await choose(user, await expectQuestion(user, "publication"), "paraphrase");
+    await choose(user, await expectQuestion(user, "contact_back"), "no");
+    await expectQuestion(user, "anything_else");
+    await user.press(RU.skip);
+    await expectQuestion(user, "review");
+    await user.press(RU.submit);
+    await api.waitFor(() => user.botMessages().find((m) => m.text?.includes(RU.codename)), 15_000);
+    expect(await bot.kill("SIGTERM")).toEqual({ code: 0, signal: null });
+
+    // What the editors decrypt: every answer exactly once, in order; the file byte-identical.
+    await withStorage(world, async ({ db }) => {
+      const [submission, ...more] = await createSubmissionsRepository({ db }).list();
+      expect(more).toHaveLength(0);
+      const decrypted = await decryptSubmission(
+        createPartsRepository({ db }),
+        submission?.id as string,
+        editorKey,
       );
-      api.injectFault({
-        method: "getUpdates",
-        times: Number.POSITIVE_INFINITY,
-        error: { error_code: 500, description: "Internal Server Error" },
-      });
-      await user.send(T.story);
-      expect(await savedNote(user)).toContain("Сообщений: 1, файлов: 0");
-      await user.sendDocument(file, { file_name: "order.pdf", mime_type: "application/pdf" });
-      const queued = await api.waitFor(() => {
-        const pending = api.pendingUpdates();
-        return pending.length === 2 && pending;
-      });
-      expect(updateText(queued[0] as Update)).toBe(T.story); // handled, yet it will come again
-      await bot.kill("SIGKILL");
-      api.clearFaults();
-
-      bot = launch(world);
-      await bot.ready();
-      // The story text comes again and is recognised; the file is stored once.
-      expect(await savedNote(user)).toContain("Сообщений: 1, файлов: 1");
-      await api.waitFor(() => api.pendingUpdates().length === 0, 10_000, "updates confirmed");
-      await user.press(RU.next);
-      await choose(user, await expectQuestion(user, "departure"), "still_serving");
-      await choose(user, await expectQuestion(user, "situation"), "abroad_safe");
-      await expectQuestion(user, "materials");
-
-      // 3. Killed while idle between questions: the question's own buttons still work afterwards.
-      // One chat's updates are handled in order, so once a stale press is answered, the update
-      // before it (which asked this question and saved the draft) is done too.
-      const probe = await user.pressData(role.message.message_id, "iv:a:role:officer");
-      await api.waitFor(() => api.callbackAnswer(probe.id), 10_000, "the probe answered");
-      await bot.kill("SIGKILL");
-      bot = launch(world);
-      await bot.ready();
-      await user.press(RU.skip);
-      await expectQuestion(user, "originals");
-      await user.press(RU.skip);
-      await choose(user, await expectQuestion(user, "publication"), "paraphrase");
-      await choose(user, await expectQuestion(user, "contact_back"), "no");
-      await expectQuestion(user, "anything_else");
-      await user.press(RU.skip);
-      await expectQuestion(user, "review");
-      await user.press(RU.submit);
-      await api.waitFor(
-        () => user.botMessages().find((m) => m.text?.includes(RU.codename)),
-        15_000,
-      );
-      expect(await bot.kill("SIGTERM")).toEqual({ code: 0, signal: null });
-
-      // What the editors decrypt: every answer exactly once, in order; the file byte-identical.
-      await withStorage(world, async ({ db }) => {
-        const [submission, ...more] = await createSubmissionsRepository({ db }).list();
-        expect(more).toHaveLength(0);
-        const decrypted = await decryptSubmission(
-          createPartsRepository({ db }),
-          submission?.id as string,
-          editorKey,
-        );
-        expect(
-          decrypted.map((p) => [
-            p.questionId,
-            p.kind,
-            p.kind === "attachment" ? JSON.parse(p.text).kind : p.text,
-          ]),
-        ).toEqual([
-          ["consent", "choice", "yes"],
-          ["role", "choice", "other"],
-          ["role_other", "text", T.roleOther[0]],
-          ["role_other", "text", T.roleOther[1]],
-          ["role_other", "text", T.roleOther[2]],
-          ["branch", "choice", "ground_forces"],
-          ["service_year", "text", "2022"],
-          ["service_length", "choice", "months_6_12"],
-          ["area", "text", T.area],
-          ["story", "text", T.story],
-          ["story", "attachment", "document"],
-          ["departure", "choice", "still_serving"],
-          ["situation", "choice", "abroad_safe"],
-          ["publication", "choice", "paraphrase"],
-          ["contact_back", "choice", "no"],
-        ]);
-        const attachment = decrypted.find((p) => p.file);
-        expect(Buffer.from(attachment?.file as Uint8Array).equals(file)).toBe(true);
-      });
-    },
-    240_000,
-  );
+      expect(
+        decrypted.map((p) => [
+          p.questionId,
+          p.kind,
+          p.kind === "attachment" ? JSON.parse(p.text).kind : p.text,
+        ]),
+      ).toEqual([
+        ["consent", "choice", "yes"],
+        ["role", "choice", "other"],
+        ["role_other", "text", T.roleOther[0]],
+        ["role_other", "text", T.roleOther[1]],
+        ["role_other", "text", T.roleOther[2]],
+        ["branch", "choice", "ground_forces"],
+        ["service_year", "text", "2022"],
+        ["service_length", "choice", "months_6_12"],
+        ["area", "text", T.area],
+        ["story", "text", T.story],
+        ["story", "attachment", "document"],
+        ["departure", "choice", "still_serving"],
+        ["situation", "choice", "abroad_safe"],
+        ["publication", "choice", "paraphrase"],
+        ["contact_back", "choice", "no"],
+      ]);
+      const attachment = decrypted.find((p) => p.file);
+      expect(Buffer.from(attachment?.file as Uint8Array).equals(file)).toBe(true);
+    });
+  }, 240_000);
 
   it("finishes the update in flight on SIGTERM, exits 0 and releases the lock", async () => {
     const proxy = await startSlowFileProxy(api.apiRoot, { throttleMs: 30 });
