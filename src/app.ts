@@ -70,7 +70,7 @@ export function createApp(options: {
   db: Db;
   /** Storage's VACUUM of dead row versions (DESIGN §3.6); tests may leave it out. */
   scrub?: () => Promise<void>;
-  /** The same for the drafts' tables only, run before a source is told "sent". */
+  /** The same for the drafts table only, run before a source is told "sent". */
   scrubDrafts?: () => Promise<void>;
   keyring: EditorKeyring;
   secrets: Secrets;

@@ -5,7 +5,7 @@
 export interface ScrubberOptions {
   /** Storage's scrub (VACUUM, and the write-ahead log's rotation). */
   scrub: () => Promise<void>;
-  /** Storage's scrub of the drafts' tables only. */
+  /** Storage's scrub of the drafts table only. */
   scrubDrafts?: () => Promise<void>;
   /** How soon after an ending the scrub runs. */
   delayMs?: number;

@@ -42,19 +42,23 @@ export interface Storage {
    * closed and, after a checkpoint, removed (see rotateWal).
    */
   scrub(): Promise<void>;
-  /** Only the drafts' tables rewritten whole: fast, run before a source is told "sent". */
+  /** Only the drafts table rewritten whole: fast, run before a source is told "sent". */
   scrubDrafts(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** A draft and its links to its parts: rewritten before the source hears their testimony went. */
-const SCRUB_DRAFTS = ["drafts", "draft_parts"];
+/**
+ * Rewritten before the source hears their testimony went: the only table whose dead versions
+ * hold their lookup key and sealed state. (draft_parts holds random ids only: a draft's, gone
+ * by then, and its parts'; it goes with the scheduled scrub.)
+ */
+const SCRUB_DRAFTS = ["drafts"];
 /**
  * Rewritten whole (VACUUM FULL): small, and the only tables keyed to a source (drafts, and the
  * leases and limit counters the instances share). All UNLOGGED: their rows live for seconds to
  * a few days and never reach the write-ahead log.
  */
-const SCRUB_FULL = [...SCRUB_DRAFTS, "source_locks", "rate_limits"];
+const SCRUB_FULL = [...SCRUB_DRAFTS, "draft_parts", "source_locks", "rate_limits"];
 
 /**
  * Closes the current write-ahead log segment and checkpoints, so every segment before it is no
