@@ -185,6 +185,9 @@ export async function startInProcessBot(options: {
       ...options.config,
     },
     db: options.storage.db,
+    // As in production: a submit waits for its draft's scrub; the whole scrub follows.
+    scrub: options.storage.scrub,
+    scrubDrafts: options.storage.scrubDrafts,
     keyring: options.keyring,
     secrets: { pepper: randomBytes(32), serverKey: randomBytes(32) },
     logger: createLogger({ level: "info", destination: discard }),

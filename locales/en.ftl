@@ -200,6 +200,9 @@ interview-button-notice-off = 🔕 Tell me here about a reply: off
 interview-button-notice-on = 🔔 Tell me here about a reply: on
 
 interview-stale-button = This button belongs to another step. Continue from the latest message.
+# An interview button pressed when no draft is kept (lost in a crash, or expired)
+interview-gone = This testimony is no longer here: it was not finished before the server failed or restarted, or it waited too long to be continued. Nothing of it was kept. To begin again — /start.
+
 interview-busy = Your previous message is still being handled, so this one was not saved. Please send it again in a minute.
 interview-resuming = You have an unfinished testimony. Let's continue where you stopped.
 interview-help-in-progress = You are answering the questions now. To cancel and delete everything — /cancel; to delete at once, without questions — /forget.

@@ -73,6 +73,8 @@ export function createApp(options: {
   db: Db;
   /** Storage's VACUUM of dead row versions (DESIGN §3.6); tests may leave it out. */
   scrub?: () => Promise<void>;
+  /** The same for the drafts table only, run before a source is told "sent". */
+  scrubDrafts?: () => Promise<void>;
   keyring: EditorKeyring;
   secrets: Secrets;
   logger: Logger;
@@ -108,6 +110,7 @@ export function createApp(options: {
   const preferences = createPreferencesService({ pepper: secrets.pepper });
   const scrubber = createScrubber({
     scrub: options.scrub ?? (async () => {}),
+    scrubDrafts: options.scrubDrafts,
     onError: (error) => options.logger.warn({ err: error }, "scrub failed"),
   });
   // A new conversation derives its source key here; a queue of its own, so a session's first
@@ -178,7 +181,7 @@ export function createApp(options: {
     pepper: secrets.pepper,
     slowWork,
     now,
-    onSubmitted: () => scrubber.schedule(),
+    scrubDrafts: () => scrubber.drafts(),
     onNews: () => notices.poke(),
   });
 
@@ -338,6 +341,9 @@ export function createApp(options: {
         await broadcastWorker.stop();
         await notices.stop();
         scrubber.stop();
+        await sourceLimits
+          .forgetAll()
+          .catch((error) => options.logger.warn({ err: error }, "clearing shared limits failed"));
       },
     },
   };

@@ -71,6 +71,7 @@ async function startOnStorage(
     config,
     db: storage.db,
     scrub: storage.scrub,
+    scrubDrafts: storage.scrubDrafts,
     keyring,
     secrets,
     logger,
@@ -95,6 +96,11 @@ async function startOnStorage(
       logger.warn({ err: error }, "sweep failed");
     }
   };
+  // Before any update: what a crash left (parts of interviews lost with the unlogged tables,
+  // dead row versions, the write-ahead log since the last rotation) goes first.
+  const leftovers = await services.interview.sweepLeftovers();
+  if (leftovers > 0) logger.info({ count: leftovers }, "parts of lost interviews deleted");
+  await storage.scrub().catch((error) => logger.warn({ err: error }, "scrub failed"));
   void sweep();
   const sweepTimer = setInterval(sweep, 3600_000);
   sweepTimer.unref();

@@ -37,10 +37,14 @@ export interface Storage {
   kind: "pglite" | "postgres";
   /**
    * Removes dead row versions (DESIGN §3.6): superseded and deleted rows otherwise stay on the
-   * table's pages until a vacuum. Drafts (the only rows keyed to a source) are rewritten whole,
-   * so not even the free space of their old pages keeps a copy; the rest is vacuumed in place.
+   * table's pages until a vacuum. The tables keyed to a source are rewritten whole, so not even
+   * the free space of their old pages keeps a copy; the rest is vacuumed in place. Then the
+   * write-ahead log is rotated: the segment that holds recent commits (and their times) is
+   * closed and, after a checkpoint, removed (see rotateWal).
    */
   scrub(): Promise<void>;
+  /** Only the drafts table rewritten whole: fast, run before a source is told "sent". */
+  scrubDrafts(): Promise<void>;
   close(): Promise<void>;
   /** The embedded database's disk (DATA_DIR): its size and free space. Unset on PostgreSQL. */
   disk?: () => { totalBytes: number; freeBytes: number } | undefined;
@@ -63,10 +67,25 @@ export function diskSpace(dir: string): { totalBytes: number; freeBytes: number 
 const PGLITE_MIN_FREE = 32 * 1024 * 1024;
 
 /**
- * Rewritten whole (VACUUM FULL): small, and the only tables keyed to a source (drafts, and the
- * leases and limit counters the instances share: UNLOGGED, their rows live for seconds to an hour).
+ * Rewritten before the source hears their testimony went: the only table whose dead versions
+ * hold their lookup key and sealed state. (draft_parts holds random ids only: a draft's, gone
+ * by then, and its parts'; it goes with the scheduled scrub.)
  */
-const SCRUB_FULL = ["drafts", "source_locks", "rate_limits"];
+const SCRUB_DRAFTS = ["drafts"];
+/**
+ * Rewritten whole (VACUUM FULL): small, and the only tables keyed to a source (drafts, and the
+ * leases and limit counters the instances share). All UNLOGGED: their rows live for seconds to
+ * a few days and never reach the write-ahead log.
+ */
+const SCRUB_FULL = [...SCRUB_DRAFTS, "draft_parts", "source_locks", "rate_limits"];
+
+/**
+ * Closes the current write-ahead log segment and checkpoints, so every segment before it is no
+ * longer needed and goes (unlinked where wal_recycle is off, as PGlite runs here; a recycled
+ * segment would keep its old bytes under a new name). What the log then still holds is what
+ * was written since: logged rows carry no source, but their commit times are exact.
+ */
+const ROTATE_WAL = ["select pg_switch_wal()", "checkpoint"];
 /** Vacuumed in place: large tables whose dead versions carry ciphertext and random ids. */
 const SCRUB_IN_PLACE = [
   "parts",
@@ -189,19 +208,37 @@ async function openPostgres(
   }
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
   let closing: Promise<void> | undefined;
-  const scrub = async () => {
+  // Rotating the log takes rights a newsroom's role may lack (superuser, or pg_checkpoint and
+  // EXECUTE on pg_switch_wal): said once, then the scrub goes on without it.
+  let mayRotate = true;
+  const vacuum = async (full: string[], inPlace: string[], rotate: boolean) => {
     // VACUUM cannot run in a transaction: one reserved connection, with a lock timeout so a
     // long transaction elsewhere delays the scrub instead of every query queued behind it.
     const connection = await client.reserve();
     try {
       await connection.unsafe("set lock_timeout = '5s'");
-      for (const table of SCRUB_FULL) await connection.unsafe(`vacuum full ${table}`);
-      await connection.unsafe(`vacuum (skip_locked) ${SCRUB_IN_PLACE.join(", ")}`);
+      for (const table of full) await connection.unsafe(`vacuum full ${table}`);
+      if (inPlace.length > 0) {
+        await connection.unsafe(`vacuum (skip_locked) ${inPlace.join(", ")}`);
+      }
+      if (rotate && mayRotate) {
+        try {
+          for (const statement of ROTATE_WAL) await connection.unsafe(statement);
+        } catch (error) {
+          if ((error as { code?: string }).code !== "42501") throw error;
+          mayRotate = false;
+          throw new StorageError(
+            "the database role may not rotate the write-ahead log (grant pg_checkpoint and EXECUTE on pg_switch_wal); recent commit times stay in it until PostgreSQL recycles the segment",
+          );
+        }
+      }
     } finally {
       await connection.unsafe("reset lock_timeout").catch(() => {});
       connection.release();
     }
   };
+  const scrub = () => vacuum(SCRUB_FULL, SCRUB_IN_PLACE, true);
+  const scrubDrafts = () => vacuum(SCRUB_DRAFTS, [], false);
   // The lock is held on a connection of its own while the migrations run on the pool.
   const migrate = async () => {
     const connection = await client.reserve();
@@ -217,6 +254,7 @@ async function openPostgres(
     db,
     kind: "postgres",
     scrub,
+    scrubDrafts,
     migrate,
     close: () => (closing ??= client.end({ timeout: 5 })),
   };
@@ -235,7 +273,14 @@ const BYTEA = 17;
  * is plenty for tables this size. Together with the process itself this keeps the bot idle at
  * ~270 MB (under tsx) on a 1 GB server, leaving room for the OS, a 20 MB download and its encryption.
  */
-const PGLITE_SETTINGS = ["shared_buffers=16MB", "maintenance_work_mem=16MB", "temp_buffers=2MB"];
+const PGLITE_SETTINGS = [
+  "shared_buffers=16MB",
+  "maintenance_work_mem=16MB",
+  "temp_buffers=2MB",
+  // A write-ahead log segment no longer needed is deleted, not renamed for reuse with its old
+  // bytes still in it (see ROTATE_WAL).
+  "wal_recycle=off",
+];
 
 /**
  * bytea parameters go to PGlite in binary: a serializer that returns bytes makes PGlite's Bind
@@ -290,6 +335,11 @@ async function openPglite(dataDir: string | undefined): Promise<Opened> {
       if (closed) return;
       for (const table of SCRUB_FULL) await client.exec(`vacuum full ${table}`);
       await client.exec(`vacuum ${SCRUB_IN_PLACE.join(", ")}`);
+      for (const statement of ROTATE_WAL) await client.exec(statement);
+    },
+    scrubDrafts: async () => {
+      if (closed) return;
+      for (const table of SCRUB_DRAFTS) await client.exec(`vacuum full ${table}`);
     },
     close: async () => {
       if (closed) return;

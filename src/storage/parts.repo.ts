@@ -1,8 +1,9 @@
 // Encrypted parts of drafts and submissions, and the chunked store for encrypted file bodies.
-import { and, asc, count, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
+// Logged tables: nothing written here during an interview may identify its source (DESIGN §3.6).
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull, notInArray, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
 import type { Transaction } from "./drafts.repo.js";
-import { attachmentChunks, parts } from "./schema.js";
+import { attachmentChunks, draftParts, parts } from "./schema.js";
 
 export type PartRow = typeof parts.$inferSelect;
 /**
@@ -18,6 +19,13 @@ export const CHUNK_SIZE = 256 * 1024;
 
 export function createPartsRepository({ db }: { db: Db }) {
   return {
+    /**
+     * A part of a draft (`draftId`) or of a submission. A draft's part is written with no owner
+     * and seq 0: the logged row and its write-ahead log record hold a random id, ciphertext, its
+     * kind and the day, nothing derived from the source; which draft it belongs to, and where,
+     * goes to draft_parts (unlogged). Its commit time stays in the log until the next rotation
+     * (Storage.scrub). The caller writes the part and its draft in one transaction.
+     */
     async add(
       owner: { draftId: string } | { submissionId: string },
       part: {
@@ -32,12 +40,20 @@ export function createPartsRepository({ db }: { db: Db }) {
       },
       tx: DbOrTx = db,
     ): Promise<string> {
-      const where =
-        "draftId" in owner
-          ? eq(parts.draftId, owner.draftId)
-          : eq(parts.submissionId, owner.submissionId);
+      if ("draftId" in owner) {
+        const [row] = await tx
+          .insert(parts)
+          .values({ ...part, seq: 0 })
+          .returning({ id: parts.id });
+        if (!row) throw new Error("part insert returned nothing");
+        const nextSeq = sql<number>`(select coalesce(max(${draftParts.seq}), 0) + 1 from ${draftParts} where ${eq(draftParts.draftId, owner.draftId)})`;
+        await tx
+          .insert(draftParts)
+          .values({ partId: row.id, draftId: owner.draftId, seq: nextSeq });
+        return row.id;
+      }
       // The next sequence number is computed in the same statement: one round trip per part.
-      const nextSeq = sql<number>`(select coalesce(max(${parts.seq}), 0) + 1 from ${parts} where ${where})`;
+      const nextSeq = sql<number>`(select coalesce(max(${parts.seq}), 0) + 1 from ${parts} where ${eq(parts.submissionId, owner.submissionId)})`;
       const [row] = await tx
         .insert(parts)
         .values({ ...owner, ...part, seq: nextSeq })
@@ -51,7 +67,7 @@ export function createPartsRepository({ db }: { db: Db }) {
       if (partIds.length === 0) return;
       const removed = await tx
         .delete(parts)
-        .where(and(eq(parts.draftId, draftId), inArray(parts.id, partIds)))
+        .where(and(inArray(parts.id, partIds), inArray(parts.id, partIdsOf(tx, draftId))))
         .returning({ attachmentId: parts.attachmentId });
       await deleteChunks(
         tx,
@@ -60,7 +76,13 @@ export function createPartsRepository({ db }: { db: Db }) {
     },
 
     async listForDraft(draftId: string): Promise<PartRow[]> {
-      return db.select().from(parts).where(eq(parts.draftId, draftId)).orderBy(asc(parts.seq));
+      const rows = await db
+        .select({ part: parts })
+        .from(parts)
+        .innerJoin(draftParts, eq(draftParts.partId, parts.id))
+        .where(eq(draftParts.draftId, draftId))
+        .orderBy(asc(draftParts.seq));
+      return rows.map((r) => r.part);
     },
 
     async listForSubmission(submissionId: string, kinds?: PartKind[]): Promise<PartRow[]> {
@@ -70,19 +92,69 @@ export function createPartsRepository({ db }: { db: Db }) {
       return db.select().from(parts).where(where).orderBy(asc(parts.seq));
     },
 
-    /** Moves every part of a draft to its submission (the draft row is deleted after). */
-    async moveToSubmission(draftId: string, submissionId: string, tx: DbOrTx = db) {
-      await tx.update(parts).set({ draftId: null, submissionId }).where(eq(parts.draftId, draftId));
+    /**
+     * The submission claims its draft's parts: they take its id, their place in the draft, and
+     * the submission's day (no part says on which day of the interview it was written). The
+     * caller deletes the draft in the same transaction, which takes the links with it.
+     */
+    async claimForSubmission(
+      draftId: string,
+      submission: { id: string; createdOn: string },
+      tx: DbOrTx = db,
+    ) {
+      await tx
+        .update(parts)
+        .set({
+          submissionId: submission.id,
+          seq: sql`${draftParts.seq}`,
+          createdOn: submission.createdOn,
+        })
+        .from(draftParts)
+        .where(and(eq(draftParts.partId, parts.id), eq(draftParts.draftId, draftId)));
     },
 
-    /** Attachment ids of drafts about to be deleted (the cascade removes part rows only). */
-    async attachmentIdsOfDrafts(draftIds: string[], tx: DbOrTx = db): Promise<string[]> {
-      if (draftIds.length === 0) return [];
-      const rows = await tx
+    /** A draft goes (cancel, /forget, expiry): its parts and their attachment bodies first. */
+    async deleteForDraft(draftId: string, tx: DbOrTx = db) {
+      const removed = await tx
+        .delete(parts)
+        .where(inArray(parts.id, partIdsOf(tx, draftId)))
+        .returning({ attachmentId: parts.attachmentId });
+      await deleteChunks(
+        tx,
+        removed.map((r) => r.attachmentId).filter((id) => id !== null),
+      );
+    },
+
+    /**
+     * Parts no draft links and no submission owns: left by a draft that expired or was lost
+     * with the unlogged tables (a crash). A part being written is not seen here: it and its
+     * link commit together. Returns how many went.
+     */
+    async sweepOrphans(): Promise<number> {
+      const linked = db.select({ id: draftParts.partId }).from(draftParts);
+      const removed = await db
+        .delete(parts)
+        .where(and(isNull(parts.submissionId), notInArray(parts.id, linked)))
+        .returning({ attachmentId: parts.attachmentId });
+      await deleteChunks(
+        db,
+        removed.map((r) => r.attachmentId).filter((id) => id !== null),
+      );
+      return removed.length;
+    },
+
+    /**
+     * File bodies no part refers to (a crash between storing a body and writing its part). Only
+     * at start, before any update is handled: a body being uploaded has no part yet either.
+     */
+    async sweepOrphanChunks(): Promise<void> {
+      const referenced = db
         .select({ id: parts.attachmentId })
         .from(parts)
-        .where(and(inArray(parts.draftId, draftIds), isNotNull(parts.attachmentId)));
-      return rows.map((r) => r.id).filter((id) => id !== null);
+        .where(isNotNull(parts.attachmentId));
+      await db
+        .delete(attachmentChunks)
+        .where(notInArray(attachmentChunks.attachmentId, referenced));
     },
 
     /** Every part and attachment body of a submission (a purge). */
@@ -140,6 +212,14 @@ export function createPartsRepository({ db }: { db: Db }) {
       return Number(row?.size ?? 0);
     },
   };
+}
+
+/** The ids of a draft's parts, as a subquery. */
+function partIdsOf(tx: DbOrTx, draftId: string) {
+  return tx
+    .select({ id: draftParts.partId })
+    .from(draftParts)
+    .where(eq(draftParts.draftId, draftId));
 }
 
 async function deleteChunks(tx: DbOrTx, ids: string[]) {

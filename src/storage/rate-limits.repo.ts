@@ -51,6 +51,11 @@ export function createRateLimitsRepository({ db }: { db: Db }) {
       return rows.length;
     },
 
+    /** Deletes every counter (a clean stop). */
+    async clear(): Promise<void> {
+      await db.delete(rateLimits);
+    },
+
     async count(): Promise<number> {
       return (await db.$count(rateLimits)) ?? 0;
     },

@@ -30,7 +30,11 @@ export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   },
 });
 
-/** An interview in progress. Deleted at submit, cancel, /forget or expiry. */
+/**
+ * An interview in progress. Deleted at submit, cancel, /forget or expiry. UNLOGGED (migration
+ * 0004): its lookup key and sealed state never reach the write-ahead log, so no WAL segment,
+ * base backup or replica holds them; a crash of the database empties it.
+ */
 export const drafts = pgTable("drafts", {
   id: uuid("id").primaryKey().defaultRandom(),
   /**
@@ -73,13 +77,14 @@ export const submissions = pgTable("submissions", {
 
 /**
  * Every encrypted piece of a testimony: answers, attachment descriptions, follow-ups, replies.
- * A part belongs to a draft while the interview runs and to a submission afterwards.
+ * Written to the (logged) table as it arrives, with no owner while the interview runs: the only
+ * links to its draft are unlogged (the draft's sealed state and draft_parts). The submission
+ * claims its parts at submit; parts no draft links are swept.
  */
 export const parts = pgTable(
   "parts",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    draftId: uuid("draft_id").references(() => drafts.id, { onDelete: "cascade" }),
     submissionId: uuid("submission_id").references(() => submissions.id, {
       onDelete: "cascade",
     }),
@@ -96,7 +101,27 @@ export const parts = pgTable(
     attachmentId: uuid("attachment_id"),
     createdOn: date("created_on").notNull(),
   },
-  (t) => [index("parts_draft_idx").on(t.draftId), index("parts_submission_idx").on(t.submissionId)],
+  (t) => [index("parts_submission_idx").on(t.submissionId)],
+);
+
+/**
+ * Which parts belong to which draft, in order, while the interview runs. UNLOGGED like drafts:
+ * the sealed state lists the parts too, but only the source's key opens it, and sweeping the
+ * parts of an expired or crashed draft must not need that key. Goes with its draft (cascade).
+ */
+export const draftParts = pgTable(
+  "draft_parts",
+  {
+    partId: uuid("part_id")
+      .primaryKey()
+      .references(() => parts.id, { onDelete: "cascade" }),
+    draftId: uuid("draft_id")
+      .notNull()
+      .references(() => drafts.id, { onDelete: "cascade" }),
+    /** The part's place in the draft; becomes parts.seq when the submission claims it. */
+    seq: integer("seq").notNull(),
+  },
+  (t) => [index("draft_parts_draft_idx").on(t.draftId)],
 );
 
 /** Encrypted file bodies, stored in chunks so a 20 MB file never sits in one row or one buffer. */
@@ -217,6 +242,7 @@ export const schema = {
   drafts,
   submissions,
   parts,
+  draftParts,
   attachmentChunks,
   audit,
   subscribers,

@@ -294,13 +294,13 @@ describe("bad input during an interview", () => {
     expect(await bot.app.repositories.submissions.list()).toEqual([]);
   });
 
-  it("says an interview button no longer works when there is no draft", async () => {
+  it("says the interview is no longer kept when its button comes with no draft", async () => {
     const user = newUser();
     const hello = await user.send("привет");
     await user.nextBotMessage({ newOnly: true });
     const query = await user.pressData(hello.message_id, "iv:a:role:officer");
     expect(await callbackAnswer(bot, query)).toMatchObject({
-      text: expect.stringContaining("Эта кнопка больше не действует"),
+      text: expect.stringContaining("Этого рассказа больше нет"),
       show_alert: true,
     });
     expect(await bot.app.services.interview.find(user.id)).toBeUndefined();

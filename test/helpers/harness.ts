@@ -85,6 +85,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       },
       db: storage.db,
       scrub: storage.scrub,
+      scrubDrafts: storage.scrubDrafts,
       keyring,
       secrets,
       logger,

@@ -120,7 +120,8 @@ export async function submitFromReview(
   api: FakeBotApi,
   user: FakeUser,
   language: "ru" | "en" = "ru",
-  timeoutMs = 5000,
+  // A submit derives two slow keys and scrubs the draft's table before it answers.
+  timeoutMs = 15_000,
 ): Promise<string | undefined> {
   const labels = LABELS[language];
   await user.press(labels.submit);

@@ -110,7 +110,7 @@ describe("a seized copy replays a past source as a stranger", () => {
       storage,
       secrets: original.secrets,
     });
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await copy?.stop();

@@ -320,6 +320,12 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     const data = ctx.callbackQuery?.data;
     if (data !== undefined && !data.startsWith("iv:")) return next();
     const session = await ctx.draftSession.load();
+    // A button of an interview whose draft is gone: expired, or lost with the unlogged tables
+    // when the database stopped uncleanly (README: what survives a restart).
+    if (!session && data !== undefined) {
+      await ctx.answerCallbackQuery({ text: ctx.t("interview-gone"), show_alert: true });
+      return;
+    }
     if (!session) return next();
     // Telegram may deliver an update again after a crash: handle each one once.
     if (!firstDelivery(session.chat, ctx.update.update_id)) {

@@ -174,6 +174,8 @@ export function createInterviewService(deps: {
           },
           tx,
         );
+        // Logged writes: a part's row carries a random id, ciphertext, its kind and the day;
+        // deleting one logs only where it was. Neither says whose draft it was (parts.repo).
         for (const write of draft.unsaved ?? []) {
           if (write.op === "delete") await deps.parts.deleteParts(draft.id, write.ids, tx);
           else {
@@ -213,25 +215,38 @@ export function createInterviewService(deps: {
       sourceKeys.forget(userId);
       if (!row) return false;
       await deps.drafts.transaction(async (tx) => {
-        const attachments = await deps.parts.attachmentIdsOfDrafts([row.id], tx);
-        await deps.parts.deleteAttachments(attachments, tx);
+        await deps.parts.deleteForDraft(row.id, tx);
         await deps.drafts.delete(row.id, tx);
       });
       onEnded();
       return true;
     },
 
-    /** Deletes drafts past their expiry day, with their parts and attachments. */
+    /**
+     * Deletes drafts past their expiry day with their parts and attachments, and parts no draft
+     * links any more (their draft was lost in a crash of the database: see sweepLeftovers).
+     */
     async sweepExpired(): Promise<number> {
       const ids = await deps.drafts.listExpired(dayOf(now()));
       for (const id of ids) {
         await deps.drafts.transaction(async (tx) => {
-          await deps.parts.deleteAttachments(await deps.parts.attachmentIdsOfDrafts([id], tx), tx);
+          await deps.parts.deleteForDraft(id, tx);
           await deps.drafts.delete(id, tx);
         });
       }
-      if (ids.length > 0) onEnded();
+      const orphans = await deps.parts.sweepOrphans();
+      if (ids.length > 0 || orphans > 0) onEnded();
       return ids.length;
+    },
+
+    /**
+     * At start, before any update: what interviews lost with the unlogged tables left behind
+     * (their parts and file bodies, written to logged tables).
+     */
+    async sweepLeftovers(): Promise<number> {
+      const orphans = await deps.parts.sweepOrphans();
+      await deps.parts.sweepOrphanChunks();
+      return orphans;
     },
 
     /**

@@ -134,6 +134,11 @@ export interface SourceLimits {
   shared: boolean;
   /** Deletes shared counters whose window is over; run every minute. */
   sweep(): Promise<number>;
+  /**
+   * Deletes every shared counter: at a clean stop, so a copy of the stopped server holds no
+   * key of a source who wrote in the last minute or hour. The limits start again from zero.
+   */
+  forgetAll(): Promise<void>;
 }
 
 export const MINUTE = 60_000;
@@ -167,6 +172,7 @@ export function createSourceLimits(deps: {
       codenameAttempts: memoryLimit(rules.codename, deps.pepper, now),
       shared: false,
       sweep: async () => 0,
+      forgetAll: async () => {},
     };
   }
   const shared = (purpose: SharedLimitPurpose, rule: LimitRule) =>
@@ -177,5 +183,6 @@ export function createSourceLimits(deps: {
     codenameAttempts: shared("codename", rules.codename),
     shared: true,
     sweep: () => repo.sweep(deps.now?.() ?? new Date()),
+    forgetAll: () => repo.clear(),
   };
 }

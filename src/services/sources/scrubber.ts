@@ -1,9 +1,12 @@
-// Dead row versions of ended interviews are removed soon after (DESIGN §3.6): one scrub a
-// little after an interview ends (several endings close together share it), and one at stop.
+// Dead row versions of ended interviews are removed soon after (DESIGN §3.6): a submitted
+// draft's own rows before its source is told "sent", then one whole scrub a little after an
+// interview ends (several endings close together share it), one at start and one at stop.
 
 export interface ScrubberOptions {
-  /** Storage's scrub (VACUUM). */
+  /** Storage's scrub (VACUUM, and the write-ahead log's rotation). */
   scrub: () => Promise<void>;
+  /** Storage's scrub of the drafts table only. */
+  scrubDrafts?: () => Promise<void>;
   /** How soon after an ending the scrub runs. */
   delayMs?: number;
   onError?: (error: unknown) => void;
@@ -20,12 +23,26 @@ export function createScrubber(options: ScrubberOptions) {
     return running;
   };
 
+  /** Something keyed to a source went away: scrub within delayMs. */
+  const schedule = () => {
+    if (timer) return;
+    timer = setTimeout(run, delayMs);
+    timer.unref();
+  };
+
   return {
-    /** Something keyed to a source went away: scrub within delayMs. */
-    schedule(): void {
-      if (timer) return;
-      timer = setTimeout(run, delayMs);
-      timer.unref();
+    schedule,
+    /**
+     * A draft was just submitted: its dead versions go now, in turn with any whole scrub under
+     * way; the rest (the lease released after the answer, the log) with the scheduled one.
+     */
+    async drafts(): Promise<void> {
+      const scrubDrafts = options.scrubDrafts;
+      if (scrubDrafts) {
+        running = running.then(() => scrubDrafts()).catch((error) => options.onError?.(error));
+        await running;
+      }
+      schedule();
     },
     /** Scrubs now (at a clean stop, and in tests), whether or not something is scheduled. */
     async flush(): Promise<void> {

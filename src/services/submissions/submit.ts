@@ -45,8 +45,11 @@ export function createSubmissionsService(deps: {
   submissions: SubmissionsRepository;
   keyring: EditorKeyring;
   pepper: Uint8Array;
-  /** A draft went away: its dead row versions are to be scrubbed. */
-  onSubmitted?: () => void;
+  /**
+   * A draft went away: its dead row versions go now, the rest is scheduled (the scrubber's
+   * drafts(); tests may leave it out).
+   */
+  scrubDrafts?: () => Promise<void>;
   /** Something for the editors' next notice (a submission or an addition). */
   onNews?: () => void;
   /**
@@ -69,6 +72,10 @@ export function createSubmissionsService(deps: {
         Promise.all([hashCodename(deps.pepper, codename), createReplyKeyPair(codename)]),
       );
       const partRows = await deps.parts.listForDraft(draft.id);
+      const createdOn = dayOf(now());
+      // Logged: the submission row and its parts' new owner. The row holds no trace of the
+      // draft; its commit time stays in the write-ahead log until the next rotation
+      // (Storage.scrub, within seconds of the ending).
       const row = await deps.drafts.transaction(async (tx) => {
         const created = await deps.submissions.create(
           {
@@ -76,18 +83,20 @@ export function createSubmissionsService(deps: {
             notified: false,
             questionnaireVersion: draft.questionnaireVersion,
             locale: draft.locale,
-            createdOn: dayOf(now()),
+            createdOn,
             codenameHash,
             replyPublicKey: replyKey.publicKey,
             replyPrivateKey: replyKey.encryptedPrivateKey,
           },
           tx,
         );
-        await deps.parts.moveToSubmission(draft.id, created.id, tx);
+        await deps.parts.claimForSubmission(draft.id, { id: created.id, createdOn }, tx);
         await deps.drafts.delete(draft.id, tx);
         return created;
       });
-      deps.onSubmitted?.();
+      // The draft's dead row versions go before the source is told it was sent (and a whole
+      // scrub, with the log's rotation, follows within seconds).
+      await deps.scrubDrafts?.();
       deps.onNews?.();
       return {
         submissionId: row.id,
