@@ -10,7 +10,7 @@ import { eq } from "drizzle-orm";
 import type { Message, Update } from "grammy/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decryptWithPrivateKey } from "../../src/services/crypto/decrypt.js";
-import { deriveSourceKey } from "../../src/services/source-keys.js";
+import { deriveSourceKey } from "../../src/services/sources/keys.js";
 import { openStorage, type Storage } from "../../src/storage/db.js";
 import { createPartsRepository } from "../../src/storage/parts.repo.js";
 import { draftParts, drafts, parts } from "../../src/storage/schema.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveSourceKey } from "../../src/services/source-keys.js";
+import { deriveSourceKey } from "../../src/services/sources/keys.js";
 import { dropDatabase, usingPostgres } from "../helpers/db.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview, submitFromReview } from "../helpers/interview-driver.js";
