@@ -87,7 +87,9 @@ export function createAccessService(deps: {
     let total = 0;
     for await (const page of deps.parts.scan()) {
       for (const part of page) {
-        visit?.(await check(part));
+        // Checked whether or not anyone visits (`visit?.(…)` would skip evaluating the check).
+        const checked = await check(part);
+        visit?.(checked);
         total++;
       }
     }

@@ -12,7 +12,7 @@ import {
 } from "openpgp";
 import { NotForThisKeyError, privateKeyOf, type UnlockedPrivateKey } from "./decrypt.js";
 import { type EditorKeyring, formatFingerprint, keysOf } from "./editor-keys.js";
-import { errorMessage, GPG22_CONFIG, startOfDay } from "./internal.js";
+import { errorMessage, GPG22_CONFIG } from "./internal.js";
 
 /** One reader of a part: an editor's primary fingerprint and the subkey its packet names. */
 export interface Recipient {
@@ -222,7 +222,6 @@ export async function addRecipient(
     algorithm: sessionKey.algorithm as Parameters<typeof encryptSessionKey>[0]["algorithm"],
     encryptionKeys: [...keysOf(to)],
     format: "binary",
-    date: startOfDay(),
     config: GPG22_CONFIG,
   });
   return Buffer.concat([bytes.subarray(0, head.dataStart), extra, bytes.subarray(head.dataStart)]);
