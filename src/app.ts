@@ -4,6 +4,7 @@
 import type { UserFromGetMe } from "grammy/types";
 import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
 import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
+import { keyChangeMessage } from "./bot/features/editor-keys.js";
 import { createBot } from "./bot/index.js";
 import { type Config, DEFAULTS } from "./config.js";
 import type { Logger } from "./logger.js";
@@ -13,9 +14,14 @@ import {
   createBroadcastService,
   createBroadcastWorker,
 } from "./services/broadcast.js";
-import { type EditorKeyring, formatFingerprint } from "./services/crypto/editor-keys.js";
+import {
+  type EditorKeyring,
+  formatFingerprint,
+  liveKeyring,
+} from "./services/crypto/editor-keys.js";
 import { createGuidanceService } from "./services/guidance.js";
 import { createInterviewService } from "./services/interview.js";
+import { createKeySetService } from "./services/key-set.js";
 import { createSourceLimits } from "./services/limits.js";
 import { createNoticeBatcher, type NoticeBatch } from "./services/notices.js";
 import { createPreferencesService } from "./services/preferences.js";
@@ -33,6 +39,7 @@ import { translate } from "./services/texts.js";
 import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
+import { createEditorKeysRepository } from "./storage/editor-keys.repo.js";
 import { createGuidanceRepository } from "./storage/guidance.repo.js";
 import { createRateLimitsRepository } from "./storage/rate-limits.repo.js";
 import type { Secrets } from "./storage/secrets.js";
@@ -87,7 +94,11 @@ export function createApp(options: {
   /** How long an update waits for the source's previous one (tests make it short). */
   sourceLockWaitMs?: number;
 }) {
-  const { config, db, keyring, secrets, now } = options;
+  const { config, db, secrets, now } = options;
+  // Everything encrypts to the keys in use: an added key only once an editor confirmed it, and
+  // none before keys.announce() has compared the set with the last start's (fails closed).
+  const live = liveKeyring(options.keyring, []);
+  const keyring = live.keyring;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
   const drafts = createDraftsRepository({ db });
   const {
@@ -97,6 +108,12 @@ export function createApp(options: {
     editorial,
     exporter,
   } = createEditorServices({ db, keyring, now });
+  const keySet = createKeySetService({
+    repo: createEditorKeysRepository({ db }),
+    audit,
+    live,
+    now,
+  });
 
   const preferences = createPreferencesService({ pepper: secrets.pepper });
   const scrubber = createScrubber({
@@ -260,6 +277,7 @@ export function createApp(options: {
     guidance,
     broadcasts,
     admin,
+    keySet,
   };
   const replyNotices = createReplyNotices();
   const bot = createBot({
@@ -269,7 +287,7 @@ export function createApp(options: {
     defaultLocale: config.DEFAULT_LOCALE,
     editorsChatId: config.EDITORS_CHAT_ID,
     logger: options.logger,
-    fingerprints: keyring.fingerprints.map(formatFingerprint),
+    fingerprints: options.keyring.fingerprints.map(formatFingerprint),
     actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
     adminIds: config.ADMIN_IDS,
     limits: {
@@ -291,6 +309,7 @@ export function createApp(options: {
     t: (key, args) => translate(config.DEFAULT_LOCALE, key, args),
   });
   deliverNotices = editorsNotices.deliver;
+  let keyRefresh: NodeJS.Timeout | undefined;
 
   return {
     bot,
@@ -311,6 +330,30 @@ export function createApp(options: {
     broadcastWorker,
     /** Editors' notices, one batch per window. */
     notices,
+    /**
+     * The editors' key set. announce() runs before the bot takes any update: it compares
+     * EDITOR_KEYS with the set of the last start, puts the confirmed keys in use, and tells the
+     * editors' chat about any change (KeySetError: no confirmed key left).
+     */
+    keys: {
+      async announce() {
+        const change = await keySet.reconcile();
+        if (change.added.length + change.removed.length + change.pending.length === 0) return;
+        if (config.EDITORS_CHAT_ID === undefined) {
+          options.logger.warn(
+            { added: change.added.length, removed: change.removed.length },
+            "editor keys changed; without EDITORS_CHAT_ID no editor can confirm an added key",
+          );
+          return;
+        }
+        const message = keyChangeMessage(change, (key, args) =>
+          translate(config.DEFAULT_LOCALE, key, args),
+        );
+        await bot.api.sendMessage(config.EDITORS_CHAT_ID, message.text, {
+          reply_markup: message.replyMarkup,
+        });
+      },
+    },
     /** VACUUM of ended interviews' rows; flushed at a clean stop. */
     scrubber,
     /** Background work that runs beside the bot: start with it, stop before storage closes. */
@@ -322,10 +365,19 @@ export function createApp(options: {
           sharedSweep = setInterval(sweepShared, 60_000);
           sharedSweep.unref();
         }
+        // A key confirmed through another instance is used here within a minute.
+        if (shared && !keyRefresh) {
+          keyRefresh = setInterval(() => {
+            keySet.refresh().catch((error) => options.logger.warn({ err: error }, "key set"));
+          }, 60_000);
+          keyRefresh.unref();
+        }
       },
       async stop() {
         clearInterval(sharedSweep);
         sharedSweep = undefined;
+        clearInterval(keyRefresh);
+        keyRefresh = undefined;
         await broadcastWorker.stop();
         await notices.stop();
         scrubber.stop();

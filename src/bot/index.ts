@@ -10,6 +10,7 @@ import type { EditorialService } from "../services/editorial.js";
 import type { ExportService } from "../services/export.js";
 import type { GuidanceService } from "../services/guidance.js";
 import type { InterviewService } from "../services/interview.js";
+import type { KeySetService } from "../services/key-set.js";
 import { ExpiringMap, HOUR, RateLimiter, type SourceLimits } from "../services/limits.js";
 import type { Locale, PreferencesService } from "../services/preferences.js";
 import type { QuotaService } from "../services/quotas.js";
@@ -21,6 +22,7 @@ import { RETRY_LIMITS, type Translator } from "./conversations.js";
 import { draftSession, type SourceLock } from "./draft-session.js";
 import { createAdminFallbackFeature, createAdminFeature } from "./features/admin.js";
 import { createCodenameFeature, createCodenameWaits } from "./features/codename.js";
+import { createEditorKeysFeature } from "./features/editor-keys.js";
 import { createEditorsFeature } from "./features/editors.js";
 import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
 import { createLanguageFeature } from "./features/language.js";
@@ -43,6 +45,8 @@ export interface BotDeps {
   quotas: QuotaService;
   editorial: EditorialService;
   exporter: ExportService;
+  /** The editors' key set: /keys and confirming an added key (features/editor-keys.ts). */
+  keySet: KeySetService;
   /** Fingerprints of the editor keys in use (shown by /keys in the editors' chat). */
   fingerprints: readonly string[];
   /** HMAC of an editor's or admin's Telegram id, for the audit table. */
@@ -146,6 +150,14 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       apiRoot: deps.apiRoot,
       quotas: deps.quotas,
       awaiting: codenameWaits,
+    }),
+  );
+  // Before the editors' feature: its /keys answers here, with each key's state.
+  safe.use(
+    createEditorKeysFeature({
+      editorsChatId: deps.editorsChatId,
+      keySet: deps.keySet,
+      actorHash: deps.actorHash,
     }),
   );
   safe.use(

@@ -116,6 +116,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     await app.background.stop();
   };
   let app = build();
+  await app.keys.announce();
   let runner = launch(app);
   return {
     api,
@@ -137,6 +138,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     restart: async () => {
       await halt();
       app = build();
+      await app.keys.announce();
       runner = launch(app);
     },
     stop: async (stopOptions = {}) => {
