@@ -355,6 +355,7 @@ editors-keys-waiting = waiting for an editor's confirmation: receives nothing ye
 editors-keys-changed = ⚠️ The editors' keys changed since the bot last started. Check that every change is one you expected.
 editors-keys-added = Added:
 editors-keys-removed = Removed (new testimonies are no longer encrypted to it):
+editors-keys-still-waiting = Still waiting for confirmation since an earlier start:
 editors-keys-pending = Not used until an editor confirms it. Compare the fingerprint with its owner by voice, not in this chat, then press the button. If nobody expected this key, do not confirm it: someone with access to the server added it.
 editors-keys-confirm-button = Confirm key …{ $key }
 editors-key-confirmed = Key { $fingerprint } confirmed: new testimonies are encrypted to it too. Earlier ones reach it only if an editor grants them (npm run editor -- grant).

@@ -65,16 +65,17 @@ export function createKeySetService(deps: {
       const known = new Set(stored.map((k) => k.fingerprint));
       const removed = stored.filter((k) => !given.has(k.fingerprint));
       const added = all.filter((e) => !known.has(e.fingerprint));
-      await deps.repo.remove(removed.map((k) => k.fingerprint));
-      await deps.repo.add(added.map((e) => ({ ...info(e), confirmed: false, addedOn: day })));
-      await refresh();
-      if (deps.live.keyring.editors.length === 0) {
+      // Checked before anything is written: a refused start leaves the stored set as it was.
+      if (!stored.some((k) => k.confirmed && given.has(k.fingerprint))) {
         throw new KeySetError(
           "EDITOR_KEYS: none of these keys was confirmed by the editors, so testimonies would " +
             "reach nobody they trust; keep at least one key of the set the bot last started " +
             "with until an editor confirms the new ones in the editors' chat",
         );
       }
+      await deps.repo.remove(removed.map((k) => k.fingerprint));
+      await deps.repo.add(added.map((e) => ({ ...info(e), confirmed: false, addedOn: day })));
+      await refresh();
       return {
         added: added.map(info),
         removed: removed.map((k) => ({ fingerprint: k.fingerprint, userIds: k.userIds })),

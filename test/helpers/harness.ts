@@ -23,8 +23,9 @@ export interface TestBot {
   /**
    * Stops the running bot and starts a new one on the same database, secrets, keys and fake
    * Bot API: fresh in-memory state (codename sessions, receipts, limits), as after a crash.
+   * `keyring`: start with these editor keys instead (EDITOR_KEYS changed meanwhile).
    */
-  restart(): Promise<void>;
+  restart(options?: { keyring?: EditorKeyring }): Promise<void>;
   /**
    * Resolves once the bot has nothing left to do: no update waiting at the fake Bot API, none
    * being handled, no editors' notice being sent. For "nothing happened" assertions, and for
@@ -61,7 +62,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   const api = await startFakeBotApi({ token: TEST_TOKEN });
   api.group({ id: EDITORS_CHAT_ID, title: "Editors", type: "supergroup", botIsAdmin: true });
   const storage = options.storage ?? (await createTestStorage({ dataDir: options.dataDir }));
-  const { keyring, keys } = await makeTestEditorKeyring(2);
+  const made = await makeTestEditorKeyring(2);
+  const keys = made.keys;
+  let keyring = made.keyring;
   // With a data directory, secrets live there as in production; otherwise in memory.
   const secrets =
     options.secrets ??
@@ -124,7 +127,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     get app() {
       return app;
     },
-    keyring,
+    get keyring() {
+      return keyring;
+    },
     editorKeys: keys,
     secrets,
     logs: output,
@@ -135,8 +140,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
         if (quiet()) return;
       }
     },
-    restart: async () => {
+    restart: async (restartOptions = {}) => {
       await halt();
+      keyring = restartOptions.keyring ?? keyring;
       app = build();
       await app.keys.announce();
       runner = launch(app);

@@ -27,16 +27,19 @@ export function keyChangeMessage(
     lines.push("", t("editors-keys-removed"), ...change.removed.map(describe));
   }
   if (change.pending.length === 0) return { text: lines.join("\n") };
-  lines.push("", t("editors-keys-pending"), ...change.pending.map(describe));
-  const keyboard = new InlineKeyboard();
-  for (const key of change.pending) {
-    keyboard
-      .text(
+  // Keys added at an earlier start and still unconfirmed are listed again here.
+  const added = new Set(change.added.map((k) => k.fingerprint));
+  const earlier = change.pending.filter((k) => !added.has(k.fingerprint));
+  if (earlier.length > 0) lines.push("", t("editors-keys-still-waiting"), ...earlier.map(describe));
+  lines.push("", t("editors-keys-pending"));
+  const keyboard = InlineKeyboard.from(
+    change.pending.map((key) => [
+      InlineKeyboard.text(
         t("editors-keys-confirm-button", { key: formatFingerprint(key.fingerprint).slice(-9) }),
         confirmKey.pack({ fingerprint: key.fingerprint }),
-      )
-      .row();
-  }
+      ),
+    ]),
+  );
   return { text: lines.join("\n"), replyMarkup: keyboard };
 }
 
