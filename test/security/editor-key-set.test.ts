@@ -1,6 +1,7 @@
-// The alarm on a changed key set: a key added to EDITOR_KEYS is announced in the editors' chat
-// when the bot starts, receives nothing until an editor confirms it there, and the confirmation
-// is audited; a removed key is announced too; /keys lists the set with each key's state.
+// DESIGN §3.12, the alarm on a changed key set: a key added to EDITOR_KEYS is announced in the
+// editors' chat when the bot starts, receives nothing until an editor confirms it there, and the
+// confirmation is audited; a removed key is announced too; /keys lists the set with each key's
+// state.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NotForThisKeyError } from "../../src/services/crypto/decrypt.js";
