@@ -209,6 +209,8 @@ describe("editor grant and revoke", () => {
         // The desk's path: the submission's archive, opened with the new key.
         const testimony = await openArchive(exporter.archive(row), unlocked);
         read.push(testimony.items.map((item) => item.text ?? "").join("\n"));
+        // Its manifest names the new key among the readers (from the parts' recipient lists).
+        expect(testimony.manifest.recipients).toContain(newcomer.fingerprint);
         const decrypted = await decryptSubmission(parts, row.id, newcomer);
         expect(decrypted.length).toBeGreaterThan(0);
       }
