@@ -50,6 +50,11 @@ export interface TestBotOptions {
   logLevel?: string;
   /** An existing database (e.g. a seized copy) instead of a fresh one. */
   storage?: TestStorage;
+  /**
+   * The editor keys of an earlier run (e.g. a seized copy's), instead of fresh ones: a bot that
+   * starts with none of the keys its database knows is refused (services/key-set.ts).
+   */
+  editorKeys?: { keyring: EditorKeyring; keys: TestKey[] };
   /** The secrets of an earlier run (e.g. a seized copy's), instead of fresh ones. */
   secrets?: Secrets;
   /** Broadcast worker timings (leases, back-off, progress interval). */
@@ -62,7 +67,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   const api = await startFakeBotApi({ token: TEST_TOKEN });
   api.group({ id: EDITORS_CHAT_ID, title: "Editors", type: "supergroup", botIsAdmin: true });
   const storage = options.storage ?? (await createTestStorage({ dataDir: options.dataDir }));
-  const made = await makeTestEditorKeyring(2);
+  const made = options.editorKeys ?? (await makeTestEditorKeyring(2));
   const keys = made.keys;
   let keyring = made.keyring;
   // With a data directory, secrets live there as in production; otherwise in memory.
