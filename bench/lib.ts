@@ -193,6 +193,7 @@ export async function startInProcessBot(options: {
     logger: createLogger({ level: "info", destination: discard }),
     botInfo: api.botInfo,
   });
+  await app.keys.announce();
   const runner: RunnerHandle = run(app.bot, { runner: { fetch: { timeout: 30 } } });
   return {
     api,

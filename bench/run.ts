@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   metadata: () => import("./metadata.js"),
   "open-interviews": () => import("./open-interviews.js"),
   export: () => import("./export.js"),
+  grant: () => import("./grant.js"),
   broadcast: () => import("./broadcast.js"),
   desk: () => import("./desk.js"),
   demo: () => import("./demo.js"),

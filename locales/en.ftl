@@ -354,6 +354,20 @@ editors-reply-anonymous = You are writing as the group (an anonymous admin), so 
 editors-purge-confirm = Delete testimony #{ $number } with all its files, additions and replies? It cannot be restored.
 editors-purged = Testimony #{ $number } was deleted for good.
 editors-keys = Editor keys the testimonies are encrypted to ({ $count }):
+
+# --- The editors' key set (/keys, and the alarm at start when it changed) ---
+editors-keys-in-use = in use: new testimonies are encrypted to it
+editors-keys-waiting = waiting for an editor's confirmation: receives nothing yet
+editors-keys-changed = ⚠️ The editors' keys changed since the bot last started. Check that every change is one you expected.
+editors-keys-added = Added:
+editors-keys-removed = Removed (new testimonies are no longer encrypted to it):
+editors-keys-still-waiting = Still waiting for confirmation since an earlier start:
+editors-keys-pending = Not used until an editor confirms it. Compare the fingerprint with its owner by voice, not in this chat, then press the button. If nobody expected this key, do not confirm it: someone with access to the server added it.
+editors-keys-confirm-button = Confirm key …{ $key }
+editors-key-confirmed = Key { $fingerprint } confirmed: new testimonies are encrypted to it too. Earlier ones reach it only if an editor grants them (npm run editor -- grant).
+editors-key-already = This key is already confirmed.
+editors-key-unknown = This key is no longer in the set.
+
 editors-list-empty = No testimonies.
 editors-list-line = #{ $number } · { $day } · { $status } · answers: { $answers }, files: { $attachments }, additions: { $followups }, editors' replies: { $replies }
 editors-unknown-status = Unknown status. Possible: { $statuses }

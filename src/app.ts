@@ -4,10 +4,16 @@
 import type { UserFromGetMe } from "grammy/types";
 import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
 import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
+import { keyChangeMessage } from "./bot/features/editor-keys.js";
 import { type BotDeps, createBot } from "./bot/index.js";
+
 import { type Config, DEFAULTS } from "./config.js";
 import type { Logger } from "./logger.js";
-import { type EditorKeyring, formatFingerprint } from "./services/crypto/editor-keys.js";
+import {
+  type EditorKeyring,
+  formatFingerprint,
+  liveKeyring,
+} from "./services/crypto/editor-keys.js";
 import { createAdminService } from "./services/guidance/admin.js";
 import {
   type BroadcastWorkerOptions,
@@ -21,6 +27,7 @@ import {
   DEFAULT_QUESTIONNAIRE_PATH,
   loadQuestionnaire,
 } from "./services/interview/questionnaire.js";
+import { createKeySetService } from "./services/key-set.js";
 import { createSourceKeys } from "./services/sources/keys.js";
 import { createSourceLimits } from "./services/sources/limits.js";
 import { createSourceLocks, holdLock } from "./services/sources/locks.js";
@@ -32,10 +39,12 @@ import { createSlowWork, SLOW_WORK_CONCURRENCY } from "./services/sources/slow-w
 import { createNoticeBatcher, type NoticeBatch } from "./services/submissions/editors-notices.js";
 import { createQuotaService } from "./services/submissions/quotas.js";
 import { createSubmissionsService } from "./services/submissions/submit.js";
+
 import { translate } from "./services/texts.js";
 import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
+import { createEditorKeysRepository } from "./storage/editor-keys.repo.js";
 import { createGuidanceRepository } from "./storage/guidance.repo.js";
 import { createRateLimitsRepository } from "./storage/rate-limits.repo.js";
 import type { Secrets } from "./storage/secrets.js";
@@ -96,7 +105,11 @@ export function createApp(options: {
   /** How long Bot API calls and failed updates keep being tried (tests make it short). */
   retry?: Pick<BotDeps, "apiRetry" | "updateRetry">;
 }) {
-  const { config, db, keyring, secrets, now } = options;
+  const { config, db, secrets, now } = options;
+  // Everything encrypts to the keys in use: an added key only once an editor confirmed it, and
+  // none before keys.announce() has compared the set with the last start's (fails closed).
+  const live = liveKeyring(options.keyring, []);
+  const keyring = live.keyring;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
   const drafts = createDraftsRepository({ db });
   const {
@@ -106,6 +119,12 @@ export function createApp(options: {
     editorial,
     exporter,
   } = createEditorServices({ db, keyring, now });
+  const keySet = createKeySetService({
+    repo: createEditorKeysRepository({ db }),
+    audit,
+    live,
+    now,
+  });
 
   const preferences = createPreferencesService({ pepper: secrets.pepper });
   const scrubber = createScrubber({
@@ -271,6 +290,7 @@ export function createApp(options: {
     guidance,
     broadcasts,
     admin,
+    keySet,
   };
   const replyNotices = createReplyNotices();
   const bot = createBot({
@@ -280,7 +300,7 @@ export function createApp(options: {
     defaultLocale: config.DEFAULT_LOCALE,
     editorsChatId: config.EDITORS_CHAT_ID,
     logger: options.logger,
-    fingerprints: keyring.fingerprints.map(formatFingerprint),
+    fingerprints: options.keyring.fingerprints.map(formatFingerprint),
     actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
     adminIds: config.ADMIN_IDS,
     limits: {
@@ -303,6 +323,7 @@ export function createApp(options: {
     t: (key, args) => translate(config.DEFAULT_LOCALE, key, args),
   });
   deliverNotices = editorsNotices.deliver;
+  let keyRefresh: NodeJS.Timeout | undefined;
 
   return {
     bot,
@@ -323,6 +344,30 @@ export function createApp(options: {
     broadcastWorker,
     /** Editors' notices, one batch per window. */
     notices,
+    /**
+     * The editors' key set. announce() runs before the bot takes any update: it compares
+     * EDITOR_KEYS with the set of the last start, puts the confirmed keys in use, and tells the
+     * editors' chat about any change (KeySetError: no confirmed key left).
+     */
+    keys: {
+      async announce() {
+        const change = await keySet.reconcile();
+        if (change.added.length + change.removed.length + change.pending.length === 0) return;
+        if (config.EDITORS_CHAT_ID === undefined) {
+          options.logger.warn(
+            { added: change.added.length, removed: change.removed.length },
+            "editor keys changed; without EDITORS_CHAT_ID no editor can confirm an added key",
+          );
+          return;
+        }
+        const message = keyChangeMessage(change, (key, args) =>
+          translate(config.DEFAULT_LOCALE, key, args),
+        );
+        await bot.api.sendMessage(config.EDITORS_CHAT_ID, message.text, {
+          reply_markup: message.replyMarkup,
+        });
+      },
+    },
     /** VACUUM of ended interviews' rows; flushed at a clean stop. */
     scrubber,
     /** Background work that runs beside the bot: start with it, stop before storage closes. */
@@ -334,10 +379,19 @@ export function createApp(options: {
           sharedSweep = setInterval(sweepShared, 60_000);
           sharedSweep.unref();
         }
+        // A key confirmed through another instance is used here within a minute.
+        if (shared && !keyRefresh) {
+          keyRefresh = setInterval(() => {
+            keySet.refresh().catch((error) => options.logger.warn({ err: error }, "key set"));
+          }, 60_000);
+          keyRefresh.unref();
+        }
       },
       async stop() {
         clearInterval(sharedSweep);
         sharedSweep = undefined;
+        clearInterval(keyRefresh);
+        keyRefresh = undefined;
         await broadcastWorker.stop();
         await notices.stop();
         scrubber.stop();

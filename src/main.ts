@@ -12,6 +12,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { whenParentGone } from "./parent-watch.js";
 import { startService } from "./service.js";
 import { KeyError } from "./services/crypto/editor-keys.js";
+import { KeySetError } from "./services/key-set.js";
 import { StorageError } from "./storage/db.js";
 
 async function main(): Promise<void> {
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (
       error instanceof KeyError ||
+      error instanceof KeySetError ||
       error instanceof StorageError ||
       error instanceof TokenRejectedError
     ) {

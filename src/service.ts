@@ -105,6 +105,8 @@ async function startOnStorage(
   const sweepTimer = setInterval(sweep, 3600_000);
   sweepTimer.unref();
   await bot.init();
+  // Before any update: a changed key set is told to the editors, and added keys wait.
+  await app.keys.announce();
 
   let stopReceiving: () => Promise<void>;
   if (config.WEBHOOK_URL && config.WEBHOOK_SECRET) {

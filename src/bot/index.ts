@@ -9,6 +9,7 @@ import type { BroadcastService } from "../services/guidance/broadcast.js";
 import type { GuidanceService } from "../services/guidance/guidance.js";
 import type { SubscriptionsService } from "../services/guidance/subscriptions.js";
 import type { InterviewService } from "../services/interview/draft-store.js";
+import type { KeySetService } from "../services/key-set.js";
 import { ExpiringMap, HOUR, RateLimiter, type SourceLimits } from "../services/sources/limits.js";
 import type { Locale, PreferencesService } from "../services/sources/preferences.js";
 import type { ReplyNotices } from "../services/sources/reply-notices.js";
@@ -17,11 +18,13 @@ import type { ExportService } from "../services/submissions/export.js";
 import type { QuotaService } from "../services/submissions/quotas.js";
 import type { SubmissionsService } from "../services/submissions/submit.js";
 import { type ApiRetryOptions, apiRetry, lenientCallbackAnswers } from "./api-retry.js";
+
 import type { BotContext } from "./context.js";
 import type { Translator } from "./conversations.js";
 import { draftSession, type SourceLock } from "./draft-session.js";
 import { createAdminFallbackFeature, createAdminFeature } from "./features/admin.js";
 import { createCodenameFeature, createCodenameWaits } from "./features/codename.js";
+import { createEditorKeysFeature } from "./features/editor-keys.js";
 import { createEditorsFeature } from "./features/editors.js";
 import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
 import { createLanguageFeature } from "./features/language.js";
@@ -45,6 +48,8 @@ export interface BotDeps {
   quotas: QuotaService;
   editorial: EditorialService;
   exporter: ExportService;
+  /** The editors' key set: /keys and confirming an added key (features/editor-keys.ts). */
+  keySet: KeySetService;
   /** Fingerprints of the editor keys in use (shown by /keys in the editors' chat). */
   fingerprints: readonly string[];
   /** HMAC of an editor's or admin's Telegram id, for the audit table. */
@@ -172,6 +177,14 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       apiRoot: deps.apiRoot,
       quotas: deps.quotas,
       awaiting: codenameWaits,
+    }),
+  );
+  // Before the editors' feature: its /keys answers here, with each key's state.
+  safe.use(
+    createEditorKeysFeature({
+      editorsChatId: deps.editorsChatId,
+      keySet: deps.keySet,
+      actorHash: deps.actorHash,
     }),
   );
   safe.use(

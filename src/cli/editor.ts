@@ -11,6 +11,7 @@ import {
   formatFingerprint,
 } from "../services/crypto/editor-keys.js";
 import { generateEditorKey } from "../services/crypto/keygen.js";
+import { accessCommands } from "./access-commands.js";
 import { archiveCommands } from "./archive-commands.js";
 import { CliError, type Command, UsageError } from "./command.js";
 import { deskCommand } from "./desk-command.js";
@@ -21,6 +22,7 @@ const EXPIRY_WARNING_DAYS = 30;
 
 const commands: Command[] = [
   ...archiveCommands,
+  ...accessCommands,
   deskCommand,
   {
     name: "keygen",

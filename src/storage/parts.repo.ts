@@ -3,9 +3,14 @@
 import { and, asc, count, eq, gt, inArray, isNotNull, isNull, notInArray, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
 import type { Transaction } from "./drafts.repo.js";
-import { attachmentChunks, draftParts, parts } from "./schema.js";
+import { attachmentChunks, draftParts, parts, submissions } from "./schema.js";
 
 export type PartRow = typeof parts.$inferSelect;
+/** What grant and revoke read of a part: its ciphertext, recipient list and attachment. */
+export type PartHead = Pick<PartRow, "id" | "ciphertext" | "recipients" | "attachmentId"> & {
+  /** Null for a part of an interview still in progress. */
+  submissionNumber?: number | null;
+};
 /**
  * "answer": a text or choice answer (which one, and to which question, is inside the encryption);
  * "text" and "choice" are the same from before that. "note": an editors' private note
@@ -37,6 +42,8 @@ export function createPartsRepository({ db }: { db: Db }) {
         ciphertext: Uint8Array;
         attachmentId?: string;
         createdOn: string;
+        /** Who can read it (services/crypto/recipients.ts): public fingerprints and key ids. */
+        recipients: readonly { fingerprint: string | null; keyId: string }[];
       },
       tx: DbOrTx = db,
     ): Promise<string> {
@@ -202,6 +209,85 @@ export function createPartsRepository({ db }: { db: Db }) {
         after = row.seq;
         yield row.data;
       }
+    },
+
+    /** Every part, a page at a time in id order, for walking the whole store (grant, revoke). */
+    async *scan(pageSize = 100): AsyncGenerator<PartHead[]> {
+      for (let after: string | undefined; ; ) {
+        const page = await db
+          .select({
+            id: parts.id,
+            ciphertext: parts.ciphertext,
+            recipients: parts.recipients,
+            attachmentId: parts.attachmentId,
+            submissionNumber: submissions.number,
+          })
+          .from(parts)
+          .leftJoin(submissions, eq(submissions.id, parts.submissionId))
+          .where(after === undefined ? undefined : gt(parts.id, after))
+          .orderBy(asc(parts.id))
+          .limit(pageSize);
+        if (page.length === 0) return;
+        after = page.at(-1)?.id;
+        yield page;
+      }
+    },
+
+    async countAll(): Promise<number> {
+      const [row] = await db.select({ n: count() }).from(parts);
+      return Number(row?.n ?? 0);
+    },
+
+    /** The first chunk of an attachment's ciphertext: where its recipient packets are. */
+    async firstChunk(attachmentId: string): Promise<Uint8Array | undefined> {
+      const [row] = await db
+        .select({ data: attachmentChunks.data })
+        .from(attachmentChunks)
+        .where(and(eq(attachmentChunks.attachmentId, attachmentId), eq(attachmentChunks.seq, 0)));
+      return row?.data;
+    },
+
+    /**
+     * Writes a part's new recipient packets and list (and its attachment's first chunk) in one
+     * transaction, only if they are still what was read: false when the part changed or went.
+     */
+    async rewriteRecipients(
+      before: PartHead & { firstChunk?: Uint8Array },
+      after: {
+        ciphertext: Uint8Array;
+        firstChunk?: Uint8Array;
+        recipients: readonly { fingerprint: string | null; keyId: string }[];
+      },
+    ): Promise<boolean> {
+      const unchanged = new Error("the attachment changed while it was read");
+      return db
+        .transaction(async (tx) => {
+          const updated = await tx
+            .update(parts)
+            .set({ ciphertext: after.ciphertext, recipients: after.recipients })
+            .where(and(eq(parts.id, before.id), eq(parts.ciphertext, before.ciphertext)))
+            .returning({ id: parts.id });
+          if (updated.length === 0) return false;
+          if (before.attachmentId && before.firstChunk && after.firstChunk) {
+            const chunk = await tx
+              .update(attachmentChunks)
+              .set({ data: after.firstChunk })
+              .where(
+                and(
+                  eq(attachmentChunks.attachmentId, before.attachmentId),
+                  eq(attachmentChunks.seq, 0),
+                  eq(attachmentChunks.data, before.firstChunk),
+                ),
+              )
+              .returning({ seq: attachmentChunks.seq });
+            if (chunk.length === 0) throw unchanged;
+          }
+          return true;
+        })
+        .catch((error: unknown) => {
+          if (error === unchanged) return false;
+          throw error;
+        });
     },
 
     async attachmentSize(attachmentId: string): Promise<number> {

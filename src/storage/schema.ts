@@ -100,6 +100,12 @@ export const parts = pgTable(
     /** For attachments: the encrypted file body lives in attachment_chunks. */
     attachmentId: uuid("attachment_id"),
     createdOn: date("created_on").notNull(),
+    /**
+     * Who can read it (the ciphertext and, for attachments, the file body): the editors' primary
+     * fingerprints and the encryption subkey ids their packets name, `[{ fingerprint, keyId }]`.
+     * Public key data only. Null in parts from before it was kept (their packets name key ids).
+     */
+    recipients: jsonb("recipients"),
   },
   (t) => [index("parts_submission_idx").on(t.submissionId)],
 );
@@ -238,6 +244,18 @@ export const rateLimits = pgTable("rate_limits", {
   windowEnds: timestamp("window_ends", { withTimezone: true }).notNull(),
 });
 
+/**
+ * The editors' key set the bot last started with (public data). A key that appeared since stays
+ * unconfirmed, and receives nothing, until an editor confirms it in the editors' chat.
+ */
+export const editorKeys = pgTable("editor_keys", {
+  fingerprint: text("fingerprint").primaryKey(),
+  /** The key's user ids (names and addresses of editors), as the key file gives them. */
+  userIds: jsonb("user_ids").notNull().default([]),
+  confirmed: boolean("confirmed").notNull(),
+  addedOn: date("added_on").notNull(),
+});
+
 export const schema = {
   drafts,
   submissions,
@@ -251,4 +269,5 @@ export const schema = {
   deliveries,
   sourceLocks,
   rateLimits,
+  editorKeys,
 };

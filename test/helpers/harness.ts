@@ -23,8 +23,9 @@ export interface TestBot {
   /**
    * Stops the running bot and starts a new one on the same database, secrets, keys and fake
    * Bot API: fresh in-memory state (codename sessions, receipts, limits), as after a crash.
+   * `keyring`: start with these editor keys instead (EDITOR_KEYS changed meanwhile).
    */
-  restart(): Promise<void>;
+  restart(options?: { keyring?: EditorKeyring }): Promise<void>;
   /**
    * Resolves once the bot has nothing left to do: no update waiting at the fake Bot API, none
    * being handled, no editors' notice being sent. For "nothing happened" assertions, and for
@@ -49,6 +50,11 @@ export interface TestBotOptions {
   logLevel?: string;
   /** An existing database (e.g. a seized copy) instead of a fresh one. */
   storage?: TestStorage;
+  /**
+   * The editor keys of an earlier run (e.g. a seized copy's), instead of fresh ones: a bot that
+   * starts with none of the keys its database knows is refused (services/key-set.ts).
+   */
+  editorKeys?: { keyring: EditorKeyring; keys: TestKey[] };
   /** The secrets of an earlier run (e.g. a seized copy's), instead of fresh ones. */
   secrets?: Secrets;
   /** Broadcast worker timings (leases, back-off, progress interval). */
@@ -63,7 +69,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   const api = await startFakeBotApi({ token: TEST_TOKEN });
   api.group({ id: EDITORS_CHAT_ID, title: "Editors", type: "supergroup", botIsAdmin: true });
   const storage = options.storage ?? (await createTestStorage({ dataDir: options.dataDir }));
-  const { keyring, keys } = await makeTestEditorKeyring(2);
+  const made = options.editorKeys ?? (await makeTestEditorKeyring(2));
+  const keys = made.keys;
+  let keyring = made.keyring;
   // With a data directory, secrets live there as in production; otherwise in memory.
   const secrets =
     options.secrets ??
@@ -121,6 +129,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     await app.background.stop();
   };
   let app = build();
+  await app.keys.announce();
   let runner = launch(app);
   return {
     api,
@@ -128,7 +137,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     get app() {
       return app;
     },
-    keyring,
+    get keyring() {
+      return keyring;
+    },
     editorKeys: keys,
     secrets,
     logs: output,
@@ -139,9 +150,11 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
         if (quiet()) return;
       }
     },
-    restart: async () => {
+    restart: async (restartOptions = {}) => {
       await halt();
+      keyring = restartOptions.keyring ?? keyring;
       app = build();
+      await app.keys.announce();
       runner = launch(app);
     },
     stop: async (stopOptions = {}) => {

@@ -109,6 +109,7 @@ describe("a seized copy replays a past source as a stranger", () => {
       dataDir: usingPostgres ? undefined : copyDir,
       storage,
       secrets: original.secrets,
+      editorKeys: { keyring: original.keyring, keys: original.editorKeys },
     });
   }, 180_000);
 

@@ -63,6 +63,7 @@ describe("drafts and their parts at rest", () => {
           ciphertext: new Uint8Array([9]),
           attachmentId,
           createdOn: "2026-01-01",
+          recipients: [],
         },
       );
     const liveBody = "00000000-0000-4000-8000-0000000000a1";

@@ -74,6 +74,13 @@ export interface UnlockedPrivateKey {
 
 const unlockedKeys = new WeakMap<UnlockedPrivateKey, PrivateKey>();
 
+/** The openpgp key behind a handle, for the modules of this folder (recipients.ts). */
+export function privateKeyOf(handle: UnlockedPrivateKey): PrivateKey {
+  const key = unlockedKeys.get(handle);
+  if (!key) throw new Error("UnlockedPrivateKey must come from unlockPrivateKey");
+  return key;
+}
+
 async function readEditorPrivateKey(privateKey: string | Uint8Array): Promise<PrivateKey> {
   try {
     return typeof privateKey === "string"

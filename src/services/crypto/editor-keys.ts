@@ -43,6 +43,8 @@ export interface EditorKeyInfo {
   created: Date;
   /** null: the key does not expire. */
   expires: Date | null;
+  /** The id of the subkey messages are encrypted to (what their recipient packets name). */
+  encryptionKeyId: string;
 }
 
 /** Validated editor public keys. Only loadEditorKeys makes one; the key objects stay inside. */
@@ -53,13 +55,73 @@ export interface EditorKeyring {
   readonly warnings: readonly string[];
 }
 
-const keyringKeys = new WeakMap<EditorKeyring, readonly PublicKey[]>();
+/** Fixed keys, or (a live keyring) the keys in use right now. */
+const keyringKeys = new WeakMap<
+  EditorKeyring,
+  readonly PublicKey[] | (() => readonly PublicKey[])
+>();
 
 /** The openpgp keys behind a keyring, for the encryption modules of this folder. */
 export function keysOf(keyring: EditorKeyring): readonly PublicKey[] {
   const keys = keyringKeys.get(keyring);
   if (!keys) throw new Error("EditorKeyring must come from loadEditorKeys");
-  return keys;
+  return typeof keys === "function" ? keys() : keys;
+}
+
+/**
+ * The keys in use right now, fixed: what one message (or an attachment and its description) is
+ * encrypted to, and what its part records as recipients.
+ */
+export function currentKeys(keyring: EditorKeyring): EditorKeyring {
+  const entry = keyringKeys.get(keyring);
+  if (typeof entry !== "function") return keyring;
+  const fixed: EditorKeyring = Object.freeze({
+    fingerprints: keyring.fingerprints,
+    editors: keyring.editors,
+    warnings: keyring.warnings,
+  });
+  keyringKeys.set(fixed, entry());
+  return fixed;
+}
+
+/** A keyring whose keys in use can change while the bot runs (see liveKeyring). */
+export interface LiveKeyring {
+  /** Encrypts to the keys in use only; hand it to everything that encrypts for editors. */
+  readonly keyring: EditorKeyring;
+  /** Every key EDITOR_KEYS gave, in use or not. */
+  readonly all: EditorKeyring;
+  /** Puts these keys (fingerprints of `all`) in use, and no others. */
+  use(fingerprints: readonly string[]): void;
+}
+
+/**
+ * The editors' keys with only some of them in use: a key that appeared in EDITOR_KEYS since the
+ * last start receives nothing until an editor confirms it (services/key-set.ts).
+ */
+export function liveKeyring(all: EditorKeyring, inUse: readonly string[]): LiveKeyring {
+  const allKeys = keysOf(all);
+  let editors: readonly EditorKeyInfo[] = [];
+  let keys: readonly PublicKey[] = [];
+  const use = (fingerprints: readonly string[]) => {
+    const wanted = new Set(fingerprints);
+    const picked = all.editors.flatMap((editor, i) =>
+      wanted.has(editor.fingerprint) ? [{ editor, key: allKeys[i] as PublicKey }] : [],
+    );
+    editors = Object.freeze(picked.map((p) => p.editor));
+    keys = Object.freeze(picked.map((p) => p.key));
+  };
+  use(inUse);
+  const keyring: EditorKeyring = Object.freeze({
+    get fingerprints() {
+      return Object.freeze(editors.map((e) => e.fingerprint));
+    },
+    get editors() {
+      return editors;
+    },
+    warnings: all.warnings,
+  });
+  keyringKeys.set(keyring, () => keys);
+  return { keyring, all, use };
 }
 
 /** "ABCD1234..." → "ABCD 1234 ..." */
@@ -335,6 +397,7 @@ async function checkUsableByEditors(file: string, key: PublicKey): Promise<Edito
     userIds: key.getUserIDs(),
     created: key.getCreationTime(),
     expires: expires instanceof Date ? expires : null,
+    encryptionKeyId: encryptionKey.getKeyID().toHex().toUpperCase(),
   };
 }
 

@@ -179,10 +179,10 @@ export function createInterviewService(deps: {
         for (const write of draft.unsaved ?? []) {
           if (write.op === "delete") await deps.parts.deleteParts(draft.id, write.ids, tx);
           else {
-            const { id, kind, ciphertext, attachmentId } = write;
+            const { id, kind, ciphertext, attachmentId, recipients } = write;
             await deps.parts.add(
               { draftId: draft.id },
-              { id, kind, ciphertext, attachmentId, createdOn },
+              { id, kind, ciphertext, attachmentId, createdOn, recipients },
               tx,
             );
           }

@@ -1,5 +1,6 @@
 // What an interview in progress is made of: the draft, its sealed state, the part writes waiting
 // for the next save. Shared by the engine (which changes drafts) and the store (which keeps them).
+import type { Recipient } from "../crypto/recipients.js";
 import type { Choices } from "./questionnaire.js";
 
 /** What the interview needs to remember between messages. Sealed at rest, never plaintext. */
@@ -34,6 +35,8 @@ export type PartWrite =
       id: string;
       kind: "answer" | "attachment";
       ciphertext: Uint8Array;
+      /** Who can read it: the editors' keys it was encrypted to (public). */
+      recipients: Recipient[];
       /** An attachment's encrypted body, already in the chunk store. */
       attachmentId?: string;
     }

@@ -3,8 +3,9 @@
 // leave as `draft.unsaved` part writes, which the draft store commits together with the sealed
 // state in one transaction (see interview.ts). No Telegram here: views say what to show.
 
-import type { EditorKeyring } from "../crypto/editor-keys.js";
+import { currentKeys, type EditorKeyring } from "../crypto/editor-keys.js";
 import { encryptTextForEditors } from "../crypto/for-editors.js";
+import { type Recipient, recipientsOf } from "../crypto/recipients.js";
 import type { SubmissionReceipt } from "../submissions/submit.js";
 import {
   type AttachmentMeta,
@@ -13,8 +14,16 @@ import {
   prepareAttachment,
   storeEncryptedAttachment,
 } from "./attachments.js";
-import type { Draft, DraftState, InterviewLimits, PartWrite } from "./draft.js";
-import { dayOf, LimitError, REVIEW } from "./draft.js";
+import {
+  type Draft,
+  type DraftState,
+  dayOf,
+  type InterviewLimits,
+  LimitError,
+  type PartWrite,
+  REVIEW,
+} from "./draft.js";
+
 import {
   abandonedQuestions,
   acceptsMedia,
@@ -263,9 +272,10 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     const before = state.replacing === questionId ? (state.textLength[questionId] ?? 0) : 0;
     const length = before + text.length;
     if (length > deps.limits.maxTextLength) throw new LimitError("text-too-long");
-    const ciphertext = await encryptTextForEditors(deps.keyring, text, `text:${questionId}`);
+    const keys = currentKeys(deps.keyring);
+    const ciphertext = await encryptTextForEditors(keys, text, `text:${questionId}`);
     replaceOnFirstPart(draft, questionId);
-    addPart(draft, questionId, { kind: "answer", ciphertext });
+    addPart(draft, questionId, { kind: "answer", ciphertext, recipients: recipientsOf(keys) });
     state.textLength[questionId] = length;
     state.textParts ??= {};
     state.textParts[questionId] = (state.textParts[questionId] ?? 0) + 1;
@@ -292,14 +302,17 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     const { body, meta } = await prepareAttachment(await file.open(), file.meta, {
       keepOriginal: question.evidence,
     });
-    const attachmentId = await storeEncryptedAttachment(deps.parts, deps.keyring, body);
+    // The body and its description go to the same keys, which the part then lists.
+    const keys = currentKeys(deps.keyring);
+    const attachmentId = await storeEncryptedAttachment(deps.parts, keys, body);
     const ciphertext = await encryptTextForEditors(
-      deps.keyring,
+      keys,
       JSON.stringify(meta),
       `attachment:${question.id}`,
     );
     replaceOnFirstPart(draft, question.id);
-    addPart(draft, question.id, { kind: "attachment", ciphertext, attachmentId });
+    const recipients = recipientsOf(keys);
+    addPart(draft, question.id, { kind: "attachment", ciphertext, attachmentId, recipients });
     state.attachments[question.id] = onQuestion + 1;
     state.skipped = state.skipped.filter((id) => id !== question.id);
   }
@@ -313,13 +326,14 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     const after = { ...state.choices, [questionId]: options };
     const abandoned = abandonedQuestions(questionnaire, state.choices, after);
     for (const id of abandoned) delete after[id];
+    const keys = currentKeys(deps.keyring);
     const ciphertext = await encryptTextForEditors(
-      deps.keyring,
+      keys,
       options.join("\n"),
       `choice:${questionId}`,
     );
     dropAnswers(draft, [questionId, ...abandoned]);
-    addPart(draft, questionId, { kind: "answer", ciphertext });
+    addPart(draft, questionId, { kind: "answer", ciphertext, recipients: recipientsOf(keys) });
     state.choices = after;
     state.skipped = state.skipped.filter((id) => id !== questionId && !abandoned.includes(id));
   }
@@ -403,7 +417,12 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
   function addPart(
     draft: Draft,
     questionId: string,
-    part: { kind: "answer" | "attachment"; ciphertext: Uint8Array; attachmentId?: string },
+    part: {
+      kind: "answer" | "attachment";
+      ciphertext: Uint8Array;
+      attachmentId?: string;
+      recipients: Recipient[];
+    },
   ) {
     const id = crypto.randomUUID();
     queue(draft, { op: "add", id, ...part });

@@ -4,8 +4,9 @@ import type { AuditRepository } from "../../storage/audit.repo.js";
 import type { Db } from "../../storage/db.js";
 import type { PartsRepository } from "../../storage/parts.repo.js";
 import type { SubmissionRow, SubmissionsRepository } from "../../storage/submissions.repo.js";
-import type { EditorKeyring } from "../crypto/editor-keys.js";
+import { currentKeys, type EditorKeyring } from "../crypto/editor-keys.js";
 import { encryptTextForEditors } from "../crypto/for-editors.js";
+import { recipientsOf } from "../crypto/recipients.js";
 import { encryptForSourceAndEditors } from "../crypto/reply-keys.js";
 import { dayOf } from "../interview/draft-store.js";
 import { STATUSES, type Status } from "./submit.js";
@@ -126,10 +127,17 @@ export function createEditorialService(deps: {
     ): Promise<{ stored: false } | { stored: true; submissionId: string }> {
       const row = await deps.submissions.findByNumber(number);
       if (!row) return { stored: false };
-      const ciphertext = await encryptForSourceAndEditors(deps.keyring, row.replyPublicKey, text);
+      const keys = currentKeys(deps.keyring);
+      const ciphertext = await encryptForSourceAndEditors(keys, row.replyPublicKey, text);
       await deps.parts.add(
         { submissionId: row.id },
-        { questionId: "reply", kind: "reply", ciphertext, createdOn: today() },
+        {
+          questionId: "reply",
+          kind: "reply",
+          ciphertext,
+          createdOn: today(),
+          recipients: recipientsOf(keys),
+        },
       );
       await deps.audit.record({
         action: "reply",
@@ -145,10 +153,17 @@ export function createEditorialService(deps: {
     async addNote(number: number, text: string, actorHash: string): Promise<boolean> {
       const row = await deps.submissions.findByNumber(number);
       if (!row) return false;
-      const ciphertext = await encryptTextForEditors(deps.keyring, text);
+      const keys = currentKeys(deps.keyring);
+      const ciphertext = await encryptTextForEditors(keys, text);
       await deps.parts.add(
         { submissionId: row.id },
-        { questionId: "note", kind: "note", ciphertext, createdOn: today() },
+        {
+          questionId: "note",
+          kind: "note",
+          ciphertext,
+          createdOn: today(),
+          recipients: recipientsOf(keys),
+        },
       );
       await deps.audit.record({
         action: "note",

@@ -1,9 +1,11 @@
 // Encrypted export: one tar archive per submission with every part exactly as stored
 // (ciphertext) and a manifest that says what each part is. No plaintext content.
-import type { PartKind, PartsRepository } from "../../storage/parts.repo.js";
+import type { PartKind, PartRow, PartsRepository } from "../../storage/parts.repo.js";
 import type { SubmissionRow } from "../../storage/submissions.repo.js";
 import { recipientKeyIdsOf } from "../crypto/decrypt.js";
 import { type EditorKeyring, primaryFingerprintsOf } from "../crypto/editor-keys.js";
+
+import { parseRecipients } from "../crypto/recipients.js";
 import { writeTar } from "./tar.js";
 
 /**
@@ -47,15 +49,20 @@ export function archiveName(number: number): string {
 }
 
 export function createExportService(deps: { parts: PartsRepository; keyring?: EditorKeyring }) {
-  const recipientsOf = async (ciphertext: Uint8Array | undefined) => {
-    if (!deps.keyring || !ciphertext) return undefined;
-    return primaryFingerprintsOf(deps.keyring, await recipientKeyIdsOf(ciphertext));
+  const recipientsOf = async (row: PartRow | undefined) => {
+    if (!row) return undefined;
+    // The part's own list says whose keys it is for (grants included); older parts only name
+    // subkey ids, which the keyring maps to fingerprints.
+    const listed = storedFingerprints(row.recipients);
+    if (listed.length > 0) return listed;
+    if (!deps.keyring) return undefined;
+    return primaryFingerprintsOf(deps.keyring, await recipientKeyIdsOf(row.ciphertext));
   };
   return {
     /** The archive as a stream of chunks; attachment bodies are read chunk by chunk. */
     async *archive(submission: SubmissionRow): AsyncGenerator<Uint8Array> {
       const rows = await deps.parts.listForSubmission(submission.id);
-      const recipients = await recipientsOf(rows[0]?.ciphertext);
+      const recipients = await recipientsOf(rows[0]);
       const manifest: Manifest = {
         format: EXPORT_FORMAT,
         submission: submission.number,
@@ -97,3 +104,12 @@ export function createExportService(deps: { parts: PartsRepository; keyring?: Ed
 }
 
 export type ExportService = ReturnType<typeof createExportService>;
+
+/** The fingerprints a stored recipient list names; none for a missing or malformed list. */
+function storedFingerprints(value: unknown): string[] {
+  try {
+    return (parseRecipients(value) ?? []).flatMap((r) => (r.fingerprint ? [r.fingerprint] : []));
+  } catch {
+    return [];
+  }
+}

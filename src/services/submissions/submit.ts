@@ -3,8 +3,9 @@
 import type { DraftsRepository } from "../../storage/drafts.repo.js";
 import type { PartsRepository } from "../../storage/parts.repo.js";
 import type { SubmissionRow, SubmissionsRepository } from "../../storage/submissions.repo.js";
-import type { EditorKeyring } from "../crypto/editor-keys.js";
+import { currentKeys, type EditorKeyring } from "../crypto/editor-keys.js";
 import { encryptTextForEditors } from "../crypto/for-editors.js";
+import { recipientsOf } from "../crypto/recipients.js";
 import {
   createReplyKeyPair,
   decryptAllForSource,
@@ -138,10 +139,17 @@ export function createSubmissionsService(deps: {
 
     /** A source adds to their testimony later: encrypted for editors like any answer. */
     async addFollowUp(submissionId: string, text: string): Promise<void> {
-      const ciphertext = await encryptTextForEditors(deps.keyring, text);
+      const keys = currentKeys(deps.keyring);
+      const ciphertext = await encryptTextForEditors(keys, text);
       await deps.parts.add(
         { submissionId },
-        { questionId: "followup", kind: "followup", ciphertext, createdOn: dayOf(now()) },
+        {
+          questionId: "followup",
+          kind: "followup",
+          ciphertext,
+          createdOn: dayOf(now()),
+          recipients: recipientsOf(keys),
+        },
       );
       await deps.submissions.countAddition(submissionId);
       deps.onNews?.();
@@ -152,8 +160,9 @@ export function createSubmissionsService(deps: {
       meta: AttachmentMeta,
       body: ReadableStream<Uint8Array>,
     ): Promise<void> {
-      const attachmentId = await storeEncryptedAttachment(deps.parts, deps.keyring, body);
-      const description = await encryptTextForEditors(deps.keyring, JSON.stringify(meta));
+      const keys = currentKeys(deps.keyring);
+      const attachmentId = await storeEncryptedAttachment(deps.parts, keys, body);
+      const description = await encryptTextForEditors(keys, JSON.stringify(meta));
       await deps.parts.add(
         { submissionId },
         {
@@ -162,6 +171,7 @@ export function createSubmissionsService(deps: {
           ciphertext: description,
           attachmentId,
           createdOn: dayOf(now()),
+          recipients: recipientsOf(keys),
         },
       );
       await deps.submissions.countAddition(submissionId);
@@ -170,14 +180,17 @@ export function createSubmissionsService(deps: {
 
     /** An editor's reply: readable by the source (with the codename) and by every editor. */
     async addReply(submission: SubmissionRow, text: string): Promise<void> {
-      const ciphertext = await encryptForSourceAndEditors(
-        deps.keyring,
-        submission.replyPublicKey,
-        text,
-      );
+      const keys = currentKeys(deps.keyring);
+      const ciphertext = await encryptForSourceAndEditors(keys, submission.replyPublicKey, text);
       await deps.parts.add(
         { submissionId: submission.id },
-        { questionId: "reply", kind: "reply", ciphertext, createdOn: dayOf(now()) },
+        {
+          questionId: "reply",
+          kind: "reply",
+          ciphertext,
+          createdOn: dayOf(now()),
+          recipients: recipientsOf(keys),
+        },
       );
     },
 
