@@ -449,6 +449,13 @@ desk-key-preset = Key: { $file }
 desk-passphrase = Passphrase of the key
 desk-unlock = Unlock
 desk-unlocking = Checking the key…
+# The desk's session: a one-time launch code (the address printed in the terminal) opens it.
+desk-launch-heading = Open the desk
+desk-launch-intro = Paste the address the desk printed in its terminal, or only the code after "#launch=". Press Enter in that terminal for a new one: a code works once, for one minute.
+desk-launch-code = Address or launch code
+desk-launch-open = Open
+desk-error-launch = This code is used, expired or wrong. Press Enter in the terminal where the desk runs for a new one.
+desk-error-session = This page's session has ended: the desk was opened again elsewhere, or restarted. Everything decrypted was removed from this page. Press Enter in the terminal where the desk runs for a new address.
 desk-unlocked-as = Key { $fingerprint }
 desk-error-no-key = Choose your private key file.
 desk-error-no-passphrase = Type the passphrase of the key.

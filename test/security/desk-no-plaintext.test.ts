@@ -134,10 +134,10 @@ describe.skipIf(!hasChromium)("the review desk leaves no plaintext behind", () =
       );
       await page.fill("#note-text", NOTE);
       await page.click("#note-form button");
-      await expect.poll(() => page.textContent("#testimony")).toContain(NOTE);
+      await expect.poll(() => page.textContent("#testimony"), { timeout: 20_000 }).toContain(NOTE);
       await page.fill("#reply-text", REPLY);
       await page.click("#reply-form button");
-      await expect.poll(() => page.textContent("#testimony")).toContain(REPLY);
+      await expect.poll(() => page.textContent("#testimony"), { timeout: 20_000 }).toContain(REPLY);
 
       // While the browser is open: its profile and cache live in the temp folder too.
       scanned = newInTmp().flatMap(filesUnder);
