@@ -77,7 +77,7 @@ describe("editors' notes in testimony.md", () => {
       "en",
     );
     expect(markdown).toMatch(
-      /## Replies from the editors\n\n> Thank you\n\n## Editors' notes\n\n> Check the unit number\n$/,
+      /## Replies from the editors\n\n```text\nThank you\n```\n\n## Editors' notes\n\n```text\nCheck the unit number\n```\n$/,
     );
   });
 });
@@ -365,9 +365,9 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
     await page.click("#save-form button[type=submit]");
     await expect.poll(() => page.textContent("#toast")).toContain("Сохранено в");
     const markdown = readFileSync(join(out, "submission-1/testimony.md"), "utf8");
-    expect(markdown).toContain(`> ${planted.answers[0]}`);
-    expect(markdown).toContain(`## Заметки редакции\n\n> ${NOTE}`);
-    expect(markdown).toContain(`## Ответы редакции\n\n> ${REPLY}`);
+    expect(markdown).toContain(`\n${planted.answers[0]}\n`);
+    expect(markdown).toContain(`## Заметки редакции\n\n\`\`\`text\n${NOTE}`);
+    expect(markdown).toContain(`## Ответы редакции\n\n\`\`\`text\n${REPLY}`);
     rmSync(out, { recursive: true });
   });
 
