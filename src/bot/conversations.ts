@@ -4,7 +4,8 @@
 // says "start again". The interview keeps its own engine (raw updates must not be at rest).
 import { autoRetry } from "@grammyjs/auto-retry";
 import { type ConversationData, conversations, type VersionedState } from "@grammyjs/conversations";
-import { type Context, MemorySessionStorage } from "grammy";
+import type { Context, StorageAdapter } from "grammy";
+import { ExpiringMap } from "../services/limits.js";
 import type { BotContext } from "./context.js";
 
 /** Auto-retry with finite limits: a flood wait longer than this fails instead of hanging. */
@@ -28,7 +29,7 @@ export function wizardConversations(expiresMs: number) {
   return conversations<BotContext, Context>({
     storage: {
       type: "key",
-      adapter: new MemorySessionStorage<VersionedState<ConversationData>>(expiresMs),
+      adapter: expiringWizardStorage<VersionedState<ConversationData>>(expiresMs),
     },
     plugins: [
       (ctx, next) => {
@@ -37,4 +38,20 @@ export function wizardConversations(expiresMs: number) {
       },
     ],
   });
+}
+
+/**
+ * A wizard's state in memory, gone `expiresMs` after its last write even if the chat never
+ * writes again (grammY's MemorySessionStorage forgets an entry only when it is read).
+ */
+export function expiringWizardStorage<T>(expiresMs: number): StorageAdapter<T> & { size: number } {
+  const states = new ExpiringMap<T>(expiresMs);
+  return {
+    read: (key) => states.get(key),
+    write: (key, value) => states.set(key, value),
+    delete: (key) => states.delete(key),
+    get size() {
+      return states.size;
+    },
+  };
 }
