@@ -329,6 +329,8 @@ editors-button-keep = No, keep it
 editors-button-send = Send
 editors-button-cancel-reply = Cancel
 editors-status-set = #{ $number }: status "{ $status }".
+# /status with a note: the note itself is not repeated (it left the chat).
+editors-status-set-note = #{ $number }: status "{ $status }", with a note for the source (they see it with their codename; your message with it was deleted from the chat).
 editors-not-found = There is no testimony #{ $number } (it may have been deleted).
 editors-export-caption = Testimony #{ $number }: encrypted archive{ $volumes ->
     [1] {""}

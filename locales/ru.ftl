@@ -333,6 +333,8 @@ editors-button-keep = Нет, оставить
 editors-button-send = Отправить
 editors-button-cancel-reply = Отмена
 editors-status-set = №{ $number }: статус «{ $status }».
+# /status с заметкой: саму заметку не повторяем (она ушла из чата).
+editors-status-set-note = №{ $number }: статус «{ $status }», с заметкой для источника (он увидит её по кодовому имени; ваше сообщение с ней удалено из чата).
 editors-not-found = Рассказа №{ $number } нет (возможно, он удалён).
 editors-export-caption = Рассказ №{ $number }: зашифрованный архив{ $volumes ->
     [1] {""}

@@ -46,6 +46,7 @@ export type AppConfig = Pick<
   | "BOT_TOKEN"
   | "TELEGRAM_API_ROOT"
   | "DEFAULT_LOCALE"
+  | "EDITORS_LOCALE"
   | "EDITORS_CHAT_ID"
   | "DRAFT_TTL_HOURS"
   | "MAX_TEXT_LENGTH"
@@ -88,6 +89,7 @@ export function createApp(options: {
   sourceLockWaitMs?: number;
 }) {
   const { config, db, keyring, secrets, now } = options;
+  const editorsLocale = config.EDITORS_LOCALE ?? config.DEFAULT_LOCALE;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
   const drafts = createDraftsRepository({ db });
   const {
@@ -185,7 +187,7 @@ export function createApp(options: {
     storageLimitGb: config.STORAGE_LIMIT_GB,
     onStorageWarning: async (warning) => {
       if (config.EDITORS_CHAT_ID === undefined) return;
-      const text = translate(config.DEFAULT_LOCALE, "editors-storage-warning", {
+      const text = translate(editorsLocale, "editors-storage-warning", {
         percent: warning.percent,
         used: warning.usedGb,
         limit: warning.limitGb,
@@ -268,6 +270,7 @@ export function createApp(options: {
     apiRoot: config.TELEGRAM_API_ROOT,
     defaultLocale: config.DEFAULT_LOCALE,
     editorsChatId: config.EDITORS_CHAT_ID,
+    editorsLocale,
     logger: options.logger,
     fingerprints: keyring.fingerprints.map(formatFingerprint),
     actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
@@ -288,7 +291,7 @@ export function createApp(options: {
     api: bot.api,
     editorsChatId: config.EDITORS_CHAT_ID,
     editorial,
-    t: (key, args) => translate(config.DEFAULT_LOCALE, key, args),
+    t: (key, args) => translate(editorsLocale, key, args),
   });
   deliverNotices = editorsNotices.deliver;
 
