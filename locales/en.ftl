@@ -62,6 +62,9 @@ unhandled-button = This button no longer works. Press /start to continue.
 
 language-button-ru = Русский
 language-button-en = English
+# A language named inside a sentence ("for readers in Russian"); the buttons above use its own name.
+language-name-ru = Russian
+language-name-en = English
 
 ## Interview questions
 
@@ -428,7 +431,7 @@ admin-progress-title = Broadcast #{ $id }: { $status ->
         [cancelled] stopped
        *[running] running
     }
-admin-progress-counts = Delivered: { $sent } of { $total } · not delivered: { $failed } · unsubscribed: { $unsubscribed } · left: { $remaining }
+admin-progress-counts = Delivered: { $sent } of { $total } · not delivered: { $failed } · unsubscribed: { $unsubscribed } · still to send: { $remaining }
 admin-progress-rate = Rate: { $rate } messages/s
 admin-progress-paused = Telegram asked to wait: paused for { $seconds } more s.
 

@@ -62,6 +62,9 @@ unhandled-button = Эта кнопка больше не действует. Н�
 
 language-button-ru = Русский
 language-button-en = English
+# Язык, названный внутри фразы («на языке «русский»»); кнопки выше — на самом языке.
+language-name-ru = русский
+language-name-en = английский
 
 ## Вопросы интервью
 
@@ -432,7 +435,7 @@ admin-progress-title = Рассылка №{ $id }: { $status ->
         [cancelled] остановлена
        *[running] идёт
     }
-admin-progress-counts = Доставлено: { $sent } из { $total } · не доставлено: { $failed } · отписались: { $unsubscribed } · осталось: { $remaining }
+admin-progress-counts = Доставлено: { $sent } из { $total } · не доставлено: { $failed } · отписались: { $unsubscribed } · ещё не отправлено: { $remaining }
 admin-progress-rate = Скорость: { $rate } сообщ./с
 admin-progress-paused = Telegram попросил подождать: пауза ещё { $seconds } с.
 
