@@ -294,7 +294,9 @@ export function outlineTestimony(
   const questions = questionIds.map((id) => {
     const question = questionnaire.questions.find((q) => q.id === id);
     const entries = entriesOf(id, question ? optionsOf(question) : []);
-    return { id, heading: t(questionKey(id)), skipped: entries.length === 0, entries };
+    // The consent "question" is the briefing itself: a short heading reads better for editors.
+    const heading = id === "consent" ? t("export-consent") : t(questionKey(id));
+    return { id, heading, skipped: entries.length === 0, entries };
   });
   const extras = EXTRA_SECTIONS.map(([id, heading]) => ({
     id,

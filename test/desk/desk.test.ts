@@ -346,6 +346,11 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
 
     await page.fill("#reply-text", REPLY);
     await page.click("#reply-form button");
+    // Shown once more, saying the source is not told in Telegram, before it is sent.
+    await page.waitForSelector("#reply-dialog[open]");
+    expect(await page.textContent("#reply-preview")).toBe(REPLY);
+    expect(await page.textContent("#reply-dialog")).toContain("не присылает сообщения");
+    await page.click("#reply-confirm-form button[type=submit]");
     await expect.poll(() => page.textContent("#testimony .from-editors")).toContain(REPLY);
     expect(await page.inputValue("#reply-text")).toBe("");
 
@@ -375,7 +380,18 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
     await page.click("#lock");
     await page.waitForSelector("#unlock-view:not([hidden])");
     expect(await page.textContent("body")).not.toContain(planted.answers[0]);
+    // Open again, then stop the desk: the open tab clears what it showed, without a reload.
+    await unlock(page, { dir, armoredKey: key.armoredPrivateKey, passphrase: key.passphrase });
+    await page.evaluate(() => {
+      location.hash = "#/n/1";
+    });
+    await expect
+      .poll(() => page.textContent("#testimony"), { timeout: 20_000 })
+      .toContain(planted.answers[0]);
     await desk.close();
+    await page.waitForSelector("#closed:not([hidden])", { timeout: 10_000 });
+    expect(await page.textContent("body")).not.toContain(planted.answers[0]);
+    expect(await page.textContent("#closed")).toContain("Стол закрыт");
 
     // On PGlite the bot comes back on its data directory (same pepper), as after a restart.
     const server = usingPostgres ? bot : await startTestBot({ dataDir });

@@ -137,6 +137,7 @@ describe.skipIf(!hasChromium)("the review desk leaves no plaintext behind", () =
       await expect.poll(() => page.textContent("#testimony"), { timeout: 20_000 }).toContain(NOTE);
       await page.fill("#reply-text", REPLY);
       await page.click("#reply-form button");
+      await page.click("#reply-confirm-form button[type=submit]");
       await expect.poll(() => page.textContent("#testimony"), { timeout: 20_000 }).toContain(REPLY);
 
       // While the browser is open: its profile and cache live in the temp folder too.

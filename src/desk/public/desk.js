@@ -547,16 +547,23 @@ function renderFile(entry, context) {
   figure.className = "file";
   const kind = t(`desk-file-${meta.kind}`);
   const caption = document.createElement("figcaption");
-  caption.textContent = [
-    kind,
-    meta.fileName,
-    formatDuration(meta.duration),
-    formatSize(meta.size),
-    entry.cleaning,
-  ]
+  caption.textContent = [kind, meta.fileName, formatDuration(meta.duration), formatSize(meta.size)]
     .filter(Boolean)
     .join(" · ");
   figure.append(caption);
+  // Whether hidden data left the file: a file that kept it is a warning, not a detail.
+  if (entry.cleaning) {
+    const label = document.createElement("p");
+    label.className = meta.cleaning?.cleaned === true ? "cleaning" : "cleaning not-cleaned";
+    label.textContent = entry.cleaning;
+    figure.append(label);
+  }
+  if (meta.kind === "photo") {
+    const label = document.createElement("p");
+    label.className = "cleaning";
+    label.textContent = t("desk-file-photo-reencoded");
+    figure.append(label);
+  }
   const label = context ? `${kind}: ${context}` : kind;
   if (entry.display === "audio" || entry.display === "video") {
     const media = document.createElement(entry.display);
@@ -680,6 +687,20 @@ async function addNote(number) {
   return t("desk-note-done");
 }
 
+/** "Send reply" first shows the text once more, as the chat does; Send in there sends it. */
+function confirmReply(event) {
+  event.preventDefault();
+  if (state.open === null) return;
+  const text = $("reply-text").value;
+  if (!text.trim()) {
+    toast(errorText(new DeskFailure("empty")), true);
+    return;
+  }
+  $("reply-confirm-heading").textContent = t("desk-reply-confirm-heading", { number: state.open });
+  $("reply-preview").textContent = text.trim();
+  $("reply-dialog").showModal();
+}
+
 function openSaveDialog() {
   if (state.open === null) return;
   $("save-heading").textContent = t("desk-save-heading", { number: state.open });
@@ -753,7 +774,12 @@ async function start() {
   $("lock").addEventListener("click", lock);
   $("lang").addEventListener("change", () => changeLanguage().catch(() => {}));
   $("status-form").addEventListener("submit", (e) => work(e, setStatus));
-  $("reply-form").addEventListener("submit", (e) => work(e, sendReply));
+  $("reply-form").addEventListener("submit", confirmReply);
+  $("reply-confirm-form").addEventListener("submit", (e) => {
+    $("reply-dialog").close();
+    work(e, sendReply);
+  });
+  $("reply-cancel").addEventListener("click", () => $("reply-dialog").close());
   $("note-form").addEventListener("submit", (e) => work(e, addNote));
   $("save-open").addEventListener("click", openSaveDialog);
   $("save-form").addEventListener("submit", save);
