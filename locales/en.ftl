@@ -593,9 +593,11 @@ demo-tour-briefing = In the source's chat, send /start. The briefing says plainl
 demo-tour-encryption-title = Encrypted on receipt
 demo-tour-encryption = Answer a question or two. Each answer is encrypted with OpenPGP to the editors' public keys the moment it arrives; the server keeps only ciphertext, and text answers are padded so their length says less. Below: what the database holds for this source right now (sizes only — the demo cannot read it either).
 demo-tour-stored-nothing = Nothing is stored for this source yet.
-demo-tour-stored-draft = Interview in progress: { $parts } encrypted parts. The last answer ({ $kind }) is { $bytes } bytes of ciphertext.
-demo-tour-stored-submission = Latest testimony #{ $number }: { $parts } encrypted parts, { $bytes } bytes in all.
+demo-tour-stored-draft = Interview in progress, encrypted parts: { $parts }. The last one ({ $kind }) is { $bytes } bytes of ciphertext.
+demo-tour-stored-submission = Latest testimony #{ $number }, encrypted parts: { $parts }, { $bytes } bytes in all.
 demo-kind-text = a text
+# Answers of every kind are stored as "answer" parts (the kind is inside the ciphertext).
+demo-kind-answer = an answer
 demo-kind-choice = a choice
 demo-kind-attachment = a file
 demo-tour-key = Encrypted to the editors' key { $fingerprint }

@@ -599,6 +599,8 @@ demo-tour-encryption = Ответьте на вопрос-другой. Кажд
 demo-tour-stored-nothing = Об этом источнике пока ничего не хранится.
 demo-tour-stored-draft = Рассказ идёт: зашифрованных частей — { $parts }. Последний ответ ({ $kind }) — { $bytes } байт шифротекста.
 demo-tour-stored-submission = Последнее свидетельство №{ $number }: зашифрованных частей — { $parts }, всего { $bytes } байт.
+# Ответы любого вида хранятся частями «answer» (вид ответа — внутри шифротекста).
+demo-kind-answer = ответ
 demo-kind-text = текст
 demo-kind-choice = выбор
 demo-kind-attachment = файл
