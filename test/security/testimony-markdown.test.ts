@@ -6,6 +6,7 @@
 import MarkdownIt from "markdown-it";
 import { describe, expect, it } from "vitest";
 import { renderMarkdown, type Testimony } from "../../src/services/testimony.js";
+import { manifestOf } from "../helpers/archives.js";
 
 const PAYLOADS = [
   "![pixel](http://evil.example/p.png)",
@@ -62,15 +63,7 @@ function hostileTestimony(): Testimony {
     })),
   ];
   return {
-    manifest: {
-      format: 1,
-      submission: 7,
-      questionnaireVersion: 1,
-      locale: "ru",
-      status: "new",
-      createdOn: "2026-03-01",
-      parts: [],
-    },
+    manifest: manifestOf({}),
     items,
   };
 }
