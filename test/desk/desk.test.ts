@@ -341,7 +341,8 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
 
     await page.fill("#note-text", NOTE);
     await page.click("#note-form button");
-    await expect.poll(() => page.textContent("#testimony")).toContain(NOTE);
+    // Re-decrypting the testimony after a change is slow on a busy machine.
+    await expect.poll(() => page.textContent("#testimony"), { timeout: 20_000 }).toContain(NOTE);
     expect(await page.textContent("#notes-heading")).toBe("Заметки редакции");
 
     await page.fill("#reply-text", REPLY);
@@ -351,7 +352,9 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
     expect(await page.textContent("#reply-preview")).toBe(REPLY);
     expect(await page.textContent("#reply-dialog")).toContain("не присылает сообщения");
     await page.click("#reply-confirm-form button[type=submit]");
-    await expect.poll(() => page.textContent("#testimony .from-editors")).toContain(REPLY);
+    await expect
+      .poll(() => page.textContent("#testimony .from-editors"), { timeout: 20_000 })
+      .toContain(REPLY);
     expect(await page.inputValue("#reply-text")).toBe("");
 
     // Empty text is refused with a message.
