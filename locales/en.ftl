@@ -62,6 +62,9 @@ unhandled-button = This button no longer works. Press /start to continue.
 
 language-button-ru = Русский
 language-button-en = English
+# A language named inside a sentence ("for readers in Russian"); the buttons above use its own name.
+language-name-ru = Russian
+language-name-en = English
 
 ## Interview questions
 
@@ -289,6 +292,8 @@ safety-disk-full = The bot cannot store anything right now: the server has run o
 export-title = Testimony #{ $number }
 export-meta = Received: { $day } · language: { $locale } · questionnaire v{ $version } · status: { $status }
 export-skipped = skipped
+# The consent question is a briefing, not a question: editors see this short heading instead.
+export-consent = Consent to the interview
 export-attachment = file
 export-followups = Additions from the source
 export-replies = Replies from the editors
@@ -335,6 +340,8 @@ editors-button-keep = No, keep it
 editors-button-send = Send
 editors-button-cancel-reply = Cancel
 editors-status-set = #{ $number }: status "{ $status }".
+# /status with a note: the note itself is not repeated (it left the chat).
+editors-status-set-note = #{ $number }: status "{ $status }", with a note for the source (they see it with their codename; your message with it was deleted from the chat).
 editors-not-found = There is no testimony #{ $number } (it may have been deleted).
 editors-export-caption = Testimony #{ $number }: encrypted archive{ $volumes ->
     [1] {""}
@@ -446,7 +453,7 @@ admin-progress-title = Broadcast #{ $id }: { $status ->
         [cancelled] stopped
        *[running] running
     }
-admin-progress-counts = Delivered: { $sent } of { $total } · not delivered: { $failed } · unsubscribed: { $unsubscribed } · left: { $remaining }
+admin-progress-counts = Delivered: { $sent } of { $total } · not delivered: { $failed } · unsubscribed: { $unsubscribed } · still to send: { $remaining }
 admin-progress-rate = Rate: { $rate } messages/s
 admin-progress-paused = Telegram asked to wait: paused for { $seconds } more s.
 
@@ -469,6 +476,13 @@ desk-key-preset = Key: { $file }
 desk-passphrase = Passphrase of the key
 desk-unlock = Unlock
 desk-unlocking = Checking the key…
+# The desk's session: a one-time launch code (the address printed in the terminal) opens it.
+desk-launch-heading = Open the desk
+desk-launch-intro = Paste the address the desk printed in its terminal, or only the code after "#launch=". Press Enter in that terminal for a new one: a code works once, for one minute.
+desk-launch-code = Address or launch code
+desk-launch-open = Open
+desk-error-launch = This code is used, expired or wrong. Press Enter in the terminal where the desk runs for a new one.
+desk-error-session = This page's session has ended: the desk was opened again elsewhere, or restarted. Everything decrypted was removed from this page. Press Enter in the terminal where the desk runs for a new address.
 desk-unlocked-as = Key { $fingerprint }
 desk-error-no-key = Choose your private key file.
 desk-error-no-passphrase = Type the passphrase of the key.
@@ -518,6 +532,7 @@ desk-file-video_note = Video message
 desk-file-photo = Photo
 desk-file-document = Document
 desk-file-save = Save to disk
+desk-file-photo-reencoded = Sent as a photo: Telegram re-encoded it, which drops its hidden data (GPS, camera).
 desk-file-warning = Saving writes the decrypted file to your disk as plaintext.
 desk-size-bytes = {$n} B
 desk-size-kb = {$n} KB
@@ -529,6 +544,9 @@ desk-status-done = Status: { $status }.
 desk-reply = Reply to the source
 desk-reply-hint = Encrypted to the source's codename key and to the editors' keys; the source reads it with the codename.
 desk-reply-send = Send reply
+desk-reply-confirm-heading = The source of #{ $number } will get this reply:
+desk-reply-confirm-notice = They read it with their codename. A reply sent from the desk sends no message to their Telegram, even if they asked to be told: for that, reply from the editors' chat (/reply).
+desk-reply-confirm-send = Send
 desk-reply-done = The reply was encrypted and stored.
 desk-reply-notice = The source asked to be told about replies; only a reply from the editors' chat sends that notice.
 desk-note = Private note
@@ -595,9 +613,11 @@ demo-tour-briefing = In the source's chat, send /start. The briefing says plainl
 demo-tour-encryption-title = Encrypted on receipt
 demo-tour-encryption = Answer a question or two. Each answer is encrypted with OpenPGP to the editors' public keys the moment it arrives; the server keeps only ciphertext, and text answers are padded so their length says less. Below: what the database holds for this source right now (sizes only — the demo cannot read it either).
 demo-tour-stored-nothing = Nothing is stored for this source yet.
-demo-tour-stored-draft = Interview in progress: { $parts } encrypted parts. The last answer ({ $kind }) is { $bytes } bytes of ciphertext.
-demo-tour-stored-submission = Latest testimony #{ $number }: { $parts } encrypted parts, { $bytes } bytes in all.
+demo-tour-stored-draft = Interview in progress, encrypted parts: { $parts }. The last one ({ $kind }) is { $bytes } bytes of ciphertext.
+demo-tour-stored-submission = Latest testimony #{ $number }, encrypted parts: { $parts }, { $bytes } bytes in all.
 demo-kind-text = a text
+# Answers of every kind are stored as "answer" parts (the kind is inside the ciphertext).
+demo-kind-answer = an answer
 demo-kind-choice = a choice
 demo-kind-attachment = a file
 demo-tour-key = Encrypted to the editors' key { $fingerprint }

@@ -62,6 +62,9 @@ unhandled-button = Эта кнопка больше не действует. Н�
 
 language-button-ru = Русский
 language-button-en = English
+# Язык, названный внутри фразы («на языке «русский»»); кнопки выше — на самом языке.
+language-name-ru = русский
+language-name-en = английский
 
 ## Вопросы интервью
 
@@ -290,7 +293,9 @@ safety-disk-full = Сейчас бот не может ничего сохран
 
 export-title = Рассказ №{ $number }
 export-meta = Получен: { $day } · язык: { $locale } · анкета v{ $version } · статус: { $status }
-export-skipped = пропущено
+export-skipped = пропущен
+# Вопрос о согласии — это памятка, а не вопрос: редакция видит вместо него короткий заголовок.
+export-consent = Согласие на интервью
 export-attachment = файл
 export-followups = Дополнения источника
 export-replies = Ответы редакции
@@ -339,6 +344,8 @@ editors-button-keep = Нет, оставить
 editors-button-send = Отправить
 editors-button-cancel-reply = Отмена
 editors-status-set = №{ $number }: статус «{ $status }».
+# /status с заметкой: саму заметку не повторяем (она ушла из чата).
+editors-status-set-note = №{ $number }: статус «{ $status }», с заметкой для источника (он увидит её по кодовому имени; ваше сообщение с ней удалено из чата).
 editors-not-found = Рассказа №{ $number } нет (возможно, он удалён).
 editors-export-caption = Рассказ №{ $number }: зашифрованный архив{ $volumes ->
     [1] {""}
@@ -450,7 +457,7 @@ admin-progress-title = Рассылка №{ $id }: { $status ->
         [cancelled] остановлена
        *[running] идёт
     }
-admin-progress-counts = Доставлено: { $sent } из { $total } · не доставлено: { $failed } · отписались: { $unsubscribed } · осталось: { $remaining }
+admin-progress-counts = Доставлено: { $sent } из { $total } · не доставлено: { $failed } · отписались: { $unsubscribed } · ещё не отправлено: { $remaining }
 admin-progress-rate = Скорость: { $rate } сообщ./с
 admin-progress-paused = Telegram попросил подождать: пауза ещё { $seconds } с.
 
@@ -473,6 +480,13 @@ desk-key-preset = Ключ: { $file }
 desk-passphrase = Пароль ключа
 desk-unlock = Разблокировать
 desk-unlocking = Проверяю ключ…
+# Сессия стола: её открывает одноразовый код запуска (адрес, который стол напечатал в терминале).
+desk-launch-heading = Открыть стол
+desk-launch-intro = Вставьте адрес, который стол напечатал в терминале, или только код после «#launch=». Новый код — клавиша Enter в этом терминале: код действует один раз и одну минуту.
+desk-launch-code = Адрес или код запуска
+desk-launch-open = Открыть
+desk-error-launch = Этот код уже использован, устарел или неверен. Нажмите Enter в терминале, где запущен стол, чтобы получить новый.
+desk-error-session = Сессия этой страницы закончилась: стол открыли заново в другом месте или перезапустили. Всё расшифрованное убрано со страницы. Нажмите Enter в терминале, где запущен стол, чтобы получить новый адрес.
 desk-unlocked-as = Ключ { $fingerprint }
 desk-error-no-key = Выберите файл закрытого ключа.
 desk-error-no-passphrase = Введите пароль ключа.
@@ -521,6 +535,7 @@ desk-file-video = Видео
 desk-file-video_note = Видеосообщение
 desk-file-photo = Фото
 desk-file-document = Документ
+desk-file-photo-reencoded = Отправлено как фото: Telegram пережал его, и скрытые данные (GPS, камера) пропали.
 desk-file-save = Сохранить на диск
 desk-file-warning = Сохранение запишет расшифрованный файл на диск в открытом виде.
 desk-size-bytes = {$n} Б
@@ -533,6 +548,9 @@ desk-status-done = Статус: { $status }.
 desk-reply = Ответ источнику
 desk-reply-hint = Шифруется ключом кодовой фразы источника и ключами редакторов; источник читает ответ по кодовой фразе.
 desk-reply-send = Отправить ответ
+desk-reply-confirm-heading = Источник рассказа №{ $number } получит этот ответ:
+desk-reply-confirm-notice = Он прочитает его по кодовому имени. Ответ со стола не присылает сообщения в его Telegram, даже если он просил сообщать: для этого ответьте из чата редакции (/reply).
+desk-reply-confirm-send = Отправить
 desk-reply-done = Ответ зашифрован и сохранён.
 desk-reply-notice = Источник просил сообщать ему об ответах; такое уведомление отправляет только ответ из чата редакции.
 desk-note = Заметка для редакции
@@ -601,6 +619,8 @@ demo-tour-encryption = Ответьте на вопрос-другой. Кажд
 demo-tour-stored-nothing = Об этом источнике пока ничего не хранится.
 demo-tour-stored-draft = Рассказ идёт: зашифрованных частей — { $parts }. Последний ответ ({ $kind }) — { $bytes } байт шифротекста.
 demo-tour-stored-submission = Последнее свидетельство №{ $number }: зашифрованных частей — { $parts }, всего { $bytes } байт.
+# Ответы любого вида хранятся частями «answer» (вид ответа — внутри шифротекста).
+demo-kind-answer = ответ
 demo-kind-text = текст
 demo-kind-choice = выбор
 demo-kind-attachment = файл

@@ -58,6 +58,7 @@ export type AppConfig = Pick<
   | "BOT_TOKEN"
   | "TELEGRAM_API_ROOT"
   | "DEFAULT_LOCALE"
+  | "EDITORS_LOCALE"
   | "EDITORS_CHAT_ID"
   | "DRAFT_TTL_HOURS"
   | "MAX_TEXT_LENGTH"
@@ -110,6 +111,7 @@ export function createApp(options: {
   // none before keys.announce() has compared the set with the last start's (fails closed).
   const live = liveKeyring(options.keyring, []);
   const keyring = live.keyring;
+  const editorsLocale = config.EDITORS_LOCALE ?? config.DEFAULT_LOCALE;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
   const drafts = createDraftsRepository({ db });
   const {
@@ -215,7 +217,7 @@ export function createApp(options: {
     disk: options.disk,
     onStorageWarning: async (warning) => {
       if (config.EDITORS_CHAT_ID === undefined) return;
-      const text = translate(config.DEFAULT_LOCALE, "editors-storage-warning", {
+      const text = translate(editorsLocale, "editors-storage-warning", {
         percent: warning.percent,
         used: warning.usedGb,
         limit: warning.limitGb,
@@ -299,6 +301,7 @@ export function createApp(options: {
     apiRoot: config.TELEGRAM_API_ROOT,
     defaultLocale: config.DEFAULT_LOCALE,
     editorsChatId: config.EDITORS_CHAT_ID,
+    editorsLocale,
     logger: options.logger,
     fingerprints: options.keyring.fingerprints.map(formatFingerprint),
     actorHash: (userId) => hashTelegramId(secrets.pepper, userId, "staff"),
@@ -320,7 +323,7 @@ export function createApp(options: {
     api: bot.api,
     editorsChatId: config.EDITORS_CHAT_ID,
     editorial,
-    t: (key, args) => translate(config.DEFAULT_LOCALE, key, args),
+    t: (key, args) => translate(editorsLocale, key, args),
   });
   deliverNotices = editorsNotices.deliver;
   let keyRefresh: NodeJS.Timeout | undefined;
@@ -361,7 +364,7 @@ export function createApp(options: {
           return;
         }
         const message = keyChangeMessage(change, (key, args) =>
-          translate(config.DEFAULT_LOCALE, key, args),
+          translate(editorsLocale, key, args),
         );
         await bot.api.sendMessage(config.EDITORS_CHAT_ID, message.text, {
           reply_markup: message.replyMarkup,

@@ -103,6 +103,8 @@ const schema = z
     EDITORS_CHAT_ID: optionalString.pipe(telegramId.optional()),
     ADMIN_IDS: idList.default(() => [...DEFAULTS.ADMIN_IDS]),
     DEFAULT_LOCALE: z.enum(["ru", "en"]).default(DEFAULTS.DEFAULT_LOCALE),
+    /** The editors' chat speaks one language, whoever presses a button there; unset: DEFAULT_LOCALE. */
+    EDITORS_LOCALE: optionalString.pipe(z.enum(["ru", "en"]).optional()),
     WEBHOOK_URL: optionalString.pipe(
       z.url().startsWith("https://", "expected an https:// URL").optional(),
     ),

@@ -20,6 +20,19 @@ function filesUnder(dir: string): string[] {
 }
 
 describe("locales", () => {
+  it("the demo's tour names every kind of stored part (no raw demo-kind-… key)", () => {
+    const kinds = new Set<string>();
+    for (const file of filesUnder(join(PROJECT_ROOT, "src/services"))) {
+      for (const m of readFileSync(file, "utf8").matchAll(/addPart\([^)]*\{ kind: "(\w+)"/g)) {
+        kinds.add(m[1] as string);
+      }
+    }
+    expect([...kinds].sort()).toEqual(["answer", "attachment"]);
+    for (const locale of LOCALES) {
+      for (const kind of kinds) expect(idsOf(source(locale))).toContain(`demo-kind-${kind}`);
+    }
+  });
+
   it("ru and en have exactly the same message ids, each once", () => {
     const [ru, en] = LOCALES.map((l) => idsOf(source(l)));
     expect(en).toEqual(ru);

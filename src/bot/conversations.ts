@@ -3,7 +3,8 @@
 // restart, or another instance behind the same webhook, does not know a wizard begun here and
 // says "start again". The interview keeps its own engine (raw updates must not be at rest).
 import { type ConversationData, conversations, type VersionedState } from "@grammyjs/conversations";
-import { type Context, MemorySessionStorage } from "grammy";
+import type { Context, StorageAdapter } from "grammy";
+import { ExpiringMap } from "../services/sources/limits.js";
 import { API_RETRY, type ApiRetryOptions, apiRetry } from "./api-retry.js";
 import type { BotContext } from "./context.js";
 
@@ -25,7 +26,7 @@ export function wizardConversations(expiresMs: number, retry: ApiRetryOptions = 
   return conversations<BotContext, Context>({
     storage: {
       type: "key",
-      adapter: new MemorySessionStorage<VersionedState<ConversationData>>(expiresMs),
+      adapter: expiringWizardStorage<VersionedState<ConversationData>>(expiresMs),
     },
     plugins: [
       (ctx, next) => {
@@ -34,4 +35,20 @@ export function wizardConversations(expiresMs: number, retry: ApiRetryOptions = 
       },
     ],
   });
+}
+
+/**
+ * A wizard's state in memory, gone `expiresMs` after its last write even if the chat never
+ * writes again (grammY's MemorySessionStorage forgets an entry only when it is read).
+ */
+export function expiringWizardStorage<T>(expiresMs: number): StorageAdapter<T> & { size: number } {
+  const states = new ExpiringMap<T>(expiresMs);
+  return {
+    read: (key) => states.get(key),
+    write: (key, value) => states.set(key, value),
+    delete: (key) => states.delete(key),
+    get size() {
+      return states.size;
+    },
+  };
 }

@@ -40,6 +40,8 @@ export interface BotDeps {
   apiRoot: string;
   defaultLocale: Locale;
   editorsChatId?: number;
+  /** The one language of the editors' chat: notices, cards, confirmations, whoever presses. */
+  editorsLocale?: Locale;
   logger: Logger;
   preferences: PreferencesService;
   interview: InterviewService;
@@ -84,7 +86,14 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     client: { apiRoot: deps.apiRoot },
   });
   bot.api.config.use(apiRetry(deps.apiRetry), lenientCallbackAnswers);
-  const i18n = createI18n({ defaultLocale: deps.defaultLocale, preferences: deps.preferences });
+  const i18n = createI18n({
+    defaultLocale: deps.defaultLocale,
+    preferences: deps.preferences,
+    editorsChat:
+      deps.editorsChatId === undefined
+        ? undefined
+        : { id: deps.editorsChatId, locale: deps.editorsLocale ?? deps.defaultLocale },
+  });
   const translate: Translator = (locale, key, vars) => i18n.t(locale, key, vars);
 
   const debugging = deps.logger.isLevelEnabled("debug");

@@ -6,10 +6,11 @@ import path from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { parseArgs } from "node:util";
 import { readLaunchEnvironment } from "../config.js";
-import { startDesk } from "../desk/server.js";
+import { LAUNCH_CODE_MS, startDesk } from "../desk/server.js";
 import { whenParentGone } from "../parent-watch.js";
 import { isLocale } from "../services/sources/preferences.js";
 import { CliError, type Command, UsageError } from "./command.js";
+import { writeLaunchFile } from "./desk-launch.js";
 import { keysOption, loadKeysOption } from "./keys-option.js";
 import { databaseOptions, openDatabase, toolSettings } from "./settings.js";
 
@@ -79,11 +80,13 @@ async function runDesk(argv: string[]): Promise<number> {
       : "Working on the database: statuses, notes and replies are stored there, encrypted.\n",
   );
   out.write(
-    "Only this computer can reach it (127.0.0.1). A desk address works once: the browser that\n" +
-      "opens it first gets a session, anyone else gets 403 (press Enter here for a new address).\n" +
+    "Only this computer can reach it (127.0.0.1). A desk address works once, within a minute;\n" +
+      "opening a new one ends the earlier page's session (press Enter here for a new address).\n" +
       "Press Ctrl-C to close the desk: it forgets your key and everything decrypted.\n",
   );
-  const opened = !values["no-open"] && openBrowser(desk.url);
+  // The browser gets a private file's path: its command line is readable by every local user.
+  const launchFile = values["no-open"] ? undefined : writeLaunchFile(desk.url, LAUNCH_CODE_MS);
+  const opened = launchFile !== undefined && openBrowser(launchFile.path);
   out.write(
     opened
       ? "\nOpening the desk in your browser. If it did not open, press Enter for an address.\n"
@@ -103,6 +106,7 @@ async function runDesk(argv: string[]): Promise<number> {
     whenParentGone(readLaunchEnvironment().startedByNpm, resolve);
   });
   lines.close();
+  launchFile?.remove();
   await desk.close();
   out.write("\nThe desk is closed. Close its browser tab too.\n");
   return 0;
@@ -116,8 +120,8 @@ function listenForEnter(onLine: () => void): Interface {
 }
 
 /**
- * The default browser, when there is a display; the URL is an argument, never a shell string.
- * It carries only the one-time launch code, never the session. False if there is no browser.
+ * The default browser, when there is a display, on the launch file (an argument, never a shell
+ * string): no code and no session in its command line. False if there is no browser.
  */
 function openBrowser(url: string): boolean {
   const command =
@@ -148,8 +152,9 @@ export const deskCommand: Command = {
   summary: "the review desk: read, listen, set statuses, write notes and reply in a browser",
   details: [
     "Starts a web page on this computer only (127.0.0.1, a free port) and opens it in your",
-    "browser with a one-time address: the first browser to open it gets a session cookie, the",
-    "address then stops working (press Enter for a new one). The page asks for your private key",
+    "browser through a private file, with a one-time address good for a minute: the page that",
+    "opens it gets a session held in its memory, and opening a new address (press Enter) ends",
+    "the earlier page's session and forgets its key. The page asks for your private key",
     "file (or uses --key) and its passphrase (none for a key kept without one); testimonies are",
     "decrypted in this process and shown only there.",
     "With archive files the desk is read only. With the database (--database-url, --data-dir,",

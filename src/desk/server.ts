@@ -1,8 +1,11 @@
-// The review desk's web server: node:http on 127.0.0.1 only, every path behind a session cookie
-// (HttpOnly, SameSite=Strict) that a one-time launch code buys, a strict Content-Security-Policy,
+// The review desk's web server: node:http on 127.0.0.1 only, a strict Content-Security-Policy,
 // and the page's assets from src/desk/public. It runs on the editor's computer; decrypted bytes
-// go from this process to the page and nowhere else. The launch code may pass through a
-// browser's command line and history: it is worth nothing once used.
+// go from this process to the page and nowhere else. Every call that reads or changes anything
+// carries the page's session token in a header: the token lives in that page's memory only, so
+// a cookie replayed by another local program (cookies go to every port of 127.0.0.1) is worth
+// nothing. A one-time launch code, good for a minute, buys the token; a new launch ends the
+// earlier session and forgets the key it unlocked. The code travels in the address's fragment,
+// which no server sees, and reaches the browser through a private file, never its command line.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
@@ -27,7 +30,7 @@ import {
   sendJson as sendJsonWith,
   sendText,
 } from "../web/http.js";
-import { cookieOf, fromOwnPage, sameSecret } from "../web/local-guard.js";
+import { fromOwnPage, sameSecret } from "../web/local-guard.js";
 import { loadPage, type Page, sendPageOrStatic } from "../web/page.js";
 import { createDeskSession, DeskError, type DeskSession } from "./session.js";
 import { type DeskSource, databaseSource, openArchiveSource } from "./sources.js";
@@ -39,11 +42,16 @@ const TEXT_PREFIXES = ["desk-", "editors-status-", "export-", "language-button-"
 /** 256 bits: the session is the only thing between another local program and the testimonies. */
 const TOKEN_BYTES = 32;
 const newSecret = () => randomBytes(TOKEN_BYTES).toString("base64url");
+/** How long a launch code may wait to be used. */
+export const LAUNCH_CODE_MS = 60_000;
+/** The header that carries the page's session token. */
+export const SESSION_HEADER = "x-desk-session";
 const UNLOCK_BODY_LIMIT = 1024 * 1024;
 const BODY_LIMIT = 256 * 1024;
 export const IDLE_LOCK_MINUTES = 30;
 
-const SECURITY_HEADERS = securityHeaders();
+// Media are fetched with the session header and shown from blob: addresses.
+const SECURITY_HEADERS = securityHeaders({ blobMedia: true });
 const BODY_ERRORS: BodyErrors = {
   tooLarge: () => new DeskError(413, "other", { reason: "request too large" }),
   notJson: () => new DeskError(400, "other", { reason: "expected a JSON object" }),
@@ -69,10 +77,12 @@ export interface DeskOptions {
   /** Forget the key after this many minutes without a request; 0: never. */
   idleLockMinutes?: number;
   questionnairePath?: string;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 export interface Desk {
-  /** The first one-time launch address: http://127.0.0.1:PORT/open/CODE */
+  /** The first one-time launch address: http://127.0.0.1:PORT/#launch=CODE */
   url: string;
   /** A new one-time launch address; an unused earlier one stops working. */
   newLaunchUrl(): string;
@@ -119,13 +129,14 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
     questionnaire,
     privateKey: options.privateKey,
     idleLockMs: (options.idleLockMinutes ?? IDLE_LOCK_MINUTES) * 60_000,
+    now: options.now,
   });
   const context: RequestContext = {
     session,
     page,
-    sessions: [],
     lang: options.lang ?? "ru",
     port: 0,
+    now: options.now ?? Date.now,
   };
 
   const server = createServer((req, res) => {
@@ -149,8 +160,8 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
 
   const newLaunchUrl = () => {
     const code = newSecret();
-    context.launchCode = Buffer.from(code);
-    return `http://127.0.0.1:${context.port}/open/${code}`;
+    context.launch = { code: Buffer.from(code), issued: context.now() };
+    return `http://127.0.0.1:${context.port}/#launch=${code}`;
   };
   let closing: Promise<void> | undefined;
   return {
@@ -173,12 +184,13 @@ export async function startDesk(options: DeskOptions): Promise<Desk> {
 interface RequestContext {
   session: DeskSession;
   page: Page;
-  /** The unused launch code, if any. */
-  launchCode?: Buffer;
-  /** Session cookies handed out (one per launch code used). */
-  sessions: Buffer[];
+  /** The unused launch code, if any, and when it was made. */
+  launch?: { code: Buffer; issued: number };
+  /** The one page session (its token); a new launch replaces it. */
+  token?: Buffer;
   lang: Locale;
   port: number;
+  now: () => number;
 }
 
 function forbidden(res: ServerResponse): void {
@@ -186,45 +198,40 @@ function forbidden(res: ServerResponse): void {
     res,
     SECURITY_HEADERS,
     403,
-    "Forbidden. Desk addresses work once: press Enter in the terminal where the desk runs for a new one.\n",
+    "Forbidden. Open the desk with the address printed in the terminal where it runs (press Enter there for a new one).\n",
   );
 }
 
-/** Per port: two desks on one computer keep their own cookie (cookies ignore the port). */
-const cookieName = (context: RequestContext) => `desk-session-${context.port}`;
-
 function hasSession(context: RequestContext, req: IncomingMessage): boolean {
-  const given = cookieOf(req, cookieName(context));
-  let found = false;
-  for (const session of context.sessions) found = sameSecret(given, session) || found;
-  return found;
+  const given = req.headers[SESSION_HEADER];
+  return (
+    context.token !== undefined && typeof given === "string" && sameSecret(given, context.token)
+  );
 }
 
 /**
- * GET /open/CODE: the launch code, once, for a session cookie; then the page without the code.
- * A browser that already has a session (a prefetch used the code first) is simply sent on.
+ * POST /api/session {code}: the launch code, once and within a minute, for the page's session
+ * token. The earlier session ends and the key it unlocked is forgotten: whoever raced a code
+ * keeps nothing once the editor launches again.
  */
-function openSession(
+async function openSession(
   context: RequestContext,
   req: IncomingMessage,
   res: ServerResponse,
-  code: string,
-): void {
-  const expected = context.launchCode;
-  const matches = expected !== undefined && sameSecret(code, expected);
-  if (matches) context.launchCode = undefined;
-  const headers: Record<string, string> = { ...SECURITY_HEADERS, Location: "/" };
-  if (!hasSession(context, req)) {
-    if (!matches) {
-      forbidden(res);
-      return;
-    }
-    const session = newSecret();
-    context.sessions.push(Buffer.from(session));
-    headers["Set-Cookie"] = `${cookieName(context)}=${session}; HttpOnly; SameSite=Strict; Path=/`;
+): Promise<void> {
+  const body = await readJsonObject(req, BODY_LIMIT, BODY_ERRORS);
+  const launch = context.launch;
+  const code = typeof body.code === "string" ? body.code.trim() : undefined;
+  const fresh = launch !== undefined && context.now() - launch.issued <= LAUNCH_CODE_MS;
+  if (!launch || !fresh || !sameSecret(code, launch.code)) {
+    if (launch && !fresh) context.launch = undefined;
+    return sendJson(res, 403, { error: "launch", params: {} });
   }
-  res.writeHead(303, headers);
-  res.end();
+  context.launch = undefined;
+  const token = newSecret();
+  context.token = Buffer.from(token);
+  context.session.lock();
+  sendJson(res, 200, { token });
 }
 
 async function handle(
@@ -233,14 +240,30 @@ async function handle(
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
-  // The old address form (/t/TOKEN/) is refused outright: its token lived in argv and history.
-  if (!fromOwnPage(req, context.port) || url.pathname.startsWith("/t/")) return forbidden(res);
-  const launch = /^\/open\/([^/]+)$/.exec(url.pathname);
-  if (launch && req.method === "GET") return openSession(context, req, res, launch[1] as string);
-  if (!hasSession(context, req)) return forbidden(res);
-  context.session.touch();
+  const method = req.method ?? "GET";
+  const path = url.pathname;
+  if (!fromOwnPage(req, context.port)) return forbidden(res);
+  // The page itself and its texts hold nothing secret: they are what asks for the launch code.
+  if (method === "GET" && (path === "/" || path.startsWith("/static/"))) {
+    const render = () => renderPage(context.page, context.lang);
+    if (sendPageOrStatic(res, SECURITY_HEADERS, context.page, path, render)) return;
+    return forbidden(res);
+  }
+  if (method === "GET" && path === "/api/texts") {
+    const lang = langOf(context, url.searchParams.get("lang"));
+    return sendJson(res, 200, messagesWithPrefix(lang, TEXT_PREFIXES));
+  }
   try {
-    await route(context, req, res, url.pathname, url.searchParams);
+    if (method === "POST" && path === "/api/session") return await openSession(context, req, res);
+    if (!path.startsWith("/api/")) return forbidden(res);
+    if (!hasSession(context, req)) throw new DeskError(403, "session");
+    // The page's check that the desk still runs is not activity (it must not hold off the lock).
+    if (method === "GET" && path === "/api/alive") {
+      context.session.expireIfIdle();
+      return sendJson(res, 200, { unlocked: context.session.state().unlocked });
+    }
+    context.session.touch();
+    await route(context, req, res, path, url.searchParams);
   } catch (error) {
     if (!(error instanceof DeskError)) throw error;
     sendJson(res, error.status, { error: error.code, params: error.params });
@@ -258,17 +281,13 @@ async function route(
   const method = req.method ?? "GET";
   const lang = langOf(context, query.get("lang"));
 
-  if (method === "GET" && (rest === "/" || rest.startsWith("/static/"))) {
-    const render = () => renderPage(context.page, context.lang);
-    if (sendPageOrStatic(res, SECURITY_HEADERS, context.page, rest, render)) return;
-    return sendJson(res, 404, { error: "other", params: { reason: "no such file" } });
-  }
   if (method === "GET" && rest === "/api/state") {
     return sendJson(res, 200, { ...session.state(), lang: context.lang, statuses: STATUSES });
   }
-  if (method === "GET" && rest === "/api/texts") {
-    context.lang = lang; // the page's choice, kept for a reload
-    return sendJson(res, 200, messagesWithPrefix(lang, TEXT_PREFIXES));
+  if (method === "POST" && rest === "/api/lang") {
+    const body = await readJsonObject(req, BODY_LIMIT, BODY_ERRORS);
+    if (typeof body.lang === "string" && isLocale(body.lang)) context.lang = body.lang; // for the next launch
+    return sendJson(res, 200, { lang: context.lang });
   }
   if (method === "POST" && rest === "/api/unlock") {
     const body = await readJsonObject(req, UNLOCK_BODY_LIMIT, BODY_ERRORS);

@@ -1,5 +1,5 @@
 // Guards shared by the local web apps (review desk, demo): a secret (a token in the path, or a
-// session cookie), compared in constant time, and requests accepted only from the app's own page.
+// session header), compared in constant time, and requests accepted only from the app's own page.
 
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -16,15 +16,6 @@ export function pathAfterToken(token: Buffer, pathname: string): string | undefi
   const match = /^\/t\/([^/]+)(\/.*)?$/.exec(pathname);
   if (!match || !sameSecret(match[1], token)) return undefined;
   return match[2] ?? "";
-}
-
-/** One cookie of a request, by name. */
-export function cookieOf(req: IncomingMessage, name: string): string | undefined {
-  for (const pair of (req.headers.cookie ?? "").split(";")) {
-    const at = pair.indexOf("=");
-    if (at > 0 && pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim();
-  }
-  return undefined;
 }
 
 /**

@@ -60,7 +60,7 @@ describe("editor tool with archives", () => {
     expect(run.status).toBe(0);
     const markdown = readFileSync(join(dir, "out/submission-1/testimony.md"), "utf8");
     expect(markdown).toContain("# Testimony #1");
-    expect(markdown).toContain(`> ${STORY}`);
+    expect(markdown).toContain(`\n${STORY}\n`);
     expect(markdown).toContain("## How did you serve?");
     expect(run.stdout).toContain("plaintext");
   });
@@ -179,7 +179,7 @@ describe("editor tool with archives", () => {
     expect(run2.status).toBe(0);
     const markdown = readFileSync(join(dir, "out/submission-1/testimony.md"), "utf8");
     expect(markdown).toContain("## Ответы редакции");
-    expect(markdown).toContain("> Ответ из редакции, без Телеграма");
+    expect(markdown).toContain("\nОтвет из редакции, без Телеграма\n");
     if (usingPostgres) {
       const view = await bot.app.services.submissions.openWithCodename(codename);
       expect(view?.replies).toEqual(["Ответ из редакции, без Телеграма"]);

@@ -63,7 +63,9 @@ describe("a private key without a passphrase", () => {
     );
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(readFileSync(join(out, "submission-7/testimony.md"), "utf8")).toContain("> Без пароля");
+    expect(readFileSync(join(out, "submission-7/testimony.md"), "utf8")).toContain(
+      "\nБез пароля\n",
+    );
   });
 
   it("still asks for the passphrase of a protected key", async () => {

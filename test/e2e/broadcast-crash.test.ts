@@ -129,7 +129,7 @@ describe("a broadcast survives kill -9", () => {
     );
     // The counts come from the database: every delivery recorded once, whatever was resent.
     expect(progressText()).toBe(
-      "Broadcast #1: finished\nDelivered: 400 of 400 · not delivered: 0 · unsubscribed: 0 · left: 0",
+      "Broadcast #1: finished\nDelivered: 400 of 400 · not delivered: 0 · unsubscribed: 0 · still to send: 0",
     );
     const exit = await second.kill("SIGTERM");
     expect(exit.code).toBe(0);

@@ -122,7 +122,7 @@ describe("a broadcast to 1,000 subscribers with faults", () => {
     const { previews, progress } = await startBroadcast(admin, { guidance: true });
     progressId = progress.message_id;
     expect(previews.map((m) => m.text)).toEqual([
-      "Русский, recipients: 500. They will get:",
+      "Russian, recipients: 500. They will get:",
       RU.text,
       "English, recipients: 500. They will get:",
       EN.text,
@@ -198,7 +198,7 @@ describe("a broadcast to 1,000 subscribers with faults", () => {
     expect(String(running?.params.text)).toMatch(/Delivered: [\d,]+ of 1,000/);
     expect(String(running?.params.text)).toMatch(/Rate: [\d.]+ messages\/s/);
     expect(String(edits.at(-1)?.params.text)).toBe(
-      "Broadcast #1: finished\nDelivered: 980 of 1,000 · not delivered: 0 · unsubscribed: 20 · left: 0",
+      "Broadcast #1: finished\nDelivered: 980 of 1,000 · not delivered: 0 · unsubscribed: 20 · still to send: 0",
     );
   });
 

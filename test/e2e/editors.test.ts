@@ -149,7 +149,7 @@ describe("editors", () => {
     expect(run.status).toBe(0);
     const markdown = readFileSync(join(dir, "out/submission-1/testimony.md"), "utf8");
     expect(markdown).toContain("# Рассказ №1");
-    expect(markdown).toContain(`> ${STORY}`);
+    expect(markdown).toContain(`\n${STORY}\n`);
     const meta = JSON.parse(readFileSync(join(dir, "out/submission-1/meta.json"), "utf8"));
     const attachment = readFileSync(join(dir, "out/submission-1", meta.attachments[0].file));
     expect(attachment.equals(FILE)).toBe(true);

@@ -48,7 +48,7 @@ describe("guidance and subscriptions", () => {
     const done = await user.nextBotMessage();
     expect(done.text).toContain("хранит ссылку на этот чат — в зашифрованном виде");
     expect(done.text).toContain("/unsubscribe");
-    expect(done.text).toContain("Язык: Русский");
+    expect(done.text).toContain("Язык: русский");
     expect(await subscribers()).toEqual({ ru: 1 });
 
     await user.command("subscribe");
@@ -123,7 +123,7 @@ describe("guidance and subscriptions", () => {
     const reader = bot.api.user({ id: 6006, first_name: "Kate", language_code: "en" });
     await reader.command("guidance");
     expect((await reader.nextBotMessage()).text).toBe(
-      "There is no guidance in your language yet. Here it is in Русский:",
+      "There is no guidance in your language yet. Here it is in Russian:",
     );
     expect((await reader.nextBotMessage()).text).toBe("Вторая версия советов");
 

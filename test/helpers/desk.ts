@@ -32,20 +32,25 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
 }
 
 /**
- * Uses a one-time launch address as a browser would, without following the redirect: returns
- * the session cookie ("desk-session-PORT=…") the desk set, or undefined if it refused.
+ * Uses a one-time launch address as the page does (the code from its "#launch=" fragment, posted
+ * once): returns the session token, or undefined if the desk refused.
  */
-export async function launchCookie(launchUrl: string): Promise<string | undefined> {
-  const response = await fetch(launchUrl, { redirect: "manual" });
-  if (response.status !== 303) return undefined;
-  return response.headers.get("set-cookie")?.split(";")[0];
+export async function launchSession(launchUrl: string): Promise<string | undefined> {
+  const code = new URL(launchUrl).hash.replace(/^#launch=/, "");
+  const response = await fetch(new URL("/api/session", launchUrl), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ code }),
+  });
+  if (response.status !== 200) return undefined;
+  return ((await response.json()) as { token: string }).token;
 }
 
-/** fetch with a desk session: `path` relative to the desk's origin. */
-export function deskFetch(launchUrl: string, cookie: string, path: string, init: RequestInit = {}) {
+/** fetch with a desk session (its header): `path` relative to the desk's origin. */
+export function deskFetch(launchUrl: string, token: string, path: string, init: RequestInit = {}) {
   return fetch(new URL(path, launchUrl), {
     ...init,
-    headers: { ...(init.headers as Record<string, string>), cookie },
+    headers: { ...(init.headers as Record<string, string>), "X-Desk-Session": token },
   });
 }
 

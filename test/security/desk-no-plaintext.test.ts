@@ -134,10 +134,11 @@ describe.skipIf(!hasChromium)("the review desk leaves no plaintext behind", () =
       );
       await page.fill("#note-text", NOTE);
       await page.click("#note-form button");
-      await expect.poll(() => page.textContent("#testimony")).toContain(NOTE);
+      await expect.poll(() => page.textContent("#testimony"), { timeout: 20_000 }).toContain(NOTE);
       await page.fill("#reply-text", REPLY);
       await page.click("#reply-form button");
-      await expect.poll(() => page.textContent("#testimony")).toContain(REPLY);
+      await page.click("#reply-confirm-form button[type=submit]");
+      await expect.poll(() => page.textContent("#testimony"), { timeout: 20_000 }).toContain(REPLY);
 
       // While the browser is open: its profile and cache live in the temp folder too.
       scanned = newInTmp().flatMap(filesUnder);
@@ -154,7 +155,10 @@ describe.skipIf(!hasChromium)("the review desk leaves no plaintext behind", () =
 
     if (!usingPostgres) {
       // Reopen the data directory the way the bot would, to dump the database.
-      const again = await startTestBot({ dataDir });
+      const again = await startTestBot({
+        dataDir,
+        editorKeys: { keyring: bot.keyring, keys: bot.editorKeys },
+      });
       try {
         expect(findPlanted(await dumpDatabase(again.storage), needles)).toEqual([]);
       } finally {

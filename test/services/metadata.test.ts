@@ -292,10 +292,10 @@ describe("what editors see of it", () => {
   it("testimony.md says what was removed, or why nothing was, in the editor's language", () => {
     const cleaned = { cleaned: true, removed: ["gps", "camera", "dates"] };
     expect(renderMarkdown(testimony(cleaned), "en")).toContain(
-      "(a.jpg) — cleaned: GPS, camera, dates",
+      "` a.jpg ` — cleaned: GPS, camera, dates",
     );
     expect(renderMarkdown(testimony(cleaned), "ru")).toContain(
-      "(a.jpg) — очищен: координаты, камера и телефон, даты",
+      "` a.jpg ` — очищен: координаты, камера и телефон, даты",
     );
     const unknown = { cleaned: false, removed: [], reason: "unknown-format" };
     expect(renderMarkdown(testimony(unknown), "en")).toContain("— not cleaned: unknown format");

@@ -72,7 +72,7 @@ export function createAdminFeature(deps: {
   const admins = new Set(deps.adminIds);
   const admin = feature.chatType("private").filter((ctx) => admins.has(ctx.from.id));
 
-  const language = (t: Translate, locale: Locale) => t(`language-button-${locale}`);
+  const language = (t: Translate, locale: Locale) => t(`language-name-${locale}`);
   const cancelKeyboard = (t: Translate) =>
     new InlineKeyboard().text(t("admin-button-cancel"), adminButtons.cancel.pack({}));
   const localeOf = async (ctx: BotContext): Promise<Locale> => {

@@ -282,6 +282,19 @@ export function createEditorsFeature(deps: {
       .catch(() => ctx.reply(notice.text, { reply_markup: notice.keyboard }));
   };
 
+  /** The card posted for a testimony, edited in place after a change made by a command. */
+  const refreshCard = async (ctx: BotContext, number: number) => {
+    const row = await deps.editorial.find(number);
+    const summary = await deps.editorial.summary(number);
+    if (!row?.noticeMessageId || !summary) return;
+    const card = editorsNotice(ctx.t, summary);
+    await ctx.api
+      .editMessageText(editorsChatId, row.noticeMessageId, card.text, {
+        reply_markup: card.keyboard,
+      })
+      .catch(() => {}); // deleted, or already up to date
+  };
+
   // --- buttons on notices ------------------------------------------------------------------
 
   // "Open №12" under a batch notice: the submission's card with its buttons.
@@ -399,9 +412,13 @@ export function createEditorsFeature(deps: {
     if (!updated) return notFound(ctx, number);
     // The note is for the source and stored encrypted; the plaintext leaves the editors' chat.
     if (noteText) await ctx.deleteMessage().catch(() => {});
+    const statusName = ctx.t(`editors-status-${status}`);
     await ctx.reply(
-      ctx.t("editors-status-set", { number, status: ctx.t(`editors-status-${status}`) }),
+      noteText
+        ? ctx.t("editors-status-set-note", { number, status: statusName })
+        : ctx.t("editors-status-set", { number, status: statusName }),
     );
+    await refreshCard(ctx, number);
   });
 
   editors.command("reply", async (ctx) => {

@@ -30,7 +30,7 @@ export function createSubscriptionsFeature(deps: {
 
   const subscribe = async (ctx: ChatTypeContext<BotContext, "private">) => {
     const locale = await localeOf(ctx);
-    const language = ctx.t(`language-button-${locale}`);
+    const language = ctx.t(`language-name-${locale}`);
     const added = await deps.subscriptions.subscribe(ctx.chat.id, locale);
     await ctx.reply(ctx.t(added ? "subscribe-done" : "subscribe-already", { language }));
   };
@@ -56,7 +56,7 @@ export function createSubscriptionsFeature(deps: {
     }
     if (guidance.locale !== locale) {
       await ctx.reply(
-        ctx.t("guidance-fallback", { language: ctx.t(`language-button-${guidance.locale}`) }),
+        ctx.t("guidance-fallback", { language: ctx.t(`language-name-${guidance.locale}`) }),
       );
     }
     const subscribed = (await deps.subscriptions.localeOf(ctx.chat.id)) !== undefined;

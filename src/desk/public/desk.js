@@ -1,10 +1,21 @@
-// The review desk page. Everything it shows comes from the desk process on this computer, at
-// addresses relative to this page (they carry the desk's token). Text from testimonies is only
-// ever set with textContent, never parsed as HTML.
+// The review desk page. Everything it shows comes from the desk process on this computer. The
+// session token lives in this page's memory only and goes with every call as a header (a cookie
+// would go to any server on 127.0.0.1); a reload needs a new launch code. Files are fetched with
+// it and shown from blob: addresses. Text from testimonies is only ever set with textContent,
+// never parsed as HTML.
 
 const $ = (id) => document.getElementById(id);
 
+const SESSION_HEADER = "X-Desk-Session";
+const VIEWS = ["launch-view", "unlock-view", "inbox-view", "testimony-view"];
+/** How often the page checks that the desk still runs (and is still unlocked). */
+const ALIVE_MS = 3000;
+
 const state = {
+  /** The session token from the launch code: in memory only. */
+  token: null,
+  /** blob: addresses of decrypted files on screen, revoked when they go. */
+  blobs: [],
   texts: {},
   lang: "ru",
   /** /api/state: unlocked, readOnly, source, keyFile, fingerprint, statuses… */
@@ -63,38 +74,64 @@ function showKeyFileName() {
 
 // --- the desk process ------------------------------------------------------------------------
 
-async function api(path, body) {
+/** A call to the desk with the session header; the raw response (files). */
+async function request(path, body) {
+  const headers = state.token ? { [SESSION_HEADER]: state.token } : {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(path, {
       method: body === undefined ? "GET" : "POST",
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
-      credentials: "same-origin",
+      credentials: "omit",
     });
   } catch {
     deskClosed();
     throw new DeskFailure("closed");
   }
-  const data = await response.json().catch(() => ({}));
   if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
     const failure = new DeskFailure(data.error ?? "other", data.params ?? {});
     if (failure.code === "locked") showUnlock(errorText(failure));
+    if (failure.code === "session") sessionEnded();
     throw failure;
   }
-  return data;
+  return response;
+}
+
+async function api(path, body) {
+  const response = await request(path, body);
+  return response.json().catch(() => ({}));
+}
+
+/** A decrypted file, fetched with the session, as a blob: address revoked when it leaves. */
+async function blobUrl(path) {
+  const blob = await (await request(path)).blob();
+  const url = URL.createObjectURL(blob);
+  state.blobs.push(url);
+  return url;
 }
 
 /** The desk process is gone: forget what is on screen and say so. */
 function deskClosed() {
   if (state.closed) return;
   state.closed = true;
+  state.token = null;
   clearDecrypted();
-  for (const view of ["unlock-view", "inbox-view", "testimony-view"]) $(view).hidden = true;
+  for (const view of VIEWS) $(view).hidden = true;
   const banner = $("closed");
   banner.textContent = t("desk-error-closed");
   banner.hidden = false;
+}
+
+/** A newer launch took the session (or the desk restarted): forget everything, ask for a code. */
+function sessionEnded() {
+  state.token = null;
+  if (state.desk) state.desk.unlocked = false;
+  clearDecrypted();
+  showLaunch(t("desk-error-session"));
 }
 
 /** Drops every decrypted thing from the page (the desk forgets them on its side). */
@@ -104,6 +141,8 @@ function clearDecrypted() {
     media.removeAttribute("src");
     media.load();
   }
+  for (const url of state.blobs) URL.revokeObjectURL(url);
+  state.blobs = [];
   $("testimony").replaceChildren();
   $("inbox").tBodies[0].replaceChildren();
   $("reply-text").value = "";
@@ -115,7 +154,56 @@ function clearDecrypted() {
 // --- views -----------------------------------------------------------------------------------
 
 function showView(id) {
-  for (const view of ["unlock-view", "inbox-view", "testimony-view"]) $(view).hidden = view !== id;
+  for (const view of VIEWS) $(view).hidden = view !== id;
+}
+
+function showLaunch(message = "") {
+  showView("launch-view");
+  $("lock").hidden = true;
+  $("launch-error").textContent = message;
+  $("launch-code").value = "";
+  $("launch-code").focus();
+}
+
+/** The code from "#launch=CODE", from a pasted address, or the code alone. */
+function launchCodeOf(text) {
+  const match = /#launch=([\w-]+)/.exec(text);
+  return (match ? match[1] : text).trim();
+}
+
+/** Trades a launch code for this page's session, then shows the desk. */
+async function launch(code) {
+  try {
+    const opened = await api("api/session", { code });
+    state.token = opened.token;
+    state.closed = false;
+  } catch (failure) {
+    if (failure.code !== "closed") showLaunch(errorText(failure));
+    return;
+  }
+  state.desk = await api("api/state");
+  renderChrome();
+  renderStatusOptions();
+  await route();
+}
+
+/** A pasted launch address: its code leaves the address bar and history at once. */
+function takeLaunchFromAddress() {
+  const match = /^#launch=([\w-]+)$/.exec(location.hash);
+  if (!match) return undefined;
+  history.replaceState(null, "", "/");
+  return match[1];
+}
+
+/** Every few seconds: the desk still runs, this session still holds, the key is still there. */
+async function checkAlive() {
+  if (!state.token || state.closed) return;
+  try {
+    const alive = await api("api/alive");
+    if (!alive.unlocked && state.desk?.unlocked) showUnlock(t("desk-error-locked"));
+  } catch {
+    // request() already cleared the page for a closed desk or an ended session
+  }
 }
 
 function renderChrome() {
@@ -296,6 +384,8 @@ function pauseMedia() {
 }
 
 async function showTestimony(number) {
+  for (const url of state.blobs) URL.revokeObjectURL(url);
+  state.blobs = [];
   pauseMedia();
   showView("testimony-view");
   const article = $("testimony");
@@ -457,38 +547,48 @@ function renderFile(entry, context) {
   figure.className = "file";
   const kind = t(`desk-file-${meta.kind}`);
   const caption = document.createElement("figcaption");
-  caption.textContent = [
-    kind,
-    meta.fileName,
-    formatDuration(meta.duration),
-    formatSize(meta.size),
-    entry.cleaning,
-  ]
+  caption.textContent = [kind, meta.fileName, formatDuration(meta.duration), formatSize(meta.size)]
     .filter(Boolean)
     .join(" · ");
   figure.append(caption);
+  // Whether hidden data left the file: a file that kept it is a warning, not a detail.
+  if (entry.cleaning) {
+    const label = document.createElement("p");
+    label.className = meta.cleaning?.cleaned === true ? "cleaning" : "cleaning not-cleaned";
+    label.textContent = entry.cleaning;
+    figure.append(label);
+  }
+  if (meta.kind === "photo") {
+    const label = document.createElement("p");
+    label.className = "cleaning";
+    label.textContent = t("desk-file-photo-reencoded");
+    figure.append(label);
+  }
   const label = context ? `${kind}: ${context}` : kind;
   if (entry.display === "audio" || entry.display === "video") {
     const media = document.createElement(entry.display);
     media.controls = true;
     media.preload = "metadata";
-    media.src = entry.url;
     media.setAttribute("aria-label", label);
+    showBlob(media, entry.url);
     figure.append(media);
   } else if (entry.display === "image") {
     const image = document.createElement("img");
-    image.src = entry.url;
     image.alt = label;
-    image.loading = "lazy";
+    showBlob(image, entry.url);
     figure.append(image);
   }
   const actions = document.createElement("p");
   actions.className = "file-actions";
   const save = document.createElement("a");
   save.className = "button-link";
-  save.href = `${entry.url}?download=1`;
-  save.download = entry.fileName;
+  save.href = "#";
+  save.dataset.file = `${entry.url}?download=1`;
   save.textContent = t("desk-file-save");
+  save.addEventListener("click", (event) => {
+    event.preventDefault();
+    saveFile(save.dataset.file, entry.fileName).catch(() => {});
+  });
   const warning = document.createElement("span");
   warning.className = "hint";
   warning.id = `file-warning-${entry.item}`;
@@ -497,6 +597,25 @@ function renderFile(entry, context) {
   actions.append(save, warning);
   figure.append(actions);
   return figure;
+}
+
+/** Fetches a file with the session and puts it in a media element (unless the page moved on). */
+function showBlob(element, path) {
+  const number = state.open;
+  blobUrl(path)
+    .then((url) => {
+      if (state.open === number && element.isConnected !== false) element.src = url;
+    })
+    .catch(() => {});
+}
+
+/** "Save to disk": the browser's download of a blob, under the file's name. */
+async function saveFile(path, fileName) {
+  const url = await blobUrl(path);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  link.click();
 }
 
 // --- work ------------------------------------------------------------------------------------
@@ -568,6 +687,20 @@ async function addNote(number) {
   return t("desk-note-done");
 }
 
+/** "Send reply" first shows the text once more, as the chat does; Send in there sends it. */
+function confirmReply(event) {
+  event.preventDefault();
+  if (state.open === null) return;
+  const text = $("reply-text").value;
+  if (!text.trim()) {
+    toast(errorText(new DeskFailure("empty")), true);
+    return;
+  }
+  $("reply-confirm-heading").textContent = t("desk-reply-confirm-heading", { number: state.open });
+  $("reply-preview").textContent = text.trim();
+  $("reply-dialog").showModal();
+}
+
 function openSaveDialog() {
   if (state.open === null) return;
   $("save-heading").textContent = t("desk-save-heading", { number: state.open });
@@ -596,7 +729,7 @@ async function save(event) {
 // --- navigation ------------------------------------------------------------------------------
 
 async function route() {
-  if (state.closed) return;
+  if (state.closed || !state.token) return;
   if (!state.desk.unlocked) return showUnlock();
   const match = /^#\/n\/(\d+)$/.exec(location.hash);
   try {
@@ -626,7 +759,9 @@ function onKey(event) {
 
 async function changeLanguage() {
   await loadTexts($("lang").value);
+  if (state.token) api("api/lang", { lang: state.lang }).catch(() => {});
   renderChrome();
+  if (!state.desk) return showLaunch($("launch-error").textContent);
   renderStatusOptions();
   if (!state.desk.unlocked) return showUnlock($("unlock-error").textContent);
   if (state.open !== null) await showTestimony(state.open);
@@ -639,19 +774,32 @@ async function start() {
   $("lock").addEventListener("click", lock);
   $("lang").addEventListener("change", () => changeLanguage().catch(() => {}));
   $("status-form").addEventListener("submit", (e) => work(e, setStatus));
-  $("reply-form").addEventListener("submit", (e) => work(e, sendReply));
+  $("reply-form").addEventListener("submit", confirmReply);
+  $("reply-confirm-form").addEventListener("submit", (e) => {
+    $("reply-dialog").close();
+    work(e, sendReply);
+  });
+  $("reply-cancel").addEventListener("click", () => $("reply-dialog").close());
   $("note-form").addEventListener("submit", (e) => work(e, addNote));
   $("save-open").addEventListener("click", openSaveDialog);
   $("save-form").addEventListener("submit", save);
   $("save-cancel").addEventListener("click", () => $("save-dialog").close());
   document.addEventListener("keydown", onKey);
-  window.addEventListener("hashchange", () => route());
+  $("launch-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    launch(launchCodeOf($("launch-code").value)).catch(() => {});
+  });
+  window.addEventListener("hashchange", () => {
+    const code = takeLaunchFromAddress();
+    if (code) launch(code).catch(() => {});
+    else if (state.desk) route();
+  });
+  setInterval(() => checkAlive(), ALIVE_MS);
 
-  state.desk = await api("api/state");
-  await loadTexts(state.desk.lang);
-  renderChrome();
-  renderStatusOptions();
-  await route();
+  const code = takeLaunchFromAddress();
+  await loadTexts(document.documentElement.lang || "ru");
+  if (code) await launch(code);
+  else showLaunch();
 }
 
 start().catch(() => {});

@@ -232,7 +232,8 @@ export function attachmentFileName(
 export type TestimonyEntry =
   /** `item`: the index in Testimony.items (the desk serves files by it). */
   | { type: "text"; item: number; text: string }
-  | { type: "choice"; item: number; options: { id: string; label: string }[] }
+  /** `known`: the label is the questionnaire's; otherwise it is the stored id (hostile text). */
+  | { type: "choice"; item: number; options: { id: string; label: string; known: boolean }[] }
   | {
       type: "attachment";
       item: number;
@@ -293,7 +294,9 @@ export function outlineTestimony(
   const questions = questionIds.map((id) => {
     const question = questionnaire.questions.find((q) => q.id === id);
     const entries = entriesOf(id, question ? optionsOf(question) : []);
-    return { id, heading: t(questionKey(id)), skipped: entries.length === 0, entries };
+    // The consent "question" is the briefing itself: a short heading reads better for editors.
+    const heading = id === "consent" ? t("export-consent") : t(questionKey(id));
+    return { id, heading, skipped: entries.length === 0, entries };
   });
   const extras = EXTRA_SECTIONS.map(([id, heading]) => ({
     id,
@@ -335,10 +338,10 @@ function entryOf(
     return {
       type: "choice",
       item: index,
-      options: ids.map((id) => ({
-        id,
-        label: options.includes(id) ? t(optionKey(questionId, id)) : id,
-      })),
+      options: ids.map((id) => {
+        const known = options.includes(id);
+        return { id, label: known ? t(optionKey(questionId, id)) : id, known };
+      }),
     };
   }
   return { type: "text", item: index, text: item.text ?? "" };
@@ -393,17 +396,45 @@ export function renderMarkdown(
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
+// Everything a source sent (answers, additions, unknown choice ids, original file names) goes
+// into testimony.md as code, never as Markdown: a viewer that rendered it could be made to fetch
+// a remote picture (telling the sender who read it, and when) or show a planted link. The
+// writer's own text (headings, labels, cleaning notes) stays plain Markdown around it.
 function markdownOf(entry: TestimonyEntry, fileLabel: string): string[] {
   switch (entry.type) {
     case "attachment": {
-      const original = entry.meta.fileName ? ` (${entry.meta.fileName})` : "";
-      const link = `attachments/${entry.fileName}`;
+      const original = entry.meta.fileName ? ` ${inlineCode(entry.meta.fileName)}` : "";
+      const link = `attachments/${entry.fileName}`; // the writer's own safe name
       const cleaning = entry.cleaning ? ` — ${entry.cleaning}` : "";
       return [`- ${fileLabel}: [${link}](${link})${original}${cleaning}`];
     }
     case "choice":
-      return entry.options.map((option) => `- ${option.label}`);
+      return entry.options.map((option) =>
+        option.known ? `- ${option.label}` : `- ${inlineCode(option.label)}`,
+      );
     case "text":
-      return entry.text.split("\n").map((line) => `> ${line}`);
+      return fenced(entry.text);
   }
+}
+
+/** The longest run of backticks in `text`. */
+function longestBacktickRun(text: string): number {
+  let longest = 0;
+  for (const match of text.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);
+  return longest;
+}
+
+/** A fenced block whose fence is longer than any backtick run inside, so nothing closes it early. */
+export function fenced(text: string): string[] {
+  const fence = "`".repeat(Math.max(3, longestBacktickRun(text) + 1));
+  return [`${fence}text`, ...text.split(/\r\n|\r|\n/), fence];
+}
+
+/** A name as inline code on one line: backticks longer than any inside, no line breaks. */
+export function inlineCode(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what goes
+  const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029\s]+/g, " ").trim();
+  if (!flat) return "";
+  const ticks = "`".repeat(longestBacktickRun(flat) + 1);
+  return `${ticks} ${flat} ${ticks}`;
 }

@@ -43,36 +43,66 @@ export class RateLimiter {
   }
 }
 
-/** A small map whose entries vanish after a while: receipts and codename sessions in memory. */
+/** The longest wait one setTimeout can take (about 24.8 days); longer ones are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A map whose entries go on time whether or not anyone reads them again: receipts, codename
+ * sessions, reply-notice chats, wizards' state. One timer per entry, unref'd so it never keeps
+ * the process alive; `now` only decides whether a timer that fired is early (a long lifetime).
+ */
 export class ExpiringMap<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
+  private readonly entries = new Map<
+    string,
+    { value: V; expires: number; timer: ReturnType<typeof setTimeout> }
+  >();
 
   constructor(
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
 
   get(key: string): V | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expires <= this.now()) {
-      this.entries.delete(key);
+      this.delete(key);
       return undefined;
     }
     return entry.value;
   }
 
   set(key: string, value: V): void {
-    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
-    // Entries nobody reads again would otherwise stay: sweep now and then.
-    if (this.entries.size > 1000 && this.entries.size % 1000 === 0) {
-      const now = this.now();
-      for (const [k, entry] of this.entries) if (entry.expires <= now) this.entries.delete(k);
-    }
+    this.delete(key);
+    this.entries.set(key, {
+      value,
+      expires: this.now() + this.ttlMs,
+      timer: this.schedule(key, this.ttlMs),
+    });
   }
 
   delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry) clearTimeout(entry.timer);
     this.entries.delete(key);
+  }
+
+  private schedule(key: string, delay: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => this.expire(key), Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+    timer.unref?.();
+    return timer;
+  }
+
+  private expire(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    const left = entry.expires - this.now();
+    if (left > 0) entry.timer = this.schedule(key, left);
+    else this.entries.delete(key);
   }
 }
 

@@ -18,6 +18,8 @@ export function createReplyNotices(options: { ttlMs?: number; now?: () => number
     forget(submissionId: string): void {
       chats.delete(submissionId);
     },
+    /** How many chats are remembered now. */
+    size: () => chats.size,
   };
 }
 

@@ -66,10 +66,10 @@ describe("testimony.md", () => {
     const markdown = renderMarkdown(testimony, "en");
     expect(markdown).toContain("# Testimony #7");
     expect(markdown).toContain("## How did you serve?\n\n- Other");
-    expect(markdown).toContain("> Связист\n> вторая строка");
+    expect(markdown).toContain("```text\nСвязист\nвторая строка\n```");
     const branch = markdown.indexOf("## Which branch did you serve in?");
     expect(markdown.slice(branch, branch + 80)).toContain("_skipped_");
-    expect(markdown).toContain("## Additions from the source\n\n> Дополнение");
+    expect(markdown).toContain("## Additions from the source\n\n```text\nДополнение");
     // Questions of branches not taken are not listed at all.
     expect(markdown).not.toContain("Tell us how it happened");
   });
