@@ -63,6 +63,8 @@ export interface BotDeps {
   replyNotices: ReplyNotices;
   /** Holds one source's updates apart across instances (PostgreSQL); none: this process only. */
   sourceLock?: SourceLock;
+  /** A safer way to reach the newsroom, per language (SAFER_CHANNEL_TEXT_*); unset: not shown. */
+  saferChannel?: Partial<Record<Locale, string | undefined>>;
   /** Skips the getMe call at start (tests, benchmarks). */
   botInfo?: UserFromGetMe;
   now?: () => Date;
@@ -162,7 +164,12 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       translate,
     }),
   );
-  safe.use(createStartFeature());
+  safe.use(
+    createStartFeature({
+      saferChannel: deps.saferChannel ?? {},
+      isSubscribed: async (chatId) => (await deps.subscriptions.localeOf(chatId)) !== undefined,
+    }),
+  );
   safe.use(
     createSubscriptionsFeature({
       subscriptions: deps.subscriptions,
