@@ -227,7 +227,7 @@ interview-button-submit-empty = Yes, send it
 interview-button-back-to-review = No, back to my answers
 # The review before sending: button labels and the explanation behind a button
 interview-button-redo = ✎ { $number }. { $label }
-interview-button-notice-info = What is this?
+interview-button-notice-info = ℹ️ What is the reply notice?
 interview-button-got-it = Got it
 
 interview-saved =

@@ -227,7 +227,7 @@ interview-button-submit-empty = Да, отправить
 interview-button-back-to-review = Нет, вернуться к ответам
 # Проверка перед отправкой: подписи кнопок и пояснение за кнопкой
 interview-button-redo = ✎ { $number }. { $label }
-interview-button-notice-info = Что это?
+interview-button-notice-info = ℹ️ Что это за сообщение об ответе?
 interview-button-got-it = Понятно
 
 interview-saved =

@@ -232,16 +232,17 @@ export function reviewMessage(
   return { text: lines.join("\n"), keyboard };
 }
 
-/** The review's settings, a row each: the switch, and a button that explains it. */
+/**
+ * The review's settings: each switch on a row of its own (its label is long enough to be cut at
+ * half a phone's width), followed by the button that explains it.
+ */
 function reviewSwitches(t: Translate, draft: Draft): Button[][] {
   const notice = draft.state.notifyReplies
     ? "interview-button-notice-on"
     : "interview-button-notice-off";
   return [
-    [
-      InlineKeyboard.text(t(notice), buttons.notice.pack({})),
-      InlineKeyboard.text(t("interview-button-notice-info"), buttons.noticeInfo.pack({})),
-    ],
+    [InlineKeyboard.text(t(notice), buttons.notice.pack({}))],
+    [InlineKeyboard.text(t("interview-button-notice-info"), buttons.noticeInfo.pack({}))],
   ];
 }
 

@@ -197,7 +197,7 @@ describe("what the source sent is never lost by accident", () => {
     const questionRows = rows.filter((row) => row.some((b) => b.text.startsWith("✎")));
     expect(Math.max(...questionRows.map((row) => row.length))).toBe(2);
 
-    await user.press("Что это?");
+    await user.press("ℹ️ Что это за сообщение об ответе?");
     const explanation = await user.nextBotMessage({ newOnly: true });
     expect(explanation.text).toContain("только в памяти");
     await user.press("Понятно");
