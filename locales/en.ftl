@@ -13,9 +13,14 @@ start-briefing =
     • If you can, write from a separate account that is not tied to your main number.
     • Do not name people, unit numbers or places you do not want to reveal.
     • Turn on auto-delete in Telegram and delete this chat when you are done.
-    { start-safer-channels }
 
-start-safer-channels = If you may be watched or your phone may be checked, Telegram is not the best way. Ask the newsroom for a safer channel, or contact a human rights group such as "Idite Lesom" (Get Lost).
+# Under the safety rules; the second one when the newsroom gave its own safer channel
+# (SAFER_CHANNEL_TEXT_EN), which is put in as it is.
+start-safer-channels = If you may be watched or your phone may be checked, Telegram is not the best way. A human rights group such as "Idite Lesom" (Get Lost) can help you find a safer one.
+start-safer-channels-set = If you may be watched or your phone may be checked, Telegram is not the best way. A safer way to reach the newsroom: { $channel }
+    A human rights group such as "Idite Lesom" (Get Lost) can help too.
+privacy-safer-channel = <b>A safer way to reach the newsroom</b>
+    { $channel }
 
 start-choose-language = Language: /language
 
@@ -74,11 +79,13 @@ q-consent =
     • do not write your name, unit number, phone, or the names of people you do not want to reveal.
     Shall we start?
 q-consent-help = You can skip any question except this one. If you answer "No", nothing is saved.
+q-consent-short = Consent
 q-consent-opt-yes = Yes, start
 q-consent-opt-no = No
 
 q-role = How did you serve?
 q-role-help = Pick the closest one. If it changed, pick what it was at the time you will talk about.
+q-role-short = Your role
 q-role-opt-conscript = Conscript
 q-role-opt-mobilised = Mobilised
 q-role-opt-contract = Contract soldier
@@ -88,9 +95,11 @@ q-role-opt-other = Other
 
 q-role_other = What exactly? A few words are enough.
 q-role_other-help = For example: a private military company, a unit recruited from prisoners, the reserve. No unit number or name is needed.
+q-role_other-short = Role in detail
 
 q-branch = Which branch did you serve in?
 q-branch-help = A general answer is enough; there is no need to name your unit.
+q-branch-short = Branch
 q-branch-opt-ground_forces = Ground forces
 q-branch-opt-airborne = Airborne (VDV)
 q-branch-opt-navy = Navy
@@ -101,9 +110,11 @@ q-branch-opt-prefer_not_to_say = I'd rather not say
 
 q-service_year = In what year were you called up, mobilised or sent to the war?
 q-service_year-help = Just the year, for example 2023. No exact date is needed.
+q-service_year-short = Year
 
 q-service_length = How long were you there?
 q-service_length-help = Roughly. If you are still serving, how long it has been so far.
+q-service_length-short = How long
 q-service_length-opt-under_month = Less than a month
 q-service_length-opt-months_1_6 = One to six months
 q-service_length-opt-months_6_12 = Six months to a year
@@ -111,12 +122,27 @@ q-service_length-opt-over_year = More than a year
 
 q-area = Where was it?
 q-area-help = A region or a direction of the front is enough, for example "the Zaporizhzhia direction" or "a training ground in Siberia". Name exact places only if you decide to.
+q-area-short = Where
+
+q-witnessed = Which of these did you see or go through yourself?
+q-witnessed-help = Tick everything that happened, or skip the question. Tell us about "other" and the details in the next question.
+q-witnessed-short = What you saw
+q-witnessed-opt-civilians = Violence against civilians
+q-witnessed-opt-looting = Looting
+q-witnessed-opt-prisoners = Cruelty to prisoners of war
+q-witnessed-opt-own_abused = Abuse of own soldiers: beatings, "pits"
+q-witnessed-opt-assaults = Assaults without preparation or cover
+q-witnessed-opt-extortion = Extortion of money from soldiers
+q-witnessed-opt-supplies = Lack of food, equipment, medical care
+q-witnessed-opt-other = Other
 
 q-story = Tell us what you saw and what you had to do.
 q-story-help = This is the heart of it. What happened, what the orders and conditions were, how people were treated. Do not name anyone you do not want to reveal. A voice message is fine, but remember that a voice can be recognised.
+q-story-short = Your story
 
 q-departure = How did you leave or refuse to fight?
 q-departure-help = Pick the closest one. You can give details in the next question if you want.
+q-departure-short = How you left
 q-departure-opt-refused_orders = Refused an order or wrote a refusal report
 q-departure-opt-left_unit = Left the unit without leave (SOCh)
 q-departure-opt-deserted_abroad = Escaped abroad
@@ -127,9 +153,11 @@ q-departure-opt-prefer_not_to_say = I'd rather not say
 
 q-departure_story = Tell us how it happened.
 q-departure_story-help = What was the last straw, how you made up your mind, what happened next. Better not describe the route or the people who helped: it could put them in danger.
+q-departure_story-short = How it happened
 
 q-situation = Where are you now?
 q-situation-help = No need to name the country. If you are in Russia or somewhere you could be handed back, you are not alone: groups such as "Idite Lesom" (Get Lost) help people leave and find a safe place.
+q-situation-short = Where you are now
 q-situation-opt-abroad_safe = Abroad, safe
 q-situation-opt-russia_hiding = In Russia, hiding
 q-situation-opt-russia_open = In Russia, not hiding
@@ -138,12 +166,15 @@ q-situation-opt-prefer_not_to_say = I'd rather not say
 
 q-materials = If you have photos, videos, voice messages or documents, send them here.
 q-materials-help = You can send several. Send pictures as photos, not as files: that way the place and time they were taken are removed.
+q-materials-short = Materials
 
 q-originals = Do you have files the newsroom should get exactly as they are?
 q-originals-help = Here files are kept as they are, with the date, the place they were taken and the phone model. That helps to verify them, but can also point to you. Send them as files, not as photos. If in doubt, skip this.
+q-originals-short = Originals
 
 q-publication = How may the newsroom use your story?
 q-publication-help = Any publication will be anonymous. A paraphrase is safer than a quote: people can be recognised by the way they talk.
+q-publication-short = Publication
 q-publication-opt-quote = You may quote me
 q-publication-opt-paraphrase = Paraphrase only
 q-publication-opt-background_only = Background only, do not cite me
@@ -151,11 +182,13 @@ q-publication-opt-editors_only = Do not publish, editors only
 
 q-contact_back = May the editors write to you if they have questions?
 q-contact_back-help = Only through this bot. You will read their reply when you send the bot your codename phrase; the bot shows it to you at the end.
+q-contact_back-short = Contact
 q-contact_back-opt-yes = Yes
 q-contact_back-opt-no = No
 
 q-anything_else = Is there anything else you want to add?
 q-anything_else-help = Anything that seems important and did not fit in the answers.
+q-anything_else-short = Anything else
 
 ## Buttons under the briefing
 
@@ -168,7 +201,7 @@ interview-text-hint = You can write several messages. When you are done, press "
 interview-media-hint = Send files one by one or as an album. When you are done, press "Next".
 interview-year-hint = Write the year in digits.
 interview-multi-hint = You can pick several options, then press "Done".
-interview-already-answered = You have answered this question before. A new answer replaces the old one; to keep the old one, press "Back" or answer the same way.
+interview-already-answered = You have answered this question before. To keep that answer, press "Keep my answer". A new answer replaces it.
 interview-media-warning =
     <b>Before you send files.</b>
     Photos and documents can carry hidden details: where and when a picture was taken, the phone model, the author's name. Send pictures as photos, not as files — Telegram then removes these details itself. The bot also removes them from files in common formats (JPG, PNG, MP4, PDF, Word, Excel), but not from every file: HEIC pictures and archives, for example, stay as they are. Make sure no faces, plates, tags or documents that identify you are in the picture.
@@ -182,11 +215,31 @@ interview-button-submit = Send to the editors
 interview-button-cancel-yes = Yes, delete everything
 interview-button-cancel-no = No, continue
 
+# Back, then Skip: an answer is not deleted without a second press
+interview-button-keep = Keep my answer →
+interview-button-keep-it = No, keep my answer →
+interview-button-drop = Yes, delete the answer
+interview-skip-confirm = Delete your answer to this question? It is saved and encrypted; a deleted answer cannot be brought back.
+interview-skip-kept = Your answer is kept as it was.
+interview-skip-dropped = The answer to this question is deleted.
+# Under a question answered with buttons, when "Done" was pressed with nothing ticked
+interview-chosen-none = nothing ticked
+# Sending when every question was skipped
+interview-empty-confirm = You skipped every question, so the editors would get an empty testimony. Send it anyway?
+interview-button-submit-empty = Yes, send it
+interview-button-back-to-review = No, back to my answers
+# The review before sending: button labels and the explanation behind a button
+interview-button-redo = ✎ { $number }. { $label }
+interview-button-notice-info = ℹ️ What is the reply notice?
+interview-button-got-it = Got it
+
 interview-saved =
     Saved and encrypted. Messages: { $parts }, files: { $files }.
     You can add more or press "Next".
 
-interview-review-title = <b>Check that everything is there.</b> Your answers are already encrypted, so they are not shown here — only marks.
+interview-review-title =
+    <b>Check your answers.</b>
+    They are already encrypted: only marks are shown here.
 interview-review-answered = answered
 interview-review-skipped = skipped
 interview-review-files = { $files ->
@@ -197,10 +250,12 @@ interview-review-text-files = { $files ->
     [one] text and { $files } file
    *[other] text and { $files } files
 }
-interview-review-hint = To answer again, press the question's number: the new answer replaces the old one. If all is right, press "Send to the editors".
+interview-review-hint =
+    To change an answer, press its question below.
+    All right? Press "Send to the editors".
 interview-review-notice-explained = The bot can write to you here when the editors reply (without the reply itself — you read it with your codename). For that it remembers this chat's number in its memory only, never on disk, until the first reply. If the bot restarts before then, no message comes — so check for a reply with your codename now and then. This is off unless you turn it on.
-interview-button-notice-off = 🔕 Tell me here about a reply: off
-interview-button-notice-on = 🔔 Tell me here about a reply: on
+interview-button-notice-off = 🔕 Tell me about a reply: no
+interview-button-notice-on = 🔔 Tell me about a reply: yes
 
 interview-stale-button = This button belongs to another step. Continue from the latest message.
 # An interview button pressed when no draft is kept (lost in a crash, or expired)

@@ -73,6 +73,8 @@ export type AppConfig = Pick<
   | "ADMIN_IDS"
   | "BROADCAST_RATE_PER_SECOND"
   | "NOTIFY_WINDOW_MINUTES"
+  | "SAFER_CHANNEL_TEXT_RU"
+  | "SAFER_CHANNEL_TEXT_EN"
 >;
 
 /** The configuration's defaults (config.ts), for tests and benchmarks that build the app. */
@@ -315,6 +317,7 @@ export function createApp(options: {
     sourceLock: async (userId: number) =>
       holdLock(sourceLocks, (await sourceKeys.get(userId)).lockKey),
     botInfo: options.botInfo,
+    saferChannel: { ru: config.SAFER_CHANNEL_TEXT_RU, en: config.SAFER_CHANNEL_TEXT_EN },
     replyNotices,
     now,
     ...options.retry,

@@ -156,6 +156,14 @@ const schema = z
     PEPPER_FILE: optionalString,
     SERVER_KEY_FILE: optionalString,
     SECRETS_DIR: optionalString,
+    // Where the briefing and /privacy point the most exposed sources (an onion address, a Signal
+    // number, a SecureDrop instance), per language; unset: no such line.
+    SAFER_CHANNEL_TEXT_RU: optionalString.pipe(
+      z.string().max(500, "expected at most 500 characters").optional(),
+    ),
+    SAFER_CHANNEL_TEXT_EN: optionalString.pipe(
+      z.string().max(500, "expected at most 500 characters").optional(),
+    ),
     // Editors' notices go out once per window (plus jitter); 0 sends each one at once.
     NOTIFY_WINDOW_MINUTES: z
       .string()

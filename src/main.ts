@@ -1,5 +1,6 @@
 // Start: config → logger → the service (editor keys → secrets → storage (+ migrations) → bot,
-// polling or webhook; src/service.ts) → SIGTERM/SIGINT stop it in order.
+// polling or webhook; src/service.ts) → SIGTERM/SIGINT (to the bot, or to `npm start`, which
+// passes them on) stop it in order.
 import { TokenRejectedError } from "./bot/telegram-check.js";
 import {
   type Config,
@@ -46,23 +47,28 @@ function loadConfigOrExit(): Config {
 }
 
 async function start(config: Config, logger: Logger): Promise<void> {
-  // `npm start` killed (its shell does not pass the signal on): stop as on SIGTERM; before the
-  // service runs (e.g. while Telegram is unreachable) there is nothing to stop in order.
-  let onParentGone: () => void = () => process.exit(1);
-  whenParentGone(readLaunchEnvironment().startedByNpm, () => onParentGone());
+  // Until the service runs (e.g. while Telegram is unreachable) there is nothing to stop in
+  // order: a signal, or `npm start` killed, ends the process with one line.
+  let stop: (why: string) => void = (why) => {
+    logger.info({ signal: why }, "stopped");
+    process.exit(0);
+  };
+  // `on`, not `once`: Ctrl-C in a terminal reaches the bot twice (from the terminal, and passed
+  // on by npm), and a second SIGINT must not cut the clean stop short.
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  // `npm start` killed so that it cannot pass the signal on (SIGKILL): stop as on SIGTERM.
+  whenParentGone(readLaunchEnvironment().startedByNpm, () => stop("npm exited"));
   const service = await startService(config, logger);
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "stopping");
+    logger.info({ signal: why }, "stopping");
     await service.stop();
     logger.info("stopped");
     process.exit(0);
   };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  onParentGone = () => void shutdown("npm exited");
 }
 
 void main();

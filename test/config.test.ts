@@ -47,6 +47,19 @@ describe("configuration", () => {
     expect(config.EDITORS_CHAT_ID).toBe(-1001234);
   });
 
+  it("takes a safer channel per language, unset when empty, and refuses a very long one", () => {
+    const config = parseConfig({
+      ...valid,
+      SAFER_CHANNEL_TEXT_RU: " Signal: +1 555 0100 ",
+      SAFER_CHANNEL_TEXT_EN: "",
+    });
+    expect(config.SAFER_CHANNEL_TEXT_RU).toBe("Signal: +1 555 0100");
+    expect(config.SAFER_CHANNEL_TEXT_EN).toBeUndefined();
+    expect(problemsOf({ ...valid, SAFER_CHANNEL_TEXT_EN: "x".repeat(501) })).toEqual([
+      "SAFER_CHANNEL_TEXT_EN: expected at most 500 characters",
+    ]);
+  });
+
   it("takes the broadcast rate, 25 messages a second unless set", () => {
     expect(parseConfig(valid).BROADCAST_RATE_PER_SECOND).toBe(25);
     expect(

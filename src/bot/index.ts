@@ -75,6 +75,8 @@ export interface BotDeps {
   /** How long Bot API calls and whole updates keep being tried (tests make them short). */
   apiRetry?: ApiRetryOptions;
   updateRetry?: UpdateRetryOptions;
+  /** A safer way to reach the newsroom, per language (SAFER_CHANNEL_TEXT_*); unset: not shown. */
+  saferChannel?: Partial<Record<Locale, string | undefined>>;
   /** Skips the getMe call at start (tests, benchmarks). */
   botInfo?: UserFromGetMe;
   now?: () => Date;
@@ -210,7 +212,12 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       translate,
     }),
   );
-  safe.use(createStartFeature());
+  safe.use(
+    createStartFeature({
+      saferChannel: deps.saferChannel ?? {},
+      isSubscribed: async (chatId) => (await deps.subscriptions.localeOf(chatId)) !== undefined,
+    }),
+  );
   safe.use(
     createSubscriptionsFeature({
       subscriptions: deps.subscriptions,

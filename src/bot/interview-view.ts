@@ -8,6 +8,7 @@ import {
   type Question,
   type Questionnaire,
   questionKey,
+  shortKey,
   visibleQuestions,
 } from "../services/interview/questionnaire.js";
 import { createCallbackData } from "./callback-data.js";
@@ -22,28 +23,71 @@ export const interviewButtons = {
   skip: createCallbackData("iv:skip", ["question"]),
   back: createCallbackData("iv:back", ["question"]),
   redo: createCallbackData("iv:redo", ["question"]),
+  /** "Keep my answer →" (and "No, keep it" when Skip asks): on, the answer untouched. */
+  keep: createCallbackData("iv:keep", ["question"]),
+  /** "No, keep it" under "Delete your answer?": as keep, and the question says it was kept. */
+  keepIt: createCallbackData("iv:keepit", ["question"]),
+  /** "Yes, delete my answer": the confirmed Skip of an answered question. */
+  drop: createCallbackData("iv:drop", ["question"]),
+  /** Closes a message the bot put in between (a question it asked, an explanation). */
+  dismiss: createCallbackData("iv:dismiss"),
   cancel: createCallbackData("iv:cancel"),
   cancelYes: createCallbackData("iv:cancel:yes"),
   cancelNo: createCallbackData("iv:cancel:no"),
   notice: createCallbackData("iv:notice"),
+  noticeInfo: createCallbackData("iv:notice:info"),
   submit: createCallbackData("iv:submit"),
+  /** "Send anyway" when every question was skipped. */
+  submitEmpty: createCallbackData("iv:submit:empty"),
 };
 const buttons = interviewButtons;
 
 type Translate = BotContext["t"];
+type Button = ReturnType<typeof InlineKeyboard.text>;
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
+/**
+ * A question's place among the questions this source will be asked (branches not taken are not
+ * counted), so the counter never jumps; the total changes only when the source's own choice
+ * opens or closes a follow-up.
+ */
+export function questionProgress(
+  questionnaire: Questionnaire,
+  draft: Draft,
+  question: Question,
+): { number: number; total: number } {
+  const visible = visibleQuestions(questionnaire, draft.state.choices);
+  const index = visible.findIndex((q) => q.id === question.id);
+  if (index === -1) {
+    return {
+      number: questionnaire.questions.findIndex((q) => q.id === question.id) + 1,
+      total: questionnaire.questions.length,
+    };
+  }
+  return { number: index + 1, total: visible.length };
+}
+
+function questionTitle(
+  t: Translate,
+  questionnaire: Questionnaire,
+  draft: Draft,
+  question: Question,
+): string {
+  const { number, total } = questionProgress(questionnaire, draft, question);
+  return `<b>${number}/${total}.</b> ${escapeHtml(t(questionKey(question.id)))}`;
+}
+
 export function questionText(
   t: Translate,
   questionnaire: Questionnaire,
+  draft: Draft,
   question: Question,
   answered: boolean,
 ): string {
-  const number = questionNumber(questionnaire, question);
   const lines = [
-    `<b>${number}/${questionnaire.questions.length}.</b> ${escapeHtml(t(questionKey(question.id)))}`,
+    questionTitle(t, questionnaire, draft, question),
     "",
     `<i>${escapeHtml(t(helpKey(question.id)))}</i>`,
   ];
@@ -57,11 +101,26 @@ export function questionText(
   return lines.join("\n");
 }
 
+/** The question once a button answered it: the question and, under it, what was chosen. */
+export function chosenText(
+  t: Translate,
+  questionnaire: Questionnaire,
+  draft: Draft,
+  question: Question,
+): string {
+  const chosen = draft.state.choices[question.id] ?? [];
+  const answer =
+    chosen.length > 0
+      ? `✓ ${chosen.map((option) => escapeHtml(t(optionKey(question.id, option)))).join(", ")}`
+      : t("interview-chosen-none");
+  return `${questionTitle(t, questionnaire, draft, question)}\n\n${answer}`;
+}
+
 export function questionKeyboard(
   t: Translate,
   draft: Draft,
   question: Question,
-  isFirst: boolean,
+  view: { isFirst: boolean; answered: boolean },
 ): InlineKeyboard {
   const keyboard = new InlineKeyboard();
   const chosen = draft.state.choices[question.id] ?? [];
@@ -87,7 +146,11 @@ export function questionKeyboard(
     }
     keyboard.text(t("interview-button-done"), buttons.next.pack({ question: question.id })).row();
   }
-  if (!isFirst)
+  // Back, then Skip, must never cost an answer: the way on that keeps it comes first.
+  if (view.answered) {
+    keyboard.text(t("interview-button-keep"), buttons.keep.pack({ question: question.id })).row();
+  }
+  if (!view.isFirst)
     keyboard.text(t("interview-button-back"), buttons.back.pack({ question: question.id }));
   if (!question.required)
     keyboard.text(t("interview-button-skip"), buttons.skip.pack({ question: question.id }));
@@ -95,7 +158,24 @@ export function questionKeyboard(
   return keyboard;
 }
 
-/** The note under a multi-message answer: how much is stored, and the Next button. */
+/** Skip on an answered question: deleting the answer takes a second, explicit press. */
+export function skipConfirmation(t: Translate, question: Question) {
+  const keyboard = new InlineKeyboard()
+    .text(t("interview-button-keep-it"), buttons.keepIt.pack({ question: question.id }))
+    .row()
+    .text(t("interview-button-drop"), buttons.drop.pack({ question: question.id }));
+  return { text: t("interview-skip-confirm"), keyboard };
+}
+
+/** Submit with every question skipped: asked once. */
+export function emptyConfirmation(t: Translate) {
+  const keyboard = new InlineKeyboard()
+    .text(t("interview-button-submit-empty"), buttons.submitEmpty.pack({}))
+    .row()
+    .text(t("interview-button-back-to-review"), buttons.dismiss.pack({}));
+  return { text: t("interview-empty-confirm"), keyboard };
+}
+
 /** Asks whether to delete everything; "no" keeps the interview as it is. */
 export function cancelConfirmation(t: Translate) {
   const keyboard = new InlineKeyboard()
@@ -105,6 +185,7 @@ export function cancelConfirmation(t: Translate) {
   return { text: t("interview-cancel-confirm"), keyboard };
 }
 
+/** The note under a multi-message answer: how much is stored, and the Next button. */
 export function savedNote(
   t: Translate,
   question: Question,
@@ -119,7 +200,10 @@ export function savedNote(
   return { text, keyboard };
 }
 
-/** The review: every shown question with answered / skipped / files, and redo buttons. */
+/**
+ * The review, sized for a phone: one short line per question, a labelled button for each (two to
+ * a row), explanations behind buttons. Its settings are rows of their own (`reviewSwitches`).
+ */
 export function reviewMessage(
   t: Translate,
   questionnaire: Questionnaire,
@@ -130,19 +214,17 @@ export function reviewMessage(
   const lines = [t("interview-review-title"), ""];
   const keyboard = new InlineKeyboard();
   visible.forEach((question, index) => {
-    const number = questionNumber(questionnaire, question);
-    const status = answerStatus(t, counts[question.id]);
-    lines.push(`${number}. ${escapeHtml(shorten(t(questionKey(question.id))))} — ${status}`);
-    keyboard.text(String(number), buttons.redo.pack({ question: question.id }));
-    if ((index + 1) % 6 === 0) keyboard.row();
+    const label = shortLabel(t, question);
+    lines.push(`${index + 1}. ${escapeHtml(label)} — ${answerStatus(t, counts[question.id])}`);
+    keyboard.text(
+      t("interview-button-redo", { number: index + 1, label }),
+      buttons.redo.pack({ question: question.id }),
+    );
+    if (index % 2 === 1) keyboard.row();
   });
-  lines.push("", t("interview-review-hint"), "", t("interview-review-notice-explained"));
+  lines.push("", t("interview-review-hint"));
+  for (const row of reviewSwitches(t, draft)) keyboard.row().add(...row);
   keyboard
-    .row()
-    .text(
-      t(draft.state.notifyReplies ? "interview-button-notice-on" : "interview-button-notice-off"),
-      buttons.notice.pack({}),
-    )
     .row()
     .text(t("interview-button-submit"), buttons.submit.pack({}))
     .row()
@@ -151,11 +233,26 @@ export function reviewMessage(
 }
 
 /**
- * A question's number is its place in the whole questionnaire, and the total is fixed: a branch
- * not taken counts as passed, so the counter never jumps back or grows as branches open.
+ * The review's settings: each switch on a row of its own (its label is long enough to be cut at
+ * half a phone's width), followed by the button that explains it.
  */
-function questionNumber(questionnaire: Questionnaire, question: Question): number {
-  return questionnaire.questions.findIndex((q) => q.id === question.id) + 1;
+function reviewSwitches(t: Translate, draft: Draft): Button[][] {
+  const notice = draft.state.notifyReplies
+    ? "interview-button-notice-on"
+    : "interview-button-notice-off";
+  return [
+    [InlineKeyboard.text(t(notice), buttons.notice.pack({}))],
+    [InlineKeyboard.text(t("interview-button-notice-info"), buttons.noticeInfo.pack({}))],
+  ];
+}
+
+/** What the reply notice is (behind the review's "?" button), with a button that closes it. */
+export function noticeExplanation(t: Translate) {
+  const keyboard = new InlineKeyboard().text(
+    t("interview-button-got-it"),
+    buttons.dismiss.pack({}),
+  );
+  return { text: t("interview-review-notice-explained"), keyboard };
 }
 
 function answerStatus(t: Translate, count: { parts: number; files: number } | undefined): string {
@@ -167,7 +264,14 @@ function answerStatus(t: Translate, count: { parts: number; files: number } | un
   return t("interview-review-answered");
 }
 
-function shorten(text: string, max = 48): string {
+/** A question's short name (review lines and buttons); the question shortened, if it has none. */
+function shortLabel(t: Translate, question: Question): string {
+  const key = shortKey(question.id);
+  const short = t(key);
+  return short && short !== key ? short : shorten(t(questionKey(question.id)));
+}
+
+function shorten(text: string, max = 28): string {
   const firstLine = text.split("\n")[0] ?? "";
   return firstLine.length <= max ? firstLine : `${firstLine.slice(0, max - 1).trimEnd()}…`;
 }

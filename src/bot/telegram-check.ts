@@ -45,7 +45,7 @@ export async function waitForTelegram(options: TelegramCheckOptions): Promise<Us
       const why =
         error instanceof HttpError ? networkErrorClass(error) : `HTTP ${error.error_code}`;
       options.logger.warn(
-        { apiRoot: options.apiRoot, error: why, attempt, retryInMs: delay },
+        { apiRoot: options.apiRoot, reason: why, attempt, retryInMs: delay },
         `cannot reach TELEGRAM_API_ROOT (${options.apiRoot}): ${why}; retrying`,
       );
       await new Promise((resolve) => setTimeout(resolve, delay));

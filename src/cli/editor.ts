@@ -209,37 +209,40 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/** Tries at a new passphrase before keygen gives up (a typo in either line costs one). */
+const PASSPHRASE_ATTEMPTS = 3;
+
 /**
- * Asks twice on the terminal with hidden input. When stdin is not a terminal (scripts, tests),
- * the first line is the passphrase and the second its confirmation.
+ * Asks twice on the terminal with hidden input; a second line that differs asks for both again.
+ * When stdin is not a terminal (scripts, tests), its lines are read in pairs the same way: the
+ * passphrase, then its confirmation (and, after a mismatch, the next pair).
  */
 async function readNewPassphrase(): Promise<string> {
-  let first: string;
-  let second: string | undefined;
-  if (process.stdin.isTTY) {
-    // "Too short" is said at once, not after the passphrase was typed a second time.
-    for (let attempt = 1; ; attempt++) {
-      first = await promptHidden(
+  const tty = Boolean(process.stdin.isTTY);
+  const lines = tty ? [] : (await readAllStdin()).replace(/\r?\n$/, "").split(/\r?\n/);
+  const ask = async (prompt: string) => (tty ? promptHidden(prompt) : lines.shift());
+  const twice = "expected the passphrase twice on stdin (two lines); nothing was written";
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt === PASSPHRASE_ATTEMPTS;
+    const first =
+      (await ask(
         `Passphrase for your private key (at least ${MIN_PASSPHRASE_LENGTH} characters): `,
-      );
-      const problem = passphraseProblem(first);
-      if (!problem) break;
-      if (attempt === 3) throw new CliError(`${problem}. Nothing was written`);
-      process.stderr.write(`${problem}; try again.\n`);
-    }
-    second = await promptHidden("The same passphrase again: ");
-  } else {
-    const lines = (await readAllStdin()).replace(/\r?\n$/, "").split(/\r?\n/);
-    first = lines[0] ?? "";
-    second = lines[1];
+      )) ?? "";
+    // "Too short" is said at once, not after the passphrase was typed a second time.
     const problem = passphraseProblem(first);
-    if (problem) throw new CliError(`${problem}. Nothing was written`);
-    if (second === undefined) {
-      throw new CliError("expected the passphrase twice on stdin (two lines); nothing was written");
+    if (problem) {
+      if (last || !tty) throw new CliError(`${problem}. Nothing was written`);
+      process.stderr.write(`${problem}; try again.\n`);
+      continue;
     }
+    const second = await ask("The same passphrase again: ");
+    if (second === undefined) throw new CliError(twice);
+    if (first === second) return first;
+    if (last || (!tty && lines.length === 0)) {
+      throw new CliError("the two passphrases differ; nothing was written");
+    }
+    process.stderr.write("The two passphrases differ; type it twice again.\n");
   }
-  if (first !== second) throw new CliError("the two passphrases differ; nothing was written");
-  return first;
 }
 
 function passphraseProblem(passphrase: string): string | undefined {

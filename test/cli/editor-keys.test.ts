@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unlockPrivateKey } from "../../src/services/crypto/decrypt.js";
 import { formatFingerprint } from "../../src/services/crypto/editor-keys.js";
 import {
   cleanupKeyFixtures,
@@ -100,6 +101,18 @@ describe("editor keygen", () => {
     expect(again.status).toBe(1);
     expectOneLineError(again, /anna-editor\.private\.asc already exists; nothing was overwritten/);
     expect(await readFile(path.join(out, "anna-editor.private.asc"), "utf8")).toBe(before);
+  });
+
+  it("asks again when the second passphrase was mistyped, and uses the pair that matches", async () => {
+    const dir = await makeTempDir("keygen-retry-");
+    const retried = editor(
+      ["keygen", "--name", "Retry", "--out", dir],
+      `${PASSPHRASE}\n${PASSPHRASE}!\n${PASSPHRASE}\n${PASSPHRASE}\n`,
+    );
+    expect(retried.stderr).toContain("The two passphrases differ; type it twice again.");
+    expect(retried.status).toBe(0);
+    const armored = await readFile(path.join(dir, "retry.private.asc"), "utf8");
+    await expect(unlockPrivateKey(armored, PASSPHRASE)).resolves.toBeDefined();
   });
 
   it("refuses mismatched and short passphrases, writing nothing", async () => {

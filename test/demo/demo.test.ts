@@ -158,6 +158,9 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     await type("source", ANSWERS.area);
     await saved(1, 0);
     await press("source", ru("interview-button-next"));
+    await question("witnessed");
+    await press("source", `☐ ${ru("q-witnessed-opt-looting")}`);
+    await press("source", ru("interview-button-done"));
 
     // The story: text, then a voice note recorded with the (fake) microphone.
     await question("story");
@@ -191,6 +194,16 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     await shot("tour-encryption");
     await page.click("#tour-skip");
     await press("source", ru("interview-button-next"));
+
+    // Back, then Skip: the story is kept unless its deletion is confirmed.
+    await question("departure");
+    await press("source", ru("interview-button-back"));
+    await waitForBot("source", firstLine(ru("interview-already-answered")));
+    await press("source", ru("interview-button-skip"));
+    await waitForBot("source", ru("interview-skip-confirm"));
+    await shot("skip-confirm");
+    await press("source", ru("interview-button-keep-it"));
+    await waitForBot("source", ru("interview-skip-kept"));
 
     await question("departure");
     await press("source", ru("q-departure-opt-refused_orders"));
@@ -232,6 +245,11 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     await question("anything_else");
     await press("source", ru("interview-button-skip"));
     await waitForBot("source", firstLine(ru("interview-review-title")).replace(/<\/?b>/g, ""));
+    // The review says the story is still there.
+    await waitForBot(
+      "source",
+      `${ru("q-story-short")} — ${ru("interview-review-text-files", { files: 1 })}`,
+    );
     await shot("review");
   });
 

@@ -254,7 +254,7 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
       expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
       "новый",
       "ru",
-      "v1",
+      "v2",
       expect.stringMatching(/^\d+$/),
       "4", // voice, two documents, the photo added later
       "1",

@@ -39,7 +39,7 @@ describe("editors", () => {
 
   it("notifies the editors' chat with a number, counts and status only", async () => {
     const notice = await bot.api.waitFor(() => bot.api.botMessages(EDITORS_CHAT_ID)[0]);
-    expect(notice.text).toMatch(/^Рассказ №1 · анкета v1 · ответов: \d+, файлов: 2, дополнений: 0/);
+    expect(notice.text).toMatch(/^Рассказ №1 · анкета v2 · ответов: \d+, файлов: 2, дополнений: 0/);
     expect(notice.text).toContain("статус: новый");
     expect(JSON.stringify(editorsChat())).not.toContain("Горбунков");
     const buttons = notice.reply_markup?.inline_keyboard.flat().map((b) => b.text);
@@ -120,7 +120,7 @@ describe("editors", () => {
     expect(manifest).toMatchObject({
       format: 2,
       submission: 1,
-      questionnaireVersion: 1,
+      questionnaireVersion: 2,
       locale: "ru",
     });
     // Which questions were answered (the branch taken) is inside the encryption only.

@@ -24,10 +24,10 @@ describe("moving through the interview", () => {
     await user.press("Срочник");
     await nextQuestion(user, "branch");
     const review = await jumpTo(bot, user, "review");
-    expect(review.text).toMatch(/2\. Кем вы служили\? — есть ответ/);
-    expect(review.text).not.toMatch(/\n3\. /);
+    expect(review.text).toMatch(/2\. Кем служили — есть ответ/);
+    expect(review.text).toMatch(/\n3\. Войска — пропущено/);
 
-    await user.press(/^2$/);
+    await user.press("✎ 2. Кем служили");
     await nextQuestion(user, "role");
     await user.press("Другое");
     const followUp = await nextQuestion(user, "role_other");
@@ -37,7 +37,7 @@ describe("moving through the interview", () => {
     expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Сообщений: 1");
     await user.press("Дальше →");
     const back = await nextQuestion(user, "review");
-    expect(back.text).toMatch(/3\. Кем именно\? Хватит пары слов\. — есть ответ/);
+    expect(back.text).toMatch(/3\. Кем именно — есть ответ/);
     expect(await partsOf(bot, user, "role_other")).toHaveLength(1);
   });
 
@@ -49,11 +49,11 @@ describe("moving through the interview", () => {
     await user.press("Пропустить");
     await nextQuestion(user, "branch");
     await jumpTo(bot, user, "review");
-    await user.press(/^2$/);
+    await user.press("✎ 2. Кем служили");
     await nextQuestion(user, "role");
     await user.press(/Другое/);
     const review = await nextQuestion(user, "review");
-    expect(review.text).toMatch(/3\. Кем именно\? Хватит пары слов\. — пропущено/);
+    expect(review.text).toMatch(/3\. Кем именно — пропущено/);
   });
 
   it("at a file question, text gets a hint to send a file or press Skip / Next", async () => {
@@ -79,11 +79,12 @@ describe("moving through the interview", () => {
     expect(englishHint.text).toContain("This question needs a file");
   });
 
-  it("numbers questions by their place in the questionnaire: the total never moves", async () => {
+  it("numbers only the questions the source is asked: no jump when a branch is not taken", async () => {
     const user = newUser();
     const role = await beginInterview(user);
-    expect(role.text).toMatch(/^2\/16\./);
+    expect(role.text).toMatch(/^2\/15\./);
     await user.press("Другое");
+    // The source's own choice opened one more question: the total says so.
     expect((await nextQuestion(user, "role_other")).text).toMatch(/^3\/16\./);
     await user.press("Пропустить");
     expect((await nextQuestion(user, "branch")).text).toMatch(/^4\/16\./);
@@ -91,14 +92,19 @@ describe("moving through the interview", () => {
     const other = newUser();
     await beginInterview(other);
     await other.press("Срочник");
-    // The branch not taken counts as passed: the next question is still 4 of 16.
-    expect((await nextQuestion(other, "branch")).text).toMatch(/^4\/16\./);
+    // The branch not taken is not counted: 2, then 3.
+    expect((await nextQuestion(other, "branch")).text).toMatch(/^3\/15\./);
     const departure = await jumpTo(bot, other, "departure");
-    expect(departure.text).toMatch(/^9\/16\./);
+    expect(departure.text).toMatch(/^9\/15\./);
     await other.press(/СОЧ/);
     expect((await nextQuestion(other, "departure_story")).text).toMatch(/^10\/16\./);
     await other.press("Пропустить");
     expect((await nextQuestion(other, "situation")).text).toMatch(/^11\/16\./);
+    const review = await jumpTo(bot, other, "review");
+    const numbers = (review.text ?? "")
+      .split("\n")
+      .flatMap((line) => /^(\d+)\. /.exec(line)?.[1] ?? []);
+    expect(numbers.map(Number)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
   });
 
   it("the review says when an answer holds both text and files", async () => {
@@ -116,7 +122,7 @@ describe("moving through the interview", () => {
     );
     await settledDraft(bot, user);
     const review = await jumpTo(bot, user, "review");
-    expect(review.text).toMatch(/Расскажите, что вы видели.* — текст и 2 файла/);
+    expect(review.text).toMatch(/\d+\. Рассказ — текст и 2 файла/);
   });
 
   it("puts the editors' status buttons two to a row, so none is cut on a phone", () => {

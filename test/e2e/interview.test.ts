@@ -58,6 +58,19 @@ describe("the interview, end to end", () => {
     await user.nextBotMessage({ newOnly: true });
     await user.press("Дальше →");
 
+    // what they saw: several ticks, then Done; the question then shows what was chosen
+    const witnessed = await user.nextBotMessage({ newOnly: true });
+    expect(witnessed.text).toContain("Что из этого вы видели");
+    await user.press("☐ Мародёрство");
+    await user.press("☐ Штурмы без подготовки и прикрытия");
+    await user.press("Готово");
+    await bot.api.waitFor(() =>
+      user
+        .chat()
+        .find((m) => m.message_id === witnessed.message_id)
+        ?.text?.includes("✓ Мародёрство, Штурмы"),
+    );
+
     // story: text, a voice note, more text
     await user.nextBotMessage({ newOnly: true });
     await user.send("Нас отправили без объяснений");
@@ -102,24 +115,17 @@ describe("the interview, end to end", () => {
 
     // review: marks only, no answers shown
     const review = await user.nextBotMessage({ newOnly: true });
-    expect(review.text).toContain("Проверьте, всё ли на месте");
+    expect(review.text).toContain("Проверьте ответы");
     expect(review.text).toContain("пропущено");
     expect(review.text).not.toContain("Нас отправили");
 
-    // redo the area question
-    const areaNumber = review.text
-      ?.split("\n")
-      .find((line) => line.includes("Где это было"))
-      ?.split(".")[0];
-    expect(areaNumber).toBeDefined();
-    await user.press(areaNumber as string);
+    // redo the area question: its button says which question it opens
+    await user.press(/^✎ \d+\. Где это было$/);
     expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Вы уже отвечали");
     await user.send("Херсонская область");
     await user.nextBotMessage({ newOnly: true });
     await user.press("Дальше →");
-    expect((await user.nextBotMessage({ newOnly: true })).text).toContain(
-      "Проверьте, всё ли на месте",
-    );
+    expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Проверьте ответы");
 
     await user.press("Отправить редакции");
     const codenameMessage = await bot.api.waitFor(() =>
@@ -143,7 +149,7 @@ describe("the interview, end to end", () => {
     // Editors were told, without content.
     const notice = await bot.api.waitFor(() => bot.api.botMessages(EDITORS_CHAT_ID)[0]);
     expect(notice.text).toMatch(
-      /^Рассказ №1 · анкета v1 · ответов: 12, файлов: 3, .* · язык: ru · \d{4}-\d{2}-\d{2} · статус: новый$/,
+      /^Рассказ №1 · анкета v2 · ответов: 13, файлов: 3, .* · язык: ru · \d{4}-\d{2}-\d{2} · статус: новый$/,
     );
     expect(notice.text).not.toContain("Херсон");
 
@@ -166,6 +172,7 @@ describe("the interview, end to end", () => {
       ["role_other", "text", "Служил связистом в роте обеспечения"],
       ["service_year", "text", "2023"],
       ["service_length", "choice", "under_month"],
+      ["witnessed", "choice", "looting\nassaults"],
       ["story", "text", "Нас отправили без объяснений"],
       ["story", "attachment", "voice"],
       ["story", "text", "Потом был приказ, который я не выполнил"],
@@ -181,7 +188,7 @@ describe("the interview, end to end", () => {
     expect(files[0]?.equals(voice)).toBe(true);
     expect(files[1]?.equals(photo)).toBe(true);
     expect(files[2]?.equals(document)).toBe(true);
-    expect(JSON.parse(decrypted[11]?.text ?? "{}")).toMatchObject({
+    expect(JSON.parse(decrypted[12]?.text ?? "{}")).toMatchObject({
       fileName: "prikaz.pdf",
       mimeType: "application/pdf",
     });
@@ -208,7 +215,7 @@ describe("the interview, end to end", () => {
     await user.press("Officer");
     for (;;) {
       const message = await user.nextBotMessage({ newOnly: true });
-      if (message.text?.includes("Check that everything is there")) break;
+      if (message.text?.includes("Check your answers")) break;
       const skip = message.reply_markup?.inline_keyboard.flat().find((b) => b.text === "Skip");
       if (skip) await user.press("Skip");
     }

@@ -122,6 +122,9 @@ describe("start-up messages about Telegram", () => {
     const bot = startBotProcess({ env: w.env, cwd: w.dir });
     const first = await bot.waitForLog(/cannot reach TELEGRAM_API_ROOT/);
     expect(first.msg).toBe(`cannot reach TELEGRAM_API_ROOT (${closed}): ECONNREFUSED; retrying`);
+    // The reason as a field of its own, not an "error" the serializer can only call a string.
+    expect(first).toMatchObject({ reason: "ECONNREFUSED" });
+    expect(first).not.toHaveProperty("error");
     await bot.waitForLog(/cannot reach/, 30_000);
     await until(
       "a second attempt",
@@ -172,7 +175,7 @@ describe("a signal to the npm process", () => {
     return { npm, botPid, output: () => output };
   }
 
-  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+  for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
     it(`${signal} to npm start leaves no bot running`, async () => {
       const { npm, botPid, output } = await npmStart();
       expect(descendants(npm.pid as number)).toContain(botPid);
@@ -182,9 +185,22 @@ describe("a signal to the npm process", () => {
       } finally {
         if (alive(botPid)) process.kill(botPid, "SIGKILL");
       }
-      if (signal === "SIGTERM") expect(output()).toContain('"msg":"stopped"');
+      if (signal !== "SIGKILL") expect(output()).toContain('"msg":"stopped"');
     }, 90_000);
   }
+
+  it("Ctrl-C (SIGINT to npm and the bot at once) stops the bot cleanly, saying so once", async () => {
+    const { npm, botPid, output } = await npmStart();
+    // A terminal sends Ctrl-C to the whole process group; npm passes it on once more.
+    process.kill(-(npm.pid as number), "SIGINT");
+    try {
+      await until("the bot to stop", () => !alive(botPid));
+    } finally {
+      if (alive(botPid)) process.kill(botPid, "SIGKILL");
+    }
+    await until("npm to exit", () => npm.exitCode !== null || npm.signalCode !== null);
+    expect(output().match(/"msg":"stopped"/g)).toHaveLength(1);
+  }, 90_000);
 
   it("SIGTERM to `npm run editor -- desk` closes the desk", async () => {
     const w = await world();
@@ -216,7 +232,7 @@ describe("a signal to the npm process", () => {
     await expect(fetch(url)).rejects.toThrow();
   }, 90_000);
 
-  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+  for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
     it(`${signal} to npm run demo stops the demo and deletes its temporary folder`, async () => {
       const demo = spawnDemo({ env: demoEnv() });
       await demo.waitFor(/The bot is ready\./, 60_000);

@@ -281,6 +281,8 @@ describe(`the bot as a process (${usingPostgres ? "PostgreSQL" : "PGlite"})`, ()
     await user.send(T.area);
     expect(await savedNote(user)).toContain("Сообщений: 1");
     await user.press(RU.next);
+    await expectQuestion(user, "witnessed");
+    await user.press(RU.skip);
     await expectQuestion(user, "story");
 
     // 2. Telegram redelivers what it was not told about: getUpdates fails from now on, so the
@@ -387,6 +389,8 @@ describe(`the bot as a process (${usingPostgres ? "PostgreSQL" : "PGlite"})`, ()
       await user.send("2021");
       await choose(user, await expectQuestion(user, "service_length"), "over_year");
       await expectQuestion(user, "area");
+      await user.press(RU.skip);
+      await expectQuestion(user, "witnessed");
       await user.press(RU.skip);
       await expectQuestion(user, "story");
 

@@ -102,12 +102,12 @@ export async function driveInterview(
     }
   }
   if (options.notifyReplies) {
-    await user.press(/Сообщить об ответе здесь: выкл|Tell me here about a reply: off/);
+    await user.press(/Сообщить об ответе: нет|Tell me about a reply: no/);
     await api.waitFor(() =>
       user
         .botMessages()
         .some((m) =>
-          m.reply_markup?.inline_keyboard.flat().some((b) => /: вкл|: on$/.test(b.text)),
+          m.reply_markup?.inline_keyboard.flat().some((b) => /: да$|: yes$/.test(b.text)),
         ),
     );
   }

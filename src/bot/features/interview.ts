@@ -1,7 +1,7 @@
 // The interview in the chat: turns updates into the engine's events and its views into messages.
 // What an answer means, and what is encrypted and stored, is decided in services/interview/engine;
 // the draft is loaded and saved by the draft session (draft-session.ts), never here.
-import { type ChatTypeContext, Composer, type Filter, GrammyError, InlineKeyboard } from "grammy";
+import { type ChatTypeContext, Composer, type Filter, InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
 import {
   answerCounts,
@@ -21,10 +21,14 @@ import { fileOf, openFileStream } from "../files.js";
 import {
   interviewButtons as buttons,
   cancelConfirmation,
+  chosenText,
+  emptyConfirmation,
+  noticeExplanation,
   questionKeyboard,
   questionText,
   reviewMessage,
   savedNote,
+  skipConfirmation,
 } from "../interview-view.js";
 import { TELEGRAM_DELETE_LIMIT_HOURS, wipeRange } from "../wipe.js";
 import { codenameButtons } from "./codename.js";
@@ -168,8 +172,8 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
         if (question.type === "media" && question.mediaWarning) {
           await send(ctx, chat, ctx.t("interview-media-warning"));
         }
-        const text = questionText(ctx.t, questionnaire, question, view.answered);
-        await send(ctx, chat, text, questionKeyboard(ctx.t, draft, question, view.isFirst));
+        const text = questionText(ctx.t, questionnaire, draft, question, view.answered);
+        await send(ctx, chat, text, questionKeyboard(ctx.t, draft, question, view));
         return;
       }
       case "review": {
@@ -181,13 +185,23 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
       case "saved":
         return showSavedNote(ctx, chat, savedNote(ctx.t, view.question, view.counts));
       case "selection": {
-        const keyboard = questionKeyboard(ctx.t, draft, view.question, view.isFirst);
+        const keyboard = questionKeyboard(ctx.t, draft, view.question, view);
         await ctx.editMessageReplyMarkup({ reply_markup: keyboard }).catch(() => {});
         return;
       }
       case "review-changed": {
         const { keyboard } = reviewMessage(ctx.t, questionnaire, draft, view.counts);
         await ctx.editMessageReplyMarkup({ reply_markup: keyboard }).catch(() => {});
+        return;
+      }
+      case "confirm-skip": {
+        const { text, keyboard } = skipConfirmation(ctx.t, view.question);
+        await send(ctx, chat, text, keyboard);
+        return;
+      }
+      case "confirm-empty": {
+        const { text, keyboard } = emptyConfirmation(ctx.t);
+        await send(ctx, chat, text, keyboard);
         return;
       }
       case "problem":
@@ -203,26 +217,19 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     }
   };
 
-  /** The note under a multi-message answer: edited in place, or sent anew if that fails. */
+  /**
+   * The note under a multi-message answer, with its Next button, stays the last message: each new
+   * part gets a new note, and the old one goes once the new one is there.
+   */
   const showSavedNote = async (
     ctx: PrivateContext,
     chat: ChatRecord,
     note: { text: string; keyboard: InlineKeyboard },
   ) => {
-    if (chat.noteMessageId) {
-      try {
-        await ctx.api.editMessageText(ctx.chat.id, chat.noteMessageId, note.text, {
-          reply_markup: note.keyboard,
-        });
-        return;
-      } catch (error) {
-        // Shown already (an update handled again): nothing to add.
-        if (error instanceof GrammyError && /not modified/.test(error.description)) return;
-        // The note was deleted or is too old to edit: send a new one.
-      }
-    }
+    const previous = chat.noteMessageId;
     const sent = await send(ctx, chat, note.text, note.keyboard);
     chat.noteMessageId = sent.message_id;
+    if (previous) await ctx.api.deleteMessage(ctx.chat.id, previous).catch(() => {});
   };
 
   const close = async (ctx: PrivateContext, session: DraftSessionData, outcome: Outcome) => {
@@ -272,7 +279,8 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
 
   /**
    * A button: a stale one (another question's, or from a state that is gone) changes nothing;
-   * otherwise its keyboard goes, unless the view redraws it (selections, the review's switch).
+   * otherwise its message is settled (`settle`), unless the view redraws it (selections, the
+   * review's switch).
    */
   const onButton =
     (toEvent: (data: string) => InterviewEvent | undefined, keepKeyboard = false) =>
@@ -281,14 +289,40 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
       const event = toEvent(ctx.callbackQuery.data);
       const outcome =
         event && (await interview.handle(session.draft, event, await ctx.i18n.getLocale()));
-      if (!outcome || outcome.views.some((view) => view.type === "stale")) {
+      if (!event || !outcome || outcome.views.some((view) => view.type === "stale")) {
         return staleButton(ctx);
       }
       await ctx.answerCallbackQuery();
-      if (!keepKeyboard)
-        await ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch(() => {});
+      if (!keepKeyboard) await settle(ctx, event, outcome);
       await apply(ctx, session, outcome);
     };
+
+  /**
+   * The pressed message loses its buttons; a question answered by a button shows what was chosen,
+   * and "Delete your answer?" says what became of the answer.
+   */
+  const settle = async (ctx: ButtonContext, event: InterviewEvent, outcome: Outcome) => {
+    const draft = outcome.draft;
+    const question =
+      "question" in event
+        ? questionnaire.questions.find((q) => q.id === event.question)
+        : undefined;
+    const echoes =
+      draft &&
+      question &&
+      (event.type === "choose" || (event.type === "next" && question.type === "multi"));
+    let text: string | undefined;
+    if (echoes) text = chosenText(ctx.t, questionnaire, draft, question);
+    if (ctx.callbackQuery.data.startsWith("iv:keepit:")) text = ctx.t("interview-skip-kept");
+    if (ctx.callbackQuery.data.startsWith("iv:drop:")) text = ctx.t("interview-skip-dropped");
+    const edited =
+      text !== undefined &&
+      (await ctx.editMessageText(text, { parse_mode: "HTML" }).then(
+        () => true,
+        () => false,
+      ));
+    if (!edited) await ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch(() => {});
+  };
 
   // --- start -----------------------------------------------------------------------------------
 
@@ -399,7 +433,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
       return parsed && { type, question: parsed.question, option: parsed.option };
     };
   const onQuestion =
-    (type: "next" | "skip" | "back" | "redo", definition: typeof buttons.next) =>
+    (type: "next" | "skip" | "back" | "redo" | "keep", definition: typeof buttons.next) =>
     (data: string) => {
       const parsed = definition.unpack(data);
       return parsed && { type, question: parsed.question };
@@ -411,6 +445,15 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
   inDraft.callbackQuery(buttons.skip.filter, onButton(onQuestion("skip", buttons.skip)));
   inDraft.callbackQuery(buttons.back.filter, onButton(onQuestion("back", buttons.back)));
   inDraft.callbackQuery(buttons.redo.filter, onButton(onQuestion("redo", buttons.redo)));
+  inDraft.callbackQuery(buttons.keep.filter, onButton(onQuestion("keep", buttons.keep)));
+  inDraft.callbackQuery(buttons.keepIt.filter, onButton(onQuestion("keep", buttons.keepIt)));
+  inDraft.callbackQuery(
+    buttons.drop.filter,
+    onButton((data) => {
+      const parsed = buttons.drop.unpack(data);
+      return parsed && { type: "skip", question: parsed.question, confirmed: true };
+    }),
+  );
   inDraft.callbackQuery(
     buttons.notice.filter,
     onButton(() => ({ type: "toggle-notify" }), true),
@@ -419,6 +462,21 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     buttons.submit.filter,
     onButton(() => ({ type: "submit" }), true),
   );
+  inDraft.callbackQuery(
+    buttons.submitEmpty.filter,
+    onButton(() => ({ type: "submit", confirmed: true }), true),
+  );
+
+  inDraft.callbackQuery(buttons.noticeInfo.filter, async (ctx) => {
+    await ctx.answerCallbackQuery();
+    const { text, keyboard } = noticeExplanation(ctx.t);
+    await send(ctx, (await sessionOf(ctx)).chat, text, keyboard);
+  });
+
+  inDraft.callbackQuery(buttons.dismiss.filter, async (ctx) => {
+    await ctx.answerCallbackQuery();
+    await ctx.deleteMessage().catch(() => {});
+  });
 
   inDraft.callbackQuery(buttons.cancel.filter, async (ctx) => {
     await ctx.answerCallbackQuery();

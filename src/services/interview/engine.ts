@@ -59,13 +59,17 @@ export type InterviewEvent =
   | { type: "toggle"; question: string; option: string }
   /** "Next" / "Done": the answer to this question is complete. */
   | { type: "next"; question: string }
-  | { type: "skip"; question: string }
+  /** Skip; on a question that holds an answer it asks first, and `confirmed` deletes it. */
+  | { type: "skip"; question: string; confirmed?: boolean }
+  /** "Keep my answer →": on to the next question, the stored answer untouched. */
+  | { type: "keep"; question: string }
   | { type: "back"; question: string }
   /** From the review: answer this question again. */
   | { type: "redo"; question: string }
   /** From the review: switch "tell me here when editors reply". */
   | { type: "toggle-notify" }
-  | { type: "submit" }
+  /** Send to the editors; a testimony with no answer at all asks once (`confirmed` sends it). */
+  | { type: "submit"; confirmed?: boolean }
   /** Confirmed cancel: everything of this interview goes. */
   | { type: "cancel" };
 
@@ -84,8 +88,12 @@ export type InterviewView =
   /** How much of the current answer is stored (the note under a multi-message answer). */
   | { type: "saved"; question: Question; counts: { parts: number; files: number } }
   /** The multi-choice selection changed: redraw the question's buttons. */
-  | { type: "selection"; question: Question; isFirst: boolean }
+  | { type: "selection"; question: Question; answered: boolean; isFirst: boolean }
   | { type: "review"; counts: AnswerCounts }
+  /** Skip pressed on an answered question: nothing changed; ask before deleting the answer. */
+  | { type: "confirm-skip"; question: Question }
+  /** Submit pressed with every question skipped: nothing sent; ask once. */
+  | { type: "confirm-empty" }
   /** The review's switches changed: redraw its buttons. */
   | { type: "review-changed"; counts: AnswerCounts }
   | { type: "problem"; problem: Problem }
@@ -176,7 +184,8 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
         if (selecting.has(event.option)) selecting.delete(event.option);
         else selecting.add(event.option);
         draft.state.selecting = [...selecting];
-        return [{ type: "selection", question, isFirst: isFirst(draft, question) }];
+        const answered = hasAnswer(draft, question.id);
+        return [{ type: "selection", question, answered, isFirst: isFirst(draft, question) }];
       }
 
       case "next": {
@@ -191,7 +200,16 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
 
       case "skip":
         if (!question || !onQuestion(event.question) || question.required) return stale;
+        // Going back must never put an answer at risk: deleting one is a choice made knowingly.
+        if (hasAnswer(draft, question.id) && !event.confirmed) {
+          return [{ type: "confirm-skip", question }];
+        }
         skip(draft, question.id);
+        return advance(draft);
+
+      case "keep":
+        if (!question || !onQuestion(event.question)) return stale;
+        draft.state.selecting = undefined;
         return advance(draft);
 
       case "back": {
@@ -215,6 +233,7 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
 
       case "submit": {
         if (draft.position !== REVIEW) return stale;
+        if (!event.confirmed && !answeredAnything(draft)) return [{ type: "confirm-empty" }];
         const receipt = await deps.submit(draft);
         return { views: [{ type: "submitted", receipt }], ended: "submitted" };
       }
@@ -358,8 +377,7 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
   /** `resume`: back at the question the source was on; what they add goes on the same answer. */
   function ask(draft: Draft, question: Question, resume = false): InterviewView[] {
     const continuing = resume && draft.state.replacing === question.id;
-    const answered =
-      Boolean(answerCounts(draft)[question.id]) && question.type !== "choice" && !continuing;
+    const answered = hasAnswer(draft, question.id) && question.id !== CONSENT_ID && !continuing;
     draft.position = question.id;
     if (!continuing) draft.state.replacing = undefined;
     draft.state.selecting = undefined;
@@ -382,6 +400,13 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
       : nextQuestion(questionnaire, draft.position, state.choices);
     return next ? ask(draft, next) : review(draft);
   }
+
+  const hasAnswer = (draft: Draft, questionId: string) =>
+    Boolean(answerCounts(draft)[questionId]) || questionId in draft.state.choices;
+
+  /** Anything beyond the consent: a testimony of skips only is worth a second look. */
+  const answeredAnything = (draft: Draft) =>
+    Object.keys(answerCounts(draft)).some((id) => id !== CONSENT_ID);
 
   const isFirst = (draft: Draft, question: Question) =>
     !previousQuestion(questionnaire, question.id, draft.state.choices);

@@ -366,6 +366,8 @@ export function isChoiceOption(question: Question, option: string): boolean {
 
 export const questionKey = (questionId: string) => `q-${questionId}`;
 export const helpKey = (questionId: string) => `q-${questionId}-help`;
+/** The question's name in a few words (the review's lines and buttons). */
+export const shortKey = (questionId: string) => `q-${questionId}-short`;
 export const optionKey = (questionId: string, option: string) => `q-${questionId}-opt-${option}`;
 
 /** Every locale message id the questionnaire needs, in question order. */
@@ -373,6 +375,7 @@ export function localeKeysFor(q: Questionnaire): string[] {
   return q.questions.flatMap((question) => [
     questionKey(question.id),
     helpKey(question.id),
+    shortKey(question.id),
     ...optionsOf(question).map((option) => optionKey(question.id, option)),
   ]);
 }

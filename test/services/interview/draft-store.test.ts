@@ -222,7 +222,7 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
       choose("left", "deserted"),
       choose("how", "abroad"),
       text("route", "Снова маршрут"),
-      ["how", { type: "skip", question: "how" }],
+      ["how", { type: "skip", question: "how", confirmed: true }],
     ]);
     expect(Object.keys(answerCounts(draft)).sort()).toEqual(["area", "consent", "left"]);
     expect(draft.state.skipped).toContain("how");

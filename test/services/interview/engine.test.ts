@@ -244,6 +244,56 @@ describe("the interview engine", () => {
     expect(draft.position).toBe("review");
   });
 
+  it("Skip on an answered question asks first and changes nothing; confirmed, it deletes", async () => {
+    const answered = [
+      choose("consent", "yes"),
+      choose("left", "deserted"),
+      typed("Через Ларс"),
+      { type: "back", question: "route" } as InterviewEvent,
+    ];
+    const back = await run(...answered);
+    expect(back.last).toMatchObject([{ type: "question", answered: true }]);
+    const asking = await engine.handle(back.draft, skip("left"));
+    expect(asking.views).toEqual([{ type: "confirm-skip", question: expect.any(Object) }]);
+    expect(asking.draft?.unsaved).toEqual(back.draft.unsaved);
+    expect(answerCounts(defined(asking.draft))).toEqual(answerCounts(back.draft));
+
+    const kept = await engine.handle(back.draft, { type: "keep", question: "left" });
+    expect(kept.views).toMatchObject([{ type: "question", question: { id: "route" } }]);
+    expect(Object.keys(answerCounts(defined(kept.draft))).sort()).toEqual([
+      "consent",
+      "left",
+      "route",
+    ]);
+
+    const dropped = await engine.handle(back.draft, {
+      type: "skip",
+      question: "left",
+      confirmed: true,
+    });
+    expect(Object.keys(answerCounts(defined(dropped.draft)))).toEqual(["consent"]);
+    expect(dropped.views).toMatchObject([{ type: "question", question: { id: "units" } }]);
+    // An unanswered question is skipped at once.
+    const fresh = await run(choose("consent", "yes"), skip("left"));
+    expect(asked(fresh.last)).toEqual(["units"]);
+  });
+
+  it("asks once before sending a testimony where every question was skipped", async () => {
+    const empty = await run(
+      choose("consent", "yes"),
+      skip("left"),
+      skip("units"),
+      skip("year"),
+      skip("story"),
+      skip("photos"),
+      { type: "submit" },
+    );
+    expect(empty.ended).toBeUndefined();
+    expect(empty.last).toEqual([{ type: "confirm-empty" }]);
+    const sent = await engine.handle(empty.draft, { type: "submit", confirmed: true });
+    expect(sent.ended).toBe("submitted");
+  });
+
   it("checks file limits before opening the file, and reports a file too big", async () => {
     const photo = (bytes = 100) =>
       file("story", { kind: "photo" }, new Uint8Array(bytes).fill(1))[1];

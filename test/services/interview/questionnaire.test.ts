@@ -97,7 +97,7 @@ describe("the shipped questionnaire", () => {
       "consent",
     ]);
     expect(shipped.questions.length).toBeGreaterThanOrEqual(12);
-    expect(shipped.questions.length).toBeLessThanOrEqual(16);
+    expect(shipped.questions.length).toBeLessThanOrEqual(17);
   });
 
   it("warns before the media question and keeps only the evidence question original", () => {
@@ -120,13 +120,15 @@ describe("the shipped questionnaire", () => {
 
   it("lists question, help and option ids", () => {
     const keys = localeKeysFor(shipped);
-    expect(keys.slice(0, 4)).toEqual([
+    expect(keys.slice(0, 5)).toEqual([
       "q-consent",
       "q-consent-help",
+      "q-consent-short",
       "q-consent-opt-yes",
       "q-consent-opt-no",
     ]);
     expect(keys).toContain("q-role_other-help");
+    expect(keys).toContain("q-witnessed-opt-other");
     expect(keys).toContain("q-departure-opt-left_unit");
   });
 
