@@ -30,6 +30,7 @@ import { createSourceLocks, holdLock } from "./services/source-locks.js";
 import { createSubmissionsService } from "./services/submissions.js";
 import { createSubscriptionsService } from "./services/subscriptions.js";
 import { translate } from "./services/texts.js";
+import { createVoiceDisguiser } from "./services/voice/index.js";
 import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
@@ -50,6 +51,7 @@ export type AppConfig = Pick<
   | "DRAFT_TTL_HOURS"
   | "MAX_TEXT_LENGTH"
   | "MAX_ATTACHMENTS"
+  | "VOICE_WORKERS"
   | "MAX_SUBMISSIONS_PER_DAY"
   | "CODENAME_ATTEMPTS_PER_HOUR"
   | "FLOOD_MESSAGES_PER_MINUTE"
@@ -136,10 +138,12 @@ export function createApp(options: {
     }
   };
   let sharedSweep: NodeJS.Timeout | undefined;
+  const voice = createVoiceDisguiser({ workers: config.VOICE_WORKERS });
   const interview = createInterviewService({
     drafts,
     parts,
     keyring,
+    voice,
     sealer: createSealer(secrets.serverKey),
     pepper: secrets.pepper,
     sourceKeys,
@@ -329,6 +333,7 @@ export function createApp(options: {
         await broadcastWorker.stop();
         await notices.stop();
         scrubber.stop();
+        await voice.close();
       },
     },
   };

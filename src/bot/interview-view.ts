@@ -26,6 +26,7 @@ export const interviewButtons = {
   cancelYes: createCallbackData("iv:cancel:yes"),
   cancelNo: createCallbackData("iv:cancel:no"),
   notice: createCallbackData("iv:notice"),
+  voice: createCallbackData("iv:voice"),
   submit: createCallbackData("iv:submit"),
 };
 const buttons = interviewButtons;
@@ -143,11 +144,24 @@ export function reviewMessage(
       t(draft.state.notifyReplies ? "interview-button-notice-on" : "interview-button-notice-off"),
       buttons.notice.pack({}),
     )
-    .row()
+    .row();
+  if (draft.state.voiceExplained) {
+    const key = draft.state.keepRealVoice
+      ? "interview-button-voice-real"
+      : "interview-button-voice-disguised";
+    keyboard.text(t(key), buttons.voice.pack({})).row();
+  }
+  keyboard
     .text(t("interview-button-submit"), buttons.submit.pack({}))
     .row()
     .text(t("interview-button-cancel"), buttons.cancel.pack({}));
   return { text: lines.join("\n"), keyboard };
+}
+
+/** The voice choice's button under a message about it: the way to the other choice. */
+export function voiceChoiceKeyboard(t: Translate, keepReal: boolean): InlineKeyboard {
+  const key = keepReal ? "interview-button-voice-disguise" : "interview-button-voice-keep-real";
+  return new InlineKeyboard().text(t(key), buttons.voice.pack({}));
 }
 
 /**

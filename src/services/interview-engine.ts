@@ -31,6 +31,13 @@ import {
   validateYear,
 } from "./questionnaire.js";
 import type { SubmissionReceipt } from "./submissions.js";
+import {
+  createVoiceDisguiser,
+  prepareVoice,
+  VOICE_KINDS,
+  type VoiceDisguiser,
+  type VoiceLabel,
+} from "./voice/index.js";
 
 /** A file the source sent; the engine opens it only once it knows the file is wanted. */
 export interface IncomingAttachment {
@@ -56,6 +63,8 @@ export type InterviewEvent =
   | { type: "redo"; question: string }
   /** From the review: switch "tell me here when editors reply". */
   | { type: "toggle-notify" }
+  /** Keep my real voice / disguise it again (after the first recording, or from the review). */
+  | { type: "toggle-voice" }
   | { type: "submit" }
   /** Confirmed cancel: everything of this interview goes. */
   | { type: "cancel" };
@@ -80,6 +89,13 @@ export type InterviewView =
   /** The review's switches changed: redraw its buttons. */
   | { type: "review-changed"; counts: AnswerCounts }
   | { type: "problem"; problem: Problem }
+  /**
+   * A recording was stored: what happened to its voice. `first`: the first of this interview,
+   * when the source is told what the disguise does and that they may keep their real voice.
+   */
+  | { type: "voice"; label: VoiceLabel; first: boolean; keepReal: boolean }
+  /** The voice choice changed outside the review. */
+  | { type: "voice-choice"; keepReal: boolean }
   /** A button from another question or state: nothing changed. */
   | { type: "stale" }
   | { type: "declined" }
@@ -98,6 +114,8 @@ export interface InterviewEngineDeps {
   keyring: EditorKeyring;
   /** Where file bodies are stored, encrypted, as they arrive (their parts wait for the write). */
   parts: ChunkStore;
+  /** Disguises recordings before encryption (in worker threads; one is made if not given). */
+  voice?: VoiceDisguiser;
   limits: InterviewLimits;
   submit: (draft: Draft) => Promise<SubmissionReceipt & { submissionId: string }>;
   now?: () => Date;
@@ -106,6 +124,7 @@ export interface InterviewEngineDeps {
 export function createInterviewEngine(deps: InterviewEngineDeps) {
   const { questionnaire } = deps;
   const now = deps.now ?? (() => new Date());
+  const disguiser = deps.voice ?? createVoiceDisguiser({ workers: 1 });
 
   /** A new interview at its first question (stored by the draft store on its first write). */
   function start(locale: string): Outcome {
@@ -204,6 +223,14 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
         draft.state.notifyReplies = !draft.state.notifyReplies;
         return [{ type: "review-changed", counts: answerCounts(draft) }];
 
+      case "toggle-voice":
+        if (!draft.state.voiceExplained) return stale;
+        draft.state.keepRealVoice = !draft.state.keepRealVoice;
+        if (draft.position === REVIEW) {
+          return [{ type: "review-changed", counts: answerCounts(draft) }];
+        }
+        return [{ type: "voice-choice", keepReal: draft.state.keepRealVoice }];
+
       case "submit": {
         if (draft.position !== REVIEW) return stale;
         const receipt = await deps.submit(draft);
@@ -248,14 +275,20 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     file: IncomingAttachment,
   ): Promise<InterviewView[]> {
     if (!question || !acceptsMedia(question, file.meta.kind)) return problem("media-not-expected");
+    const first = !draft.state.voiceExplained;
+    let voice: VoiceLabel | undefined;
     try {
-      await addAttachment(draft, question, file);
+      voice = await addAttachment(draft, question, file);
     } catch (error) {
       if (error instanceof FileTooBigError) return problem("file-too-big");
       if (error instanceof LimitError) return problem(`error-${error.limit}`);
       throw error;
     }
-    return [{ type: "saved", question, counts: countsOf(draft, question.id) }];
+    const saved: InterviewView = { type: "saved", question, counts: countsOf(draft, question.id) };
+    if (!voice) return [saved];
+    draft.state.voiceExplained = true;
+    const keepReal = Boolean(draft.state.keepRealVoice);
+    return [saved, { type: "voice", label: voice, first, keepReal }];
   }
 
   async function addText(draft: Draft, questionId: string, text: string) {
@@ -277,7 +310,11 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
    * memory, never on disk); hidden data goes first unless the question asks for originals.
    * The description (kind, name, type, size) is a part of its own.
    */
-  async function addAttachment(draft: Draft, question: Question, file: IncomingAttachment) {
+  async function addAttachment(
+    draft: Draft,
+    question: Question,
+    file: IncomingAttachment,
+  ): Promise<VoiceLabel | undefined> {
     const { state } = draft;
     const replacing = state.replacing === question.id;
     const onQuestion = replacing ? (state.attachments[question.id] ?? 0) : 0;
@@ -289,9 +326,13 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     if (total >= deps.limits.maxAttachmentsPerSubmission) {
       throw new LimitError("submission-attachments");
     }
-    const { body, meta } = await prepareAttachment(await file.open(), file.meta, {
-      keepOriginal: question.evidence,
-    });
+    // Recordings: the voice is disguised unless the source chose to keep it (voice/index.ts).
+    const { body, meta } = VOICE_KINDS.has(file.meta.kind)
+      ? await prepareVoice(await file.open(), file.meta, {
+          keepReal: Boolean(state.keepRealVoice),
+          disguiser,
+        })
+      : await prepareAttachment(await file.open(), file.meta, { keepOriginal: question.evidence });
     const attachmentId = await storeEncryptedAttachment(deps.parts, deps.keyring, body);
     const ciphertext = await encryptTextForEditors(
       deps.keyring,
@@ -302,6 +343,7 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     addPart(draft, question.id, { kind: "attachment", ciphertext, attachmentId });
     state.attachments[question.id] = onQuestion + 1;
     state.skipped = state.skipped.filter((id) => id !== question.id);
+    return "voice" in meta ? (meta.voice as VoiceLabel) : undefined;
   }
 
   /**

@@ -23,6 +23,7 @@ import {
   type SourceKeys,
 } from "./source-keys.js";
 import type { SubmissionReceipt } from "./submissions.js";
+import type { VoiceDisguiser } from "./voice/index.js";
 
 export type { Draft, DraftState, InterviewLimits } from "./interview-draft.js";
 export { dayOf, LimitError, REVIEW } from "./interview-draft.js";
@@ -45,6 +46,8 @@ export function createInterviewService(deps: {
   keyring: EditorKeyring;
   sealer: Sealer;
   pepper: Uint8Array;
+  /** Disguises voices in worker threads (one per app; made here if not given). */
+  voice?: VoiceDisguiser;
   /** The derived keys' in-memory cache (one per app; made here if not given). */
   sourceKeys?: SourceKeys;
   questionnaire: Questionnaire;
@@ -63,6 +66,7 @@ export function createInterviewService(deps: {
     questionnaire: deps.questionnaire,
     keyring: deps.keyring,
     parts: deps.parts,
+    voice: deps.voice,
     limits: deps.limits,
     submit: (draft) => {
       if (!deps.submit) throw new Error("the interview service was built without submit");
@@ -100,6 +104,8 @@ export function createInterviewService(deps: {
         selecting: state.selecting,
         notifyReplies: state.notifyReplies,
         fromReview: state.fromReview,
+        keepRealVoice: state.keepRealVoice,
+        voiceExplained: state.voiceExplained,
       },
     };
     return { draft, chat };

@@ -463,6 +463,7 @@ function renderFile(entry, context) {
     formatDuration(meta.duration),
     formatSize(meta.size),
     entry.cleaning,
+    entry.voice,
   ]
     .filter(Boolean)
     .join(" · ");
