@@ -27,6 +27,7 @@ export const interviewButtons = {
   cancelNo: createCallbackData("iv:cancel:no"),
   notice: createCallbackData("iv:notice"),
   voice: createCallbackData("iv:voice"),
+  voiceAtReview: createCallbackData("iv:voice:review"),
   submit: createCallbackData("iv:submit"),
 };
 const buttons = interviewButtons;
@@ -149,7 +150,7 @@ export function reviewMessage(
     const key = draft.state.keepRealVoice
       ? "interview-button-voice-real"
       : "interview-button-voice-disguised";
-    keyboard.text(t(key), buttons.voice.pack({})).row();
+    keyboard.text(t(key), buttons.voiceAtReview.pack({})).row();
   }
   keyboard
     .text(t("interview-button-submit"), buttons.submit.pack({}))

@@ -64,7 +64,7 @@ export type InterviewEvent =
   /** From the review: switch "tell me here when editors reply". */
   | { type: "toggle-notify" }
   /** Keep my real voice / disguise it again (after the first recording, or from the review). */
-  | { type: "toggle-voice" }
+  | { type: "toggle-voice"; fromReview?: boolean }
   | { type: "submit" }
   /** Confirmed cancel: everything of this interview goes. */
   | { type: "cancel" };
@@ -225,8 +225,9 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
 
       case "toggle-voice":
         if (!draft.state.voiceExplained) return stale;
+        if (event.fromReview && draft.position !== REVIEW) return stale;
         draft.state.keepRealVoice = !draft.state.keepRealVoice;
-        if (draft.position === REVIEW) {
+        if (event.fromReview) {
           return [{ type: "review-changed", counts: answerCounts(draft) }];
         }
         return [{ type: "voice-choice", keepReal: draft.state.keepRealVoice }];

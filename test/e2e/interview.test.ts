@@ -64,6 +64,10 @@ describe("the interview, end to end", () => {
     await user.nextBotMessage({ newOnly: true });
     await user.sendVoice(voice, { duration: 3 });
     expect((await user.nextBotMessage()).text).toContain("Сообщений: 1, файлов: 1");
+    // Random bytes are no recording: stored as sent, and the source is told; then, at the first
+    // recording, what the voice disguise does.
+    expect((await user.nextBotMessage({ newOnly: true })).text).toContain("не получилось");
+    expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Голос может выдать вас");
     await user.send("Потом был приказ, который я не выполнил");
     await user.nextBotMessage();
     await user.press("Дальше →");
@@ -179,6 +183,10 @@ describe("the interview, end to end", () => {
     ]);
     const files = decrypted.filter((p) => p.file).map((p) => Buffer.from(p.file as Uint8Array));
     expect(files[0]?.equals(voice)).toBe(true);
+    expect(JSON.parse(decrypted[6]?.text ?? "{}").voice).toEqual({
+      disguised: false,
+      reason: "could-not-decode",
+    });
     expect(files[1]?.equals(photo)).toBe(true);
     expect(files[2]?.equals(document)).toBe(true);
     expect(JSON.parse(decrypted[11]?.text ?? "{}")).toMatchObject({

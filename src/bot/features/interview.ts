@@ -406,6 +406,10 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     onButton(() => ({ type: "toggle-voice" }), true),
   );
   inDraft.callbackQuery(
+    buttons.voiceAtReview.filter,
+    onButton(() => ({ type: "toggle-voice", fromReview: true }), true),
+  );
+  inDraft.callbackQuery(
     buttons.submit.filter,
     onButton(() => ({ type: "submit" }), true),
   );
