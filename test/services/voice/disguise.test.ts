@@ -52,6 +52,24 @@ describe("voice disguise", () => {
     }
   });
 
+  it("draws its parameters within the ranges, in both directions, differently each time", () => {
+    const drawn = Array.from({ length: 200 }, drawDisguise);
+    const { pitchSemitones, formantShift, tempoChange } = DISGUISE_RANGES;
+    for (const { pitch, formant, tempo } of drawn) {
+      const semitones = Math.abs(12 * Math.log2(pitch));
+      expect(semitones).toBeGreaterThanOrEqual(pitchSemitones.min - 1e-9);
+      expect(semitones).toBeLessThanOrEqual(pitchSemitones.max + 1e-9);
+      expect(moved(formant) - 1).toBeGreaterThanOrEqual(formantShift.min - 1e-9);
+      expect(moved(formant) - 1).toBeLessThanOrEqual(formantShift.max + 1e-9);
+      expect(formant > 1).toBe(pitch > 1); // formants follow the pitch's direction
+      expect(Math.abs(tempo - 1)).toBeGreaterThanOrEqual(tempoChange.min - 1e-9);
+      expect(Math.abs(tempo - 1)).toBeLessThanOrEqual(tempoChange.max + 1e-9);
+    }
+    expect(drawn.some((p) => p.pitch > 1)).toBe(true);
+    expect(drawn.some((p) => p.pitch < 1)).toBe(true);
+    expect(new Set(drawn.map((p) => p.pitch)).size).toBeGreaterThan(190);
+  });
+
   it("gives a different file for the same recording each time, in a worker", async () => {
     const first = await disguiser.disguise(note.slice());
     const second = await disguiser.disguise(note.slice());
