@@ -328,12 +328,18 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
       throw new LimitError("submission-attachments");
     }
     // Recordings: the voice is disguised unless the source chose to keep it (voice/index.ts).
-    const { body, meta } = VOICE_KINDS.has(file.meta.kind)
+    // What is not disguised goes on to metadata cleaning like any file (an audio file's tags).
+    const voice = VOICE_KINDS.has(file.meta.kind)
       ? await prepareVoice(await file.open(), file.meta, {
           keepReal: Boolean(state.keepRealVoice),
           disguiser,
         })
-      : await prepareAttachment(await file.open(), file.meta, { keepOriginal: question.evidence });
+      : undefined;
+    const { body, meta } = voice?.meta.voice.disguised
+      ? voice
+      : await prepareAttachment(voice?.body ?? (await file.open()), voice?.meta ?? file.meta, {
+          keepOriginal: question.evidence,
+        });
     const attachmentId = await storeEncryptedAttachment(deps.parts, deps.keyring, body);
     const ciphertext = await encryptTextForEditors(
       deps.keyring,
