@@ -94,7 +94,10 @@ async function singleNotes(): Promise<string[][]> {
       progress(`voice: ${minutes} min: decoding alone`);
       const decode = await measured(sampler, () => decodeOnly(note));
       progress(`voice: ${minutes} min: disguising`);
-      const disguise = await measured(sampler, () => disguiser.disguise(note));
+      const disguise = await measured(sampler, async () => {
+        const result = await disguiser.disguise(note);
+        if (typeof result === "string") throw new Error(`not disguised: ${result}`);
+      });
       const rtf = disguise.time / (minutes * 60_000);
       rows.push([
         `${minutes} min (${mb(note.length)})`,

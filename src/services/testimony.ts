@@ -378,7 +378,7 @@ export function cleaningLabel(
   return undefined;
 }
 
-const VOICE_KEPT_REASONS = ["kept-by-source", "could-not-decode", "video-note"];
+const VOICE_KEPT_REASONS = ["kept-by-source", "could-not-decode", "too-long", "video-note"];
 
 /**
  * "voice disguised", "real voice (the source's choice)", "not disguised: could not decode".

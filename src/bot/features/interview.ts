@@ -171,6 +171,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
         if (label.reason === "could-not-decode") {
           await send(ctx, chat, ctx.t("interview-voice-not-disguised"));
         }
+        if (label.reason === "too-long") await send(ctx, chat, ctx.t("interview-voice-too-long"));
         if (label.reason === "video-note")
           await send(ctx, chat, ctx.t("interview-voice-video-note"));
         if (view.first) {

@@ -53,6 +53,18 @@ export class CouldNotDecodeError extends Error {
   }
 }
 
+/** Longer recordings are stored as sent: an hour already keeps one worker busy for minutes. */
+export const MAX_DISGUISE_SECONDS = 60 * 60;
+
+/** The recording is longer than MAX_DISGUISE_SECONDS. */
+export class TooLongError extends Error {
+  readonly safeToLog = true;
+  constructor() {
+    super("the recording is too long to disguise");
+    this.name = "TooLongError";
+  }
+}
+
 const DECODE_RATE = 48_000;
 /** Bytes handed to the decoder at a time, so the decoded audio is never whole in memory. */
 const DECODE_PIECE = 32 * 1024;
@@ -89,10 +101,11 @@ export async function disguiseRecording(
       const result = await decoder.decode(bytes.subarray(offset, offset + DECODE_PIECE));
       if (result.errors.length > 0) throw new CouldNotDecodeError();
       decoded += result.samplesDecoded;
+      if (decoded > MAX_DISGUISE_SECONDS * DECODE_RATE) throw new TooLongError();
       if (result.samplesDecoded > 0) through(mono(result.channelData, result.samplesDecoded));
     }
   } catch (error) {
-    if (error instanceof CouldNotDecodeError) throw error;
+    if (error instanceof CouldNotDecodeError || error instanceof TooLongError) throw error;
     throw new CouldNotDecodeError();
   } finally {
     decoder.free();

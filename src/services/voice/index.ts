@@ -14,14 +14,15 @@ export interface VoiceLabel {
   disguised: boolean;
   /**
    * Why it was kept as recorded: the source chose to; the bot could not decode it (not
-   * Ogg/Opus, or damaged); a round video (its picture and sound are stored as sent).
+   * Ogg/Opus, or damaged); longer than MAX_DISGUISE_SECONDS; a round video (its picture and
+   * sound are stored as sent).
    */
-  reason?: "kept-by-source" | "could-not-decode" | "video-note";
+  reason?: "kept-by-source" | "could-not-decode" | "too-long" | "video-note";
 }
 
 export interface VoiceDisguiser {
-  /** The disguised recording, or undefined if it could not be decoded (or its worker failed). */
-  disguise(original: Uint8Array): Promise<Uint8Array | undefined>;
+  /** The disguised recording, or why not (could not decode, or its worker failed; too long). */
+  disguise(original: Uint8Array): Promise<Uint8Array | "could-not-decode" | "too-long">;
   close(): Promise<void>;
 }
 
@@ -37,13 +38,13 @@ export function createVoiceDisguiser(options: { workers: number }): VoiceDisguis
   });
   return {
     async disguise(original) {
-      if (!looksLikeOggOpus(original)) return undefined;
+      if (!looksLikeOggOpus(original)) return "could-not-decode";
       try {
         // Copied to the worker, not moved: if it fails, the original is stored unchanged.
         return await pool.run(original);
       } catch (error) {
-        if (error instanceof WorkerJobError) return undefined;
-        throw error;
+        if (!(error instanceof WorkerJobError)) throw error;
+        return error.code === "too-long" ? "too-long" : "could-not-decode";
       }
     },
     close: () => pool.close(),
@@ -67,8 +68,8 @@ export async function prepareVoice<Meta extends { kind: string; size?: number }>
   }
   const original = await readAll(body);
   const disguised = await options.disguiser.disguise(original);
-  if (!disguised) {
-    const voice: VoiceLabel = { disguised: false, reason: "could-not-decode" };
+  if (typeof disguised === "string") {
+    const voice: VoiceLabel = { disguised: false, reason: disguised };
     return { body: streamOf(original), meta: { ...meta, voice } };
   }
   original.fill(0); // the original's bytes go as soon as they are not needed
