@@ -51,7 +51,7 @@ describe("voice notes, end to end", () => {
     await user.press(redo?.text as string);
     await user.nextBotMessage({ newOnly: true });
     await user.sendVoice(original, { duration: 2 });
-    await user.nextBotMessage({ newOnly: true });
+    await user.nextBotMessage({ newOnly: true, timeoutMs: 30_000 });
     await user.press(LABELS.en.next);
     await bot.api.waitFor(() => user.botMessages().at(-1)?.text?.includes("Check"));
   };

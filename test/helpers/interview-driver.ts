@@ -87,7 +87,8 @@ export async function driveInterview(
       await user.send("2023");
     } else if (question.type === "text_or_media" && options.voice) {
       await user.sendVoice(options.voice, { duration: 3 });
-      await user.nextBotMessage();
+      // A recording is disguised in a worker first: slower than a text on a busy machine.
+      await user.nextBotMessage({ timeoutMs: 30_000 });
       await user.press(labels.next);
     } else if (question.type === "text" || question.type === "text_or_media") {
       await user.send(options.texts[textIndex++ % options.texts.length] as string);
