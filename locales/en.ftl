@@ -46,6 +46,7 @@ privacy-text =
     • While you are answering, the bot finds your unfinished testimony by a key worked out from your Telegram ID by a deliberately slow calculation. When the testimony is sent or cancelled, or after /forget, that key is deleted with the draft: after that nothing on the server connects you to the testimony.
     • Dates — to the day, without the time.
     • The language you choose — only in the bot's memory, not on disk.
+    • In voice messages and audio the bot changes your voice (pitch and timbre) unless you chose to keep your real one. That makes it hard to recognise you by ear or by a casual comparison of voices, but it will not stop a determined forensic lab, does not change the words themselves and does not touch the copy Telegram keeps. Round video messages are not changed. Typing is the safest.
 
     <b>What the bot does not keep</b>
     • Your name, phone number, username, Telegram ID.
@@ -257,6 +258,21 @@ interview-review-notice-explained = The bot can write to you here when the edito
 interview-button-notice-off = 🔕 Tell me about a reply: no
 interview-button-notice-on = 🔔 Tell me about a reply: yes
 
+## Voice: disguised by default, and the source's choice
+
+interview-voice-explained =
+    <b>A voice can give you away.</b> So the bot changes the pitch and timbre of the voice in your recordings, to make you hard to recognise by ear. But Telegram keeps the original recording, and the words themselves stay yours: typing is the safest.
+    If you want the editors to hear your real voice, press the button below: it applies to your next recordings; the ones already sent stay changed.
+interview-voice-real-chosen = All right: your next recordings will keep your real voice. You can switch the change back on with the button below or in the list at the end.
+interview-voice-disguise-chosen = All right: your voice will be changed again in the next recordings.
+interview-voice-not-disguised = The bot could not change the voice in this recording (it could not read it), so it is stored as sent. If you do not want the editors to hear your voice, answer this question again — in text, or with a voice message recorded in Telegram.
+interview-voice-too-long = This recording is longer than an hour: the bot cannot change the voice in it, so it is stored as sent. If you do not want the editors to hear your voice, answer this question again — in text or in shorter recordings.
+interview-voice-video-note = The round video is stored as sent: its voice and face are not changed. If that is dangerous for you, answer the question again, in text or with a voice message.
+interview-button-voice-keep-real = Keep my real voice
+interview-button-voice-disguise = Change my voice again
+interview-button-voice-disguised = 🎙 Voice in recordings: changed
+interview-button-voice-real = 🎙 Voice in recordings: real
+
 interview-stale-button = This button belongs to another step. Continue from the latest message.
 # An interview button pressed when no draft is kept (lost in a crash, or expired)
 interview-gone = This testimony is no longer here: it was not finished before the server failed or restarted, or it waited too long to be continued. Nothing of it was kept. To begin again — /start.
@@ -359,6 +375,11 @@ file-not-cleaned-unsupported-format = not cleaned: format not supported yet (HEI
 file-not-cleaned-unparseable = not cleaned: the file could not be parsed, stored as sent
 file-not-cleaned-original = not cleaned: original, as the question asks
 file-not-cleaned-too-large = not cleaned: too large
+file-voice-disguised = voice disguised
+file-voice-kept-by-source = real voice: the source chose not to disguise it
+file-voice-could-not-decode = not disguised: could not decode, stored as sent
+file-voice-too-long = not disguised: longer than an hour, stored as sent
+file-voice-video-note = not disguised: round video stored as sent
 file-kind-gps = GPS
 file-kind-camera = camera
 file-kind-dates = dates

@@ -41,6 +41,7 @@ import { createQuotaService } from "./services/submissions/quotas.js";
 import { createSubmissionsService } from "./services/submissions/submit.js";
 
 import { translate } from "./services/texts.js";
+import { createVoiceDisguiser } from "./services/voice/index.js";
 import { createBroadcastsRepository } from "./storage/broadcasts.repo.js";
 import type { Db } from "./storage/db.js";
 import { createDraftsRepository } from "./storage/drafts.repo.js";
@@ -63,6 +64,7 @@ export type AppConfig = Pick<
   | "DRAFT_TTL_HOURS"
   | "MAX_TEXT_LENGTH"
   | "MAX_ATTACHMENTS"
+  | "VOICE_WORKERS"
   | "MAX_SUBMISSIONS_PER_DAY"
   | "CODENAME_ATTEMPTS_PER_HOUR"
   | "FLOOD_MESSAGES_PER_MINUTE"
@@ -169,10 +171,12 @@ export function createApp(options: {
     }
   };
   let sharedSweep: NodeJS.Timeout | undefined;
+  const voice = createVoiceDisguiser({ workers: config.VOICE_WORKERS });
   const interview = createInterviewService({
     drafts,
     parts,
     keyring,
+    voice,
     sealer: createSealer(secrets.serverKey),
     pepper: secrets.pepper,
     sourceKeys,
@@ -404,6 +408,7 @@ export function createApp(options: {
         await sourceLimits
           .forgetAll()
           .catch((error) => options.logger.warn({ err: error }, "clearing shared limits failed"));
+        await voice.close();
       },
     },
   };

@@ -36,6 +36,8 @@ export const interviewButtons = {
   cancelNo: createCallbackData("iv:cancel:no"),
   notice: createCallbackData("iv:notice"),
   noticeInfo: createCallbackData("iv:notice:info"),
+  voice: createCallbackData("iv:voice"),
+  voiceAtReview: createCallbackData("iv:voice:review"),
   submit: createCallbackData("iv:submit"),
   /** "Send anyway" when every question was skipped. */
   submitEmpty: createCallbackData("iv:submit:empty"),
@@ -232,6 +234,12 @@ export function reviewMessage(
   return { text: lines.join("\n"), keyboard };
 }
 
+/** The voice choice's button under a message about it: the way to the other choice. */
+export function voiceChoiceKeyboard(t: Translate, keepReal: boolean): InlineKeyboard {
+  const key = keepReal ? "interview-button-voice-disguise" : "interview-button-voice-keep-real";
+  return new InlineKeyboard().text(t(key), buttons.voice.pack({}));
+}
+
 /**
  * The review's settings: each switch on a row of its own (its label is long enough to be cut at
  * half a phone's width), followed by the button that explains it.
@@ -243,6 +251,21 @@ function reviewSwitches(t: Translate, draft: Draft): Button[][] {
   return [
     [InlineKeyboard.text(t(notice), buttons.notice.pack({}))],
     [InlineKeyboard.text(t("interview-button-notice-info"), buttons.noticeInfo.pack({}))],
+    // After a first recording: whether voices are disguised (services/voice), and the way back.
+    ...(draft.state.voiceExplained
+      ? [
+          [
+            InlineKeyboard.text(
+              t(
+                draft.state.keepRealVoice
+                  ? "interview-button-voice-real"
+                  : "interview-button-voice-disguised",
+              ),
+              buttons.voiceAtReview.pack({}),
+            ),
+          ],
+        ]
+      : []),
   ];
 }
 

@@ -87,7 +87,7 @@ export async function driveInterview(
       await user.send("2023");
     } else if (question.type === "text_or_media" && options.voice) {
       await user.sendVoice(options.voice, { duration: 3 });
-      await user.nextBotMessage();
+      await untilSavedNote(user, labels.next);
       await user.press(labels.next);
     } else if (question.type === "text" || question.type === "text_or_media") {
       await user.send(options.texts[textIndex++ % options.texts.length] as string);
@@ -131,4 +131,16 @@ export async function submitFromReview(
     "codename",
   );
   return receipt.text?.split("\n")[2]?.trim();
+}
+
+/**
+ * After a recording: what happened to the voice comes first, then the note with its Next button
+ * (disguising runs in a worker: slower than a text on a busy machine).
+ */
+export async function untilSavedNote(user: FakeUser, nextLabel: string): Promise<void> {
+  for (;;) {
+    const message = await user.nextBotMessage({ newOnly: true, timeoutMs: 30_000 });
+    const buttons = message.reply_markup?.inline_keyboard.flat() ?? [];
+    if (buttons.some((b) => b.text === nextLabel)) return;
+  }
 }

@@ -29,6 +29,7 @@ import {
   reviewMessage,
   savedNote,
   skipConfirmation,
+  voiceChoiceKeyboard,
 } from "../interview-view.js";
 import { TELEGRAM_DELETE_LIMIT_HOURS, wipeRange } from "../wipe.js";
 import { codenameButtons } from "./codename.js";
@@ -207,6 +208,28 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
       case "problem":
         await send(ctx, chat, ctx.t(`interview-${view.problem}`));
         return;
+      case "voice": {
+        const { label } = view;
+        if (label.reason === "could-not-decode") {
+          await send(ctx, chat, ctx.t("interview-voice-not-disguised"));
+        }
+        if (label.reason === "too-long") await send(ctx, chat, ctx.t("interview-voice-too-long"));
+        if (label.reason === "video-note")
+          await send(ctx, chat, ctx.t("interview-voice-video-note"));
+        if (view.first) {
+          const keyboard = voiceChoiceKeyboard(ctx.t, view.keepReal);
+          await send(ctx, chat, ctx.t("interview-voice-explained"), keyboard);
+        }
+        return;
+      }
+      case "voice-choice": {
+        await ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch(() => {});
+        const key = view.keepReal
+          ? "interview-voice-real-chosen"
+          : "interview-voice-disguise-chosen";
+        await send(ctx, chat, ctx.t(key), voiceChoiceKeyboard(ctx.t, view.keepReal));
+        return;
+      }
       case "stale":
         if (ctx.callbackQuery) await staleButton(ctx);
         return;
@@ -457,6 +480,15 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
   inDraft.callbackQuery(
     buttons.notice.filter,
     onButton(() => ({ type: "toggle-notify" }), true),
+  );
+  // Keep my real voice / change it again: from the message about it, or the review.
+  inDraft.callbackQuery(
+    buttons.voice.filter,
+    onButton(() => ({ type: "toggle-voice" }), true),
+  );
+  inDraft.callbackQuery(
+    buttons.voiceAtReview.filter,
+    onButton(() => ({ type: "toggle-voice", fromReview: true }), true),
   );
   inDraft.callbackQuery(
     buttons.submit.filter,

@@ -547,7 +547,14 @@ function renderFile(entry, context) {
   figure.className = "file";
   const kind = t(`desk-file-${meta.kind}`);
   const caption = document.createElement("figcaption");
-  caption.textContent = [kind, meta.fileName, formatDuration(meta.duration), formatSize(meta.size)]
+  caption.textContent = [
+    kind,
+    meta.fileName,
+    formatDuration(meta.duration),
+    formatSize(meta.size),
+    entry.cleaning,
+    entry.voice,
+  ]
     .filter(Boolean)
     .join(" · ");
   figure.append(caption);

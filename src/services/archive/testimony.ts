@@ -241,6 +241,8 @@ export type TestimonyEntry =
       meta: AttachmentMeta;
       /** What was removed from the file before encryption ("cleaned: GPS, camera"), if known. */
       cleaning?: string;
+      /** Recordings: whether the voice was disguised ("voice disguised"), if known. */
+      voice?: string;
     };
 
 export interface TestimonySection {
@@ -331,6 +333,7 @@ function entryOf(
       fileName: item.attachment.fileName,
       meta: item.attachment.meta,
       cleaning: cleaningLabel(item.attachment.meta.cleaning, t),
+      voice: voiceLabel(item.attachment.meta.voice, t),
     };
   }
   if (item.kind === "choice") {
@@ -378,6 +381,25 @@ export function cleaningLabel(
   return undefined;
 }
 
+const VOICE_KEPT_REASONS = ["kept-by-source", "could-not-decode", "too-long", "video-note"];
+
+/**
+ * "voice disguised", "real voice (the source's choice)", "not disguised: could not decode".
+ * From an archive (hostile input): only known values are shown. Never how it was disguised.
+ */
+export function voiceLabel(
+  voice: unknown,
+  t: (key: string, args?: Record<string, string | number>) => string,
+): string | undefined {
+  if (typeof voice !== "object" || voice === null) return undefined;
+  const { disguised, reason } = voice as Record<string, unknown>;
+  if (disguised === true) return t("file-voice-disguised");
+  if (typeof reason === "string" && VOICE_KEPT_REASONS.includes(reason)) {
+    return t(`file-voice-${reason}`);
+  }
+  return undefined;
+}
+
 /** The testimony as Markdown, questions in the editor's language, skipped ones marked. */
 export function renderMarkdown(
   testimony: Testimony,
@@ -406,7 +428,8 @@ function markdownOf(entry: TestimonyEntry, fileLabel: string): string[] {
       const original = entry.meta.fileName ? ` ${inlineCode(entry.meta.fileName)}` : "";
       const link = `attachments/${entry.fileName}`; // the writer's own safe name
       const cleaning = entry.cleaning ? ` — ${entry.cleaning}` : "";
-      return [`- ${fileLabel}: [${link}](${link})${original}${cleaning}`];
+      const voice = entry.voice ? ` — ${entry.voice}` : "";
+      return [`- ${fileLabel}: [${link}](${link})${original}${cleaning}${voice}`];
     }
     case "choice":
       return entry.options.map((option) =>

@@ -12,6 +12,8 @@ import {
   stripMetadataPieces,
 } from "../metadata/index.js";
 
+import type { VoiceLabel } from "../voice/index.js";
+
 /** Where encrypted file bodies go (the parts repository's chunk store). */
 export type ChunkStore = Pick<PartsRepository, "writeChunk" | "deleteAttachments">;
 
@@ -23,6 +25,8 @@ export interface AttachmentMeta {
   duration?: number;
   /** What was removed from the file before encryption (kinds only, never values). */
   cleaning?: AttachmentCleaning;
+  /** Recordings: whether the voice was disguised (never how). */
+  voice?: VoiceLabel;
 }
 
 /** A file above the Bot API's download limit (20 MB): the source is asked for a smaller one. */

@@ -13,6 +13,7 @@ import {
 } from "../sources/keys.js";
 import { hashTelegramId, type Sealer } from "../sources/sealing.js";
 import type { SubmissionReceipt } from "../submissions/submit.js";
+import type { VoiceDisguiser } from "../voice/index.js";
 import type { AttachmentMeta } from "./attachments.js";
 import { type Draft, type DraftState, dayOf, type InterviewLimits, REVIEW } from "./draft.js";
 import { createInterviewEngine } from "./engine.js";
@@ -39,6 +40,8 @@ export function createInterviewService(deps: {
   keyring: EditorKeyring;
   sealer: Sealer;
   pepper: Uint8Array;
+  /** Disguises voices in worker threads (one per app; made here if not given). */
+  voice?: VoiceDisguiser;
   /** The derived keys' in-memory cache (one per app; made here if not given). */
   sourceKeys?: SourceKeys;
   questionnaire: Questionnaire;
@@ -57,6 +60,7 @@ export function createInterviewService(deps: {
     questionnaire: deps.questionnaire,
     keyring: deps.keyring,
     parts: deps.parts,
+    voice: deps.voice,
     limits: deps.limits,
     submit: (draft) => {
       if (!deps.submit) throw new Error("the interview service was built without submit");
@@ -94,6 +98,8 @@ export function createInterviewService(deps: {
         selecting: state.selecting,
         notifyReplies: state.notifyReplies,
         fromReview: state.fromReview,
+        keepRealVoice: state.keepRealVoice,
+        voiceExplained: state.voiceExplained,
       },
     };
     return { draft, chat };

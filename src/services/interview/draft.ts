@@ -26,6 +26,10 @@ export interface DraftState {
   notifyReplies?: boolean;
   /** Answering a question again from the review: return to the review afterwards. */
   fromReview?: boolean;
+  /** The source chose to keep their real voice in recordings (disguised unless they do). */
+  keepRealVoice?: boolean;
+  /** The source has been told, at their first recording, what the disguise does. */
+  voiceExplained?: boolean;
 }
 
 /** A part to add or delete when the draft is next saved (in the same transaction as its state). */

@@ -8,6 +8,13 @@ import { encryptTextForEditors } from "../crypto/for-editors.js";
 import { type Recipient, recipientsOf } from "../crypto/recipients.js";
 import type { SubmissionReceipt } from "../submissions/submit.js";
 import {
+  createVoiceDisguiser,
+  prepareVoice,
+  VOICE_KINDS,
+  type VoiceDisguiser,
+  type VoiceLabel,
+} from "../voice/index.js";
+import {
   type AttachmentMeta,
   type ChunkStore,
   FileTooBigError,
@@ -23,7 +30,6 @@ import {
   type PartWrite,
   REVIEW,
 } from "./draft.js";
-
 import {
   abandonedQuestions,
   acceptsMedia,
@@ -70,6 +76,8 @@ export type InterviewEvent =
   | { type: "toggle-notify" }
   /** Send to the editors; a testimony with no answer at all asks once (`confirmed` sends it). */
   | { type: "submit"; confirmed?: boolean }
+  /** Keep my real voice / disguise it again (after the first recording, or from the review). */
+  | { type: "toggle-voice"; fromReview?: boolean }
   /** Confirmed cancel: everything of this interview goes. */
   | { type: "cancel" };
 
@@ -97,6 +105,13 @@ export type InterviewView =
   /** The review's switches changed: redraw its buttons. */
   | { type: "review-changed"; counts: AnswerCounts }
   | { type: "problem"; problem: Problem }
+  /**
+   * A recording was stored: what happened to its voice. `first`: the first of this interview,
+   * when the source is told what the disguise does and that they may keep their real voice.
+   */
+  | { type: "voice"; label: VoiceLabel; first: boolean; keepReal: boolean }
+  /** The voice choice changed outside the review. */
+  | { type: "voice-choice"; keepReal: boolean }
   /** A button from another question or state: nothing changed. */
   | { type: "stale" }
   | { type: "declined" }
@@ -115,6 +130,8 @@ export interface InterviewEngineDeps {
   keyring: EditorKeyring;
   /** Where file bodies are stored, encrypted, as they arrive (their parts wait for the write). */
   parts: ChunkStore;
+  /** Disguises recordings before encryption (in worker threads; one is made if not given). */
+  voice?: VoiceDisguiser;
   limits: InterviewLimits;
   submit: (draft: Draft) => Promise<SubmissionReceipt & { submissionId: string }>;
   now?: () => Date;
@@ -123,6 +140,7 @@ export interface InterviewEngineDeps {
 export function createInterviewEngine(deps: InterviewEngineDeps) {
   const { questionnaire } = deps;
   const now = deps.now ?? (() => new Date());
+  const disguiser = deps.voice ?? createVoiceDisguiser({ workers: 1 });
 
   /** A new interview at its first question (stored by the draft store on its first write). */
   function start(locale: string): Outcome {
@@ -231,6 +249,15 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
         draft.state.notifyReplies = !draft.state.notifyReplies;
         return [{ type: "review-changed", counts: answerCounts(draft) }];
 
+      case "toggle-voice":
+        if (!draft.state.voiceExplained) return stale;
+        if (event.fromReview && draft.position !== REVIEW) return stale;
+        draft.state.keepRealVoice = !draft.state.keepRealVoice;
+        if (event.fromReview) {
+          return [{ type: "review-changed", counts: answerCounts(draft) }];
+        }
+        return [{ type: "voice-choice", keepReal: draft.state.keepRealVoice }];
+
       case "submit": {
         if (draft.position !== REVIEW) return stale;
         if (!event.confirmed && !answeredAnything(draft)) return [{ type: "confirm-empty" }];
@@ -276,14 +303,21 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     file: IncomingAttachment,
   ): Promise<InterviewView[]> {
     if (!question || !acceptsMedia(question, file.meta.kind)) return problem("media-not-expected");
+    const first = !draft.state.voiceExplained;
+    let voice: VoiceLabel | undefined;
     try {
-      await addAttachment(draft, question, file);
+      voice = await addAttachment(draft, question, file);
     } catch (error) {
       if (error instanceof FileTooBigError) return problem("file-too-big");
       if (error instanceof LimitError) return problem(`error-${error.limit}`);
       throw error;
     }
-    return [{ type: "saved", question, counts: countsOf(draft, question.id) }];
+    const saved: InterviewView = { type: "saved", question, counts: countsOf(draft, question.id) };
+    if (!voice) return [saved];
+    draft.state.voiceExplained = true;
+    const keepReal = Boolean(draft.state.keepRealVoice);
+    // What happened to the voice comes first: the note with its Next button stays the last message.
+    return [{ type: "voice", label: voice, first, keepReal }, saved];
   }
 
   async function addText(draft: Draft, questionId: string, text: string) {
@@ -306,7 +340,11 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
    * memory, never on disk); hidden data goes first unless the question asks for originals.
    * The description (kind, name, type, size) is a part of its own.
    */
-  async function addAttachment(draft: Draft, question: Question, file: IncomingAttachment) {
+  async function addAttachment(
+    draft: Draft,
+    question: Question,
+    file: IncomingAttachment,
+  ): Promise<VoiceLabel | undefined> {
     const { state } = draft;
     const replacing = state.replacing === question.id;
     const onQuestion = replacing ? (state.attachments[question.id] ?? 0) : 0;
@@ -318,9 +356,19 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     if (total >= deps.limits.maxAttachmentsPerSubmission) {
       throw new LimitError("submission-attachments");
     }
-    const { body, meta } = await prepareAttachment(await file.open(), file.meta, {
-      keepOriginal: question.evidence,
-    });
+    // Recordings: the voice is disguised unless the source chose to keep it (voice/index.ts).
+    // What is not disguised goes on to metadata cleaning like any file (an audio file's tags).
+    const voice = VOICE_KINDS.has(file.meta.kind)
+      ? await prepareVoice(await file.open(), file.meta, {
+          keepReal: Boolean(state.keepRealVoice),
+          disguiser,
+        })
+      : undefined;
+    const { body, meta } = voice?.meta.voice.disguised
+      ? voice
+      : await prepareAttachment(voice?.body ?? (await file.open()), voice?.meta ?? file.meta, {
+          keepOriginal: question.evidence,
+        });
     // The body and its description go to the same keys, which the part then lists.
     const keys = currentKeys(deps.keyring);
     const attachmentId = await storeEncryptedAttachment(deps.parts, keys, body);
@@ -334,6 +382,7 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     addPart(draft, question.id, { kind: "attachment", ciphertext, attachmentId, recipients });
     state.attachments[question.id] = onQuestion + 1;
     state.skipped = state.skipped.filter((id) => id !== question.id);
+    return "voice" in meta ? (meta.voice as VoiceLabel) : undefined;
   }
 
   /**
