@@ -277,6 +277,10 @@ safety-location-contact = Locations and contacts point to you or to other people
 safety-forgotten = Done: the unfinished testimony, your settings and your subscription to guidance were deleted, and so were the messages in this chat (except those older than two days). Delete the chat on your side too.
 safety-storage-full = The bot's storage is full right now and files are not accepted. This file was not saved. Text answers work as usual; the editors know and are making room — please try sending the file later.
 
+# When very many people write to the bot at once (admission.ts): the message is not lost.
+admission-busy = Very many people are writing to the bot right now. Your message has arrived and I will answer it in a minute — no need to send it again.
+admission-send-later = Very many people are writing to the bot right now, and this message was not saved. Please send it again in a few minutes.
+
 
 ## Decrypted by an editor (testimony.md)
 

@@ -14,6 +14,7 @@ import {
   createBroadcastWorker,
 } from "./services/broadcast.js";
 import { type EditorKeyring, formatFingerprint } from "./services/crypto/editor-keys.js";
+import { createDerivationQueue, derivationConcurrency } from "./services/derivation-queue.js";
 import { createGuidanceService } from "./services/guidance.js";
 import { createInterviewService } from "./services/interview.js";
 import { createSourceLimits } from "./services/limits.js";
@@ -25,7 +26,7 @@ import { createReplyNotices } from "./services/reply-notices.js";
 import { createScrubber } from "./services/scrubber.js";
 import { createSealer, hashTelegramId } from "./services/sealing.js";
 import { createSlowWork, SLOW_WORK_CONCURRENCY } from "./services/slow-work.js";
-import { createSourceKeys } from "./services/source-keys.js";
+import { createSourceKeys, type deriveSourceKey } from "./services/source-keys.js";
 import { createSourceLocks, holdLock } from "./services/source-locks.js";
 import { createSubmissionsService } from "./services/submissions.js";
 import { createSubscriptionsService } from "./services/subscriptions.js";
@@ -86,6 +87,10 @@ export function createApp(options: {
   broadcastWorker?: Partial<Omit<BroadcastWorkerOptions, "ratePerSecond" | "defaultLocale">>;
   /** How long an update waits for the source's previous one (tests make it short). */
   sourceLockWaitMs?: number;
+  /** Source-key derivations at once (default: derivation-queue.ts). */
+  derivationConcurrency?: number;
+  /** The source-key derivation (tests hold it back to see what waits for it). */
+  deriveSourceKey?: typeof deriveSourceKey;
 }) {
   const { config, db, keyring, secrets, now } = options;
   const questionnaire = loadQuestionnaire(options.questionnairePath ?? DEFAULT_QUESTIONNAIRE_PATH);
@@ -103,13 +108,16 @@ export function createApp(options: {
     scrub: options.scrub ?? (async () => {}),
     onError: (error) => options.logger.warn({ err: error }, "scrub failed"),
   });
-  // A new conversation derives its source key here; a queue of its own, so a session's first
-  // step does not wait behind a burst of submissions (those share `slowWork` below). One at a
-  // time: on a small server, 32 MiB and one core per derivation is what can be spared.
-  const sourceKeyWork = createSlowWork({ concurrency: 1 });
+  // Source keys are derived in a queue of their own, so a session's first step does not wait
+  // behind a burst of submissions (those share `slowWork` below); sources go before newcomers,
+  // and the bot's admission step keeps newcomers' line bounded (derivation-queue.ts).
+  const derivations = createDerivationQueue({
+    concurrency: options.derivationConcurrency ?? derivationConcurrency(),
+  });
   const sourceKeys = createSourceKeys({
     pepper: secrets.pepper,
-    run: (job) => sourceKeyWork.run(job),
+    queue: derivations,
+    derive: options.deriveSourceKey,
   });
   // Several instances may share PostgreSQL: one update of a source at a time across all of them,
   // and the flood and wrong-codename limits counted for all of them.
@@ -280,6 +288,7 @@ export function createApp(options: {
     // The draft session holds the source's lock from loading the draft until it is saved.
     sourceLock: async (userId: number) =>
       holdLock(sourceLocks, (await sourceKeys.get(userId)).lockKey),
+    admission: { keys: sourceKeys, queue: derivations },
     botInfo: options.botInfo,
     replyNotices,
     now,
@@ -299,6 +308,8 @@ export function createApp(options: {
       /** One update of a source at a time, across instances (see source-locks.ts). */
       sourceLocks,
       sourceLimits,
+      /** Source-key derivations running and waiting (derivation-queue.ts). */
+      derivations,
     },
     repositories: {
       drafts,

@@ -6,6 +6,7 @@ import type { UserFromGetMe } from "grammy/types";
 import { type Logger, updateFields } from "../logger.js";
 import type { AdminService } from "../services/admin.js";
 import type { BroadcastService } from "../services/broadcast.js";
+import type { DerivationQueue } from "../services/derivation-queue.js";
 import type { EditorialService } from "../services/editorial.js";
 import type { ExportService } from "../services/export.js";
 import type { GuidanceService } from "../services/guidance.js";
@@ -14,8 +15,10 @@ import { ExpiringMap, HOUR, RateLimiter, type SourceLimits } from "../services/l
 import type { Locale, PreferencesService } from "../services/preferences.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { ReplyNotices } from "../services/reply-notices.js";
+import type { SourceKeys } from "../services/source-keys.js";
 import type { SubmissionsService } from "../services/submissions.js";
 import type { SubscriptionsService } from "../services/subscriptions.js";
+import { type Admission, createAdmission } from "./admission.js";
 import type { BotContext } from "./context.js";
 import { RETRY_LIMITS, type Translator } from "./conversations.js";
 import { draftSession, type SourceLock } from "./draft-session.js";
@@ -63,12 +66,23 @@ export interface BotDeps {
   replyNotices: ReplyNotices;
   /** Holds one source's updates apart across instances (PostgreSQL); none: this process only. */
   sourceLock?: SourceLock;
+  /**
+   * Derived source keys and their queue: the admission step (admission.ts) answers what needs
+   * no draft without waiting for a derivation. Without them every update loads its draft.
+   */
+  admission?: {
+    keys: SourceKeys;
+    queue: Pick<DerivationQueue, "hasRoom" | "whenRoom">;
+  };
   /** Skips the getMe call at start (tests, benchmarks). */
   botInfo?: UserFromGetMe;
   now?: () => Date;
 }
 
-export function createBot(deps: BotDeps): Bot<BotContext> {
+/** The bot, and its admission step's state (what waits for room: tests, benchmarks). */
+export type TestimonyBot = Bot<BotContext> & { readonly admission?: Admission };
+
+export function createBot(deps: BotDeps): TestimonyBot {
   const bot = new Bot<BotContext>(deps.token, {
     botInfo: deps.botInfo,
     client: { apiRoot: deps.apiRoot },
@@ -97,12 +111,36 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     return next();
   });
   safe.use(i18n);
-  // The only place drafts are loaded and saved (see draft-session.ts).
-  safe.use(draftSession({ store: deps.interview, lock: deps.sourceLock }));
 
   const receipts = new ExpiringMap<ReceiptMemo>(15 * 60_000);
-
   const codenameWaits = createCodenameWaits();
+
+  // Before the draft is loaded: nothing a person sees first waits for a derivation.
+  const admission =
+    deps.admission &&
+    createAdmission({
+      ...deps.admission,
+      replay: (update) => bot.handleUpdate(update),
+      isExpected: (ctx) => {
+        const id = ctx.from?.id as number;
+        const key = deps.interview.memoryKey(id);
+        return (
+          deps.adminIds.includes(id) ||
+          codenameWaits.get(key) !== undefined ||
+          receipts.get(key) !== undefined
+        );
+      },
+      onError: (error) => deps.logger.error({ err: error }, "waiting update failed"),
+    });
+  if (admission) safe.use(admission.middleware);
+  // The only place drafts are loaded and saved (see draft-session.ts).
+  safe.use(
+    draftSession({
+      store: deps.interview,
+      lock: deps.sourceLock,
+      withoutDraft: admission?.answeredFromMemory,
+    }),
+  );
   safe.use(
     createSafetyFeature({
       interview: deps.interview,
@@ -175,5 +213,5 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   );
   safe.use(createAdminFallbackFeature({ adminIds: deps.adminIds }));
   safe.use(createUnhandledFeature());
-  return bot;
+  return Object.assign(bot, { admission });
 }

@@ -111,14 +111,24 @@ export function sharedLimit(deps: {
   purpose: SharedLimitPurpose;
   rule: LimitRule;
   sourceKeys: SourceKeys;
+  /**
+   * Where hits are counted while the source's key is not in memory yet (this process only), so
+   * the check never waits for a derivation; without it, the key is derived first.
+   */
+  beforeKey?: SourceLimit;
   now?: () => Date;
 }): SourceLimit {
   const now = deps.now ?? (() => new Date());
+  const { beforeKey } = deps;
   const keyOf = async (userId: number) =>
     (await deps.sourceKeys.get(userId)).limitKeys[deps.purpose];
+  const early = (userId: number) =>
+    beforeKey && !deps.sourceKeys.peek(userId) ? beforeKey : undefined;
   return {
-    check: async (userId) => deps.repo.check(await keyOf(userId), deps.rule.limit, now()),
+    check: async (userId) =>
+      early(userId)?.check(userId) ?? deps.repo.check(await keyOf(userId), deps.rule.limit, now()),
     take: async (userId) =>
+      early(userId)?.take(userId) ??
       deps.repo.take(await keyOf(userId), deps.rule.limit, deps.rule.windowMs, now()),
   };
 }
@@ -169,11 +179,16 @@ export function createSourceLimits(deps: {
       sweep: async () => 0,
     };
   }
-  const shared = (purpose: SharedLimitPurpose, rule: LimitRule) =>
-    sharedLimit({ repo, purpose, rule, sourceKeys: deps.sourceKeys, now: deps.now });
+  const shared = (purpose: SharedLimitPurpose, rule: LimitRule, beforeKey?: SourceLimit) =>
+    sharedLimit({ repo, purpose, rule, sourceKeys: deps.sourceKeys, beforeKey, now: deps.now });
+  const clock = deps.now;
+  const inMemory = (rule: LimitRule) =>
+    memoryLimit(rule, deps.pepper, clock ? () => clock().getTime() : undefined);
+  // The flood check runs on every update, the first ones too: until the source's key is in
+  // memory it counts here, so a newcomer's first answer never waits for a derivation.
   return {
-    flood: shared("flood", rules.flood),
-    floodWarning: shared("flood-warning", rules.floodWarning),
+    flood: shared("flood", rules.flood, inMemory(rules.flood)),
+    floodWarning: shared("flood-warning", rules.floodWarning, inMemory(rules.floodWarning)),
     codenameAttempts: shared("codename", rules.codename),
     shared: true,
     sweep: () => repo.sweep(deps.now?.() ?? new Date()),
