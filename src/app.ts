@@ -87,8 +87,9 @@ export function createApp(options: {
   broadcastWorker?: Partial<Omit<BroadcastWorkerOptions, "ratePerSecond" | "defaultLocale">>;
   /** How long an update waits for the source's previous one (tests make it short). */
   sourceLockWaitMs?: number;
-  /** Source-key derivations at once (default: derivation-queue.ts). */
+  /** Source-key derivations at once, and newcomers' line (defaults: derivation-queue.ts). */
   derivationConcurrency?: number;
+  newcomersWaitingMax?: number;
   /** The source-key derivation (tests hold it back to see what waits for it). */
   deriveSourceKey?: typeof deriveSourceKey;
 }) {
@@ -113,6 +114,7 @@ export function createApp(options: {
   // and the bot's admission step keeps newcomers' line bounded (derivation-queue.ts).
   const derivations = createDerivationQueue({
     concurrency: options.derivationConcurrency ?? derivationConcurrency(),
+    newcomersMax: options.newcomersWaitingMax,
   });
   const sourceKeys = createSourceKeys({
     pepper: secrets.pepper,

@@ -112,8 +112,9 @@ export function sharedLimit(deps: {
   rule: LimitRule;
   sourceKeys: SourceKeys;
   /**
-   * Where hits are counted while the source's key is not in memory yet (this process only), so
-   * the check never waits for a derivation; without it, the key is derived first.
+   * Hits counted in this process too, so the check never waits for a derivation: until the
+   * source's key is in memory only here, then here and in the shared row (both must allow).
+   * Without it, the key is derived first.
    */
   beforeKey?: SourceLimit;
   now?: () => Date;
@@ -122,14 +123,22 @@ export function sharedLimit(deps: {
   const { beforeKey } = deps;
   const keyOf = async (userId: number) =>
     (await deps.sourceKeys.get(userId)).limitKeys[deps.purpose];
-  const early = (userId: number) =>
-    beforeKey && !deps.sourceKeys.peek(userId) ? beforeKey : undefined;
+  const local = async (userId: number, count: boolean) => {
+    if (!beforeKey) return { allowed: true, final: false };
+    const allowed = await (count ? beforeKey.take(userId) : beforeKey.check(userId));
+    return { allowed, final: !allowed || !deps.sourceKeys.peek(userId) };
+  };
   return {
-    check: async (userId) =>
-      early(userId)?.check(userId) ?? deps.repo.check(await keyOf(userId), deps.rule.limit, now()),
-    take: async (userId) =>
-      early(userId)?.take(userId) ??
-      deps.repo.take(await keyOf(userId), deps.rule.limit, deps.rule.windowMs, now()),
+    async check(userId) {
+      const here = await local(userId, false);
+      if (here.final) return here.allowed;
+      return deps.repo.check(await keyOf(userId), deps.rule.limit, now());
+    },
+    async take(userId) {
+      const here = await local(userId, true);
+      if (here.final) return here.allowed;
+      return deps.repo.take(await keyOf(userId), deps.rule.limit, deps.rule.windowMs, now());
+    },
   };
 }
 

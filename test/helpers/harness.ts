@@ -55,6 +55,11 @@ export interface TestBotOptions {
   broadcastWorker?: Parameters<typeof createApp>[0]["broadcastWorker"];
   /** How long an update waits for the source's previous one before the source is told so. */
   sourceLockWaitMs?: number;
+  /** The source-key derivation (a test may hold it back) and how many run at once. */
+  deriveSourceKey?: Parameters<typeof createApp>[0]["deriveSourceKey"];
+  derivationConcurrency?: number;
+  /** Newcomers waiting for a derivation before the next one is told to wait. */
+  newcomersWaitingMax?: number;
 }
 
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
@@ -91,6 +96,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       exclusiveStorage: !storage.url,
       broadcastWorker: options.broadcastWorker,
       sourceLockWaitMs: options.sourceLockWaitMs,
+      deriveSourceKey: options.deriveSourceKey,
+      derivationConcurrency: options.derivationConcurrency,
+      newcomersWaitingMax: options.newcomersWaitingMax,
     });
   // Updates being handled now: the runner hands each one to bot.handleUpdate.
   let handling = 0;
@@ -110,7 +118,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   };
   // An update leaves the fake API's queue only when the runner confirms it, after it has
   // started handling it; so "nothing queued and nothing handled" has no gap in between.
-  const quiet = () => api.pendingUpdates().length === 0 && handling === 0;
+  // Updates told to wait for room in the derivation line count as being handled.
+  const quiet = () =>
+    api.pendingUpdates().length === 0 && handling === 0 && !app.bot.admission?.waiting;
   const halt = async () => {
     await runner.stop();
     await app.background.stop();
