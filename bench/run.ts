@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   desk: () => import("./desk.js"),
   demo: () => import("./demo.js"),
   "multi-instance": () => import("./multi-instance.js"),
+  admission: () => import("./admission.js"),
 };
 
 async function main(): Promise<void> {
