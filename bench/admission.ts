@@ -41,7 +41,8 @@ const SOURCES = 20;
 const STRANGERS = 1000;
 const THINK_MIN = 1000;
 const THINK_MAX = 3000;
-const TIMEOUT = 300_000;
+// Generous: on a busy shared machine 1,000 derivations take minutes.
+const TIMEOUT = 1_200_000;
 const think = () => sleep(THINK_MIN + Math.random() * (THINK_MAX - THINK_MIN));
 
 const makeUsers = (api: FakeBotApi, count: number, base: number): FakeUser[] =>

@@ -100,14 +100,15 @@ export function createAdmission(deps: {
     for (const [id, at] of slowedDown) if (time - at >= MINUTE) slowedDown.delete(id);
   };
 
-  const kindOf = (ctx: BotContext): "memory" | DerivationPriority => {
+  const kindOf = (ctx: BotContext, userId: number): "memory" | DerivationPriority => {
+    // Known to hold a draft: even /start resumes it, as with the key in memory.
+    if (deps.keys.holdsDraft(userId)) return "source";
     const data = ctx.callbackQuery?.data;
     if (data !== undefined) return INTERVIEW_BUTTON.test(data) ? "source" : "memory";
     const command = ctx.message?.text?.match(/^\/(\w+)(@\w+)?(\s|$)/)?.[1];
     if (command === "forget") return "source";
     if (command && FROM_MEMORY_COMMANDS.has(command)) return "memory";
-    const userId = ctx.from?.id as number;
-    return deps.keys.holdsDraft(userId) || deps.isExpected?.(ctx) ? "source" : "newcomer";
+    return deps.isExpected?.(ctx) ? "source" : "newcomer";
   };
 
   /** Derives the key once the line has room, then handles the waiting updates in order. */
@@ -131,7 +132,7 @@ export function createAdmission(deps: {
     async middleware(ctx, next) {
       const userId = ctx.chat?.type === "private" ? ctx.from?.id : undefined;
       if (userId === undefined || deps.keys.peek(userId)) return next();
-      const kind = kindOf(ctx);
+      const kind = kindOf(ctx, userId);
       const later = waiting.get(userId);
       // A source's panic exit is never held back; anything else keeps its place behind the
       // updates already waiting.

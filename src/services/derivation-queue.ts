@@ -22,9 +22,10 @@ export const NEWCOMERS_WAITING_MAX = 64;
 
 /**
  * Derivations at once: one per core, as scrypt is pure CPU. They run on libuv's threadpool (4
- * threads unless UV_THREADPOOL_SIZE says otherwise), which file and DNS work share: at most
- * `threads - 2` at once, so two threads stay free for those. At 32 MiB each, that is
- * 64 MiB on two cores (measured: `npm run bench -- admission` prints the throughput by count).
+ * threads unless UV_THREADPOOL_SIZE says otherwise), which file and DNS work share, and so do
+ * the submissions' hashes (slow-work.ts, one at a time on two cores): at most `threads - 2` at
+ * once, so a thread stays free for file and DNS work. At 32 MiB each, that is 64 MiB on two
+ * cores. `npm run bench -- admission` prints the throughput at 1, 2 and 3 at once.
  */
 export function derivationConcurrency(cores = availableParallelism(), threads = 4): number {
   return Math.max(1, Math.min(cores, threads - 2));
