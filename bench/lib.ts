@@ -175,6 +175,8 @@ export async function startInProcessBot(options: {
   keyring: EditorKeyring;
   api?: FakeBotApi;
   config?: Partial<AppConfig>;
+  /** As main.ts for the embedded database: limits and locks in this process only. */
+  exclusiveStorage?: boolean;
 }): Promise<InProcessBot> {
   const api = options.api ?? (await startFakeBotApi({ token: TEST_TOKEN }));
   const app = createApp({
@@ -192,6 +194,7 @@ export async function startInProcessBot(options: {
     secrets: { pepper: randomBytes(32), serverKey: randomBytes(32) },
     logger: createLogger({ level: "info", destination: discard }),
     botInfo: api.botInfo,
+    exclusiveStorage: options.exclusiveStorage,
   });
   await app.keys.announce();
   const runner: RunnerHandle = run(app.bot, { runner: { fetch: { timeout: 30 } } });

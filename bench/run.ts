@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   demo: () => import("./demo.js"),
   "multi-instance": () => import("./multi-instance.js"),
   faults: () => import("./faults.js"),
+  admission: () => import("./admission.js"),
 };
 
 async function main(): Promise<void> {

@@ -356,6 +356,9 @@ safety-storage-full = The bot's storage is full right now and files are not acce
 
 # A full disk (not the storage limit): nothing of this message was kept; earlier answers are safe.
 safety-disk-full = The bot cannot store anything right now: the server has run out of space. This message was not saved; everything you sent before is safe. Please try sending it again later.
+# When very many people write to the bot at once (admission.ts): the message is not lost.
+admission-busy = Very many people are writing to the bot right now. Your message has arrived and I will answer it in a minute — no need to send it again.
+admission-send-later = Very many people are writing to the bot right now, and this message was not saved. Please send it again in a few minutes.
 
 
 ## Decrypted by an editor (testimony.md)

@@ -14,6 +14,7 @@ import {
   formatFingerprint,
   liveKeyring,
 } from "./services/crypto/editor-keys.js";
+import { createDerivationQueue, derivationConcurrency } from "./services/derivation-queue.js";
 import { createAdminService } from "./services/guidance/admin.js";
 import {
   type BroadcastWorkerOptions,
@@ -28,7 +29,7 @@ import {
   loadQuestionnaire,
 } from "./services/interview/questionnaire.js";
 import { createKeySetService } from "./services/key-set.js";
-import { createSourceKeys } from "./services/sources/keys.js";
+import { createSourceKeys, type deriveSourceKey } from "./services/sources/keys.js";
 import { createSourceLimits } from "./services/sources/limits.js";
 import { createSourceLocks, holdLock } from "./services/sources/locks.js";
 import { createPreferencesService } from "./services/sources/preferences.js";
@@ -109,6 +110,11 @@ export function createApp(options: {
   disk?: () => { totalBytes: number; freeBytes: number } | undefined;
   /** How long Bot API calls and failed updates keep being tried (tests make it short). */
   retry?: Pick<BotDeps, "apiRetry" | "updateRetry">;
+  /** Source-key derivations at once, and newcomers' line (defaults: derivation-queue.ts). */
+  derivationConcurrency?: number;
+  newcomersWaitingMax?: number;
+  /** The source-key derivation (tests hold it back to see what waits for it). */
+  deriveSourceKey?: typeof deriveSourceKey;
 }) {
   const { config, db, secrets, now } = options;
   // Everything encrypts to the keys in use: an added key only once an editor confirmed it, and
@@ -138,13 +144,17 @@ export function createApp(options: {
     scrubDrafts: options.scrubDrafts,
     onError: (error) => options.logger.warn({ err: error }, "scrub failed"),
   });
-  // A new conversation derives its source key here; a queue of its own, so a session's first
-  // step does not wait behind a burst of submissions (those share `slowWork` below). One at a
-  // time: on a small server, 32 MiB and one core per derivation is what can be spared.
-  const sourceKeyWork = createSlowWork({ concurrency: 1 });
+  // Source keys are derived in a queue of their own, so a session's first step does not wait
+  // behind a burst of submissions (those share `slowWork` below); sources go before newcomers,
+  // and the bot's admission step keeps newcomers' line bounded (derivation-queue.ts).
+  const derivations = createDerivationQueue({
+    concurrency: options.derivationConcurrency ?? derivationConcurrency(),
+    newcomersMax: options.newcomersWaitingMax,
+  });
   const sourceKeys = createSourceKeys({
     pepper: secrets.pepper,
-    run: (job) => sourceKeyWork.run(job),
+    queue: derivations,
+    derive: options.deriveSourceKey,
   });
   // Several instances may share PostgreSQL: one update of a source at a time across all of them,
   // and the flood and wrong-codename limits counted for all of them.
@@ -320,6 +330,7 @@ export function createApp(options: {
     // The draft session holds the source's lock from loading the draft until it is saved.
     sourceLock: async (userId: number) =>
       holdLock(sourceLocks, (await sourceKeys.get(userId)).lockKey),
+    admission: { keys: sourceKeys, queue: derivations },
     botInfo: options.botInfo,
     saferChannel: { ru: config.SAFER_CHANNEL_TEXT_RU, en: config.SAFER_CHANNEL_TEXT_EN },
     replyNotices,
@@ -342,6 +353,8 @@ export function createApp(options: {
       /** One update of a source at a time, across instances (see source-locks.ts). */
       sourceLocks,
       sourceLimits,
+      /** Source-key derivations running and waiting (derivation-queue.ts). */
+      derivations,
     },
     repositories: {
       drafts,

@@ -56,10 +56,15 @@ export type SourceLock = (userId: number) => Promise<() => Promise<void>>;
 export function draftSession(deps: {
   store: DraftStore;
   lock?: SourceLock;
+  /**
+   * Updates answered without looking for a draft (admission.ts: the source's key is not in
+   * memory and the answer needs none): they find none, and nothing is written.
+   */
+  withoutDraft?: (ctx: BotContext) => boolean;
 }): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     const userId = ctx.chat?.type === "private" ? ctx.from?.id : undefined;
-    if (userId === undefined) {
+    if (userId === undefined || deps.withoutDraft?.(ctx)) {
       ctx.draftSession = noSession;
       return next();
     }

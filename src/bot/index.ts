@@ -4,12 +4,14 @@ import { Bot, type BotError } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { classify } from "../faults.js";
 import { type Logger, updateFields } from "../logger.js";
+import type { DerivationQueue } from "../services/derivation-queue.js";
 import type { AdminService } from "../services/guidance/admin.js";
 import type { BroadcastService } from "../services/guidance/broadcast.js";
 import type { GuidanceService } from "../services/guidance/guidance.js";
 import type { SubscriptionsService } from "../services/guidance/subscriptions.js";
 import type { InterviewService } from "../services/interview/draft-store.js";
 import type { KeySetService } from "../services/key-set.js";
+import type { SourceKeys } from "../services/sources/keys.js";
 import { ExpiringMap, HOUR, RateLimiter, type SourceLimits } from "../services/sources/limits.js";
 import type { Locale, PreferencesService } from "../services/sources/preferences.js";
 import type { ReplyNotices } from "../services/sources/reply-notices.js";
@@ -17,8 +19,8 @@ import type { EditorialService } from "../services/submissions/editorial.js";
 import type { ExportService } from "../services/submissions/export.js";
 import type { QuotaService } from "../services/submissions/quotas.js";
 import type { SubmissionsService } from "../services/submissions/submit.js";
+import { type Admission, createAdmission } from "./admission.js";
 import { type ApiRetryOptions, apiRetry, lenientCallbackAnswers } from "./api-retry.js";
-
 import type { BotContext } from "./context.js";
 import type { Translator } from "./conversations.js";
 import { draftSession, type SourceLock } from "./draft-session.js";
@@ -77,12 +79,23 @@ export interface BotDeps {
   updateRetry?: UpdateRetryOptions;
   /** A safer way to reach the newsroom, per language (SAFER_CHANNEL_TEXT_*); unset: not shown. */
   saferChannel?: Partial<Record<Locale, string | undefined>>;
+  /**
+   * Derived source keys and their queue: the admission step (admission.ts) answers what needs
+   * no draft without waiting for a derivation. Without them every update loads its draft.
+   */
+  admission?: {
+    keys: SourceKeys;
+    queue: Pick<DerivationQueue, "hasRoom" | "whenRoom">;
+  };
   /** Skips the getMe call at start (tests, benchmarks). */
   botInfo?: UserFromGetMe;
   now?: () => Date;
 }
 
-export function createBot(deps: BotDeps): Bot<BotContext> {
+/** The bot, and its admission step's state (what waits for room: tests, benchmarks). */
+export type TestimonyBot = Bot<BotContext> & { readonly admission?: Admission };
+
+export function createBot(deps: BotDeps): TestimonyBot {
   const bot = new Bot<BotContext>(deps.token, {
     botInfo: deps.botInfo,
     client: { apiRoot: deps.apiRoot },
@@ -139,12 +152,36 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     return next();
   });
   safe.use(i18n);
-  // The only place drafts are loaded and saved (see draft-session.ts).
-  safe.use(draftSession({ store: deps.interview, lock: deps.sourceLock }));
 
   const receipts = new ExpiringMap<ReceiptMemo>(15 * 60_000);
-
   const codenameWaits = createCodenameWaits();
+
+  // Before the draft is loaded: nothing a person sees first waits for a derivation.
+  const admission =
+    deps.admission &&
+    createAdmission({
+      ...deps.admission,
+      replay: (update) => bot.handleUpdate(update),
+      isExpected: (ctx) => {
+        const id = ctx.from?.id as number;
+        const key = deps.interview.memoryKey(id);
+        return (
+          deps.adminIds.includes(id) ||
+          codenameWaits.get(key) !== undefined ||
+          receipts.get(key) !== undefined
+        );
+      },
+      onError: (error) => deps.logger.error({ err: error }, "waiting update failed"),
+    });
+  if (admission) safe.use(admission.middleware);
+  // The only place drafts are loaded and saved (see draft-session.ts).
+  safe.use(
+    draftSession({
+      store: deps.interview,
+      lock: deps.sourceLock,
+      withoutDraft: admission?.answeredFromMemory,
+    }),
+  );
   safe.use(
     createSafetyFeature({
       interview: deps.interview,
@@ -230,7 +267,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   );
   safe.use(createAdminFallbackFeature({ adminIds: deps.adminIds }));
   safe.use(createUnhandledFeature());
-  return bot;
+  return Object.assign(bot, { admission });
 }
 
 /** Nothing of the update was kept: the source hears so, calmly, and may send it again later. */

@@ -63,6 +63,11 @@ export interface TestBotOptions {
   sourceLockWaitMs?: number;
   /** How long Bot API calls and failed updates keep being tried. */
   retry?: Parameters<typeof createApp>[0]["retry"];
+  /** The source-key derivation (a test may hold it back) and how many run at once. */
+  deriveSourceKey?: Parameters<typeof createApp>[0]["deriveSourceKey"];
+  derivationConcurrency?: number;
+  /** Newcomers waiting for a derivation before the next one is told to wait. */
+  newcomersWaitingMax?: number;
 }
 
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
@@ -104,6 +109,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       sourceLockWaitMs: options.sourceLockWaitMs,
       retry: options.retry,
       disk: storage.disk,
+      deriveSourceKey: options.deriveSourceKey,
+      derivationConcurrency: options.derivationConcurrency,
+      newcomersWaitingMax: options.newcomersWaitingMax,
     });
   // Updates being handled now: the runner hands each one to bot.handleUpdate.
   let handling = 0;
@@ -123,7 +131,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   };
   // An update leaves the fake API's queue only when the runner confirms it, after it has
   // started handling it; so "nothing queued and nothing handled" has no gap in between.
-  const quiet = () => api.pendingUpdates().length === 0 && handling === 0;
+  // Updates told to wait for room in the derivation line count as being handled.
+  const quiet = () =>
+    api.pendingUpdates().length === 0 && handling === 0 && !app.bot.admission?.waiting;
   const halt = async () => {
     await runner.stop();
     await app.background.stop();

@@ -155,6 +155,7 @@ export function createInterviewService(deps: {
         await service.discard(userId);
         return undefined;
       }
+      sourceKeys.markDraft(userId);
       return toRecord(key, row);
     },
 
@@ -195,6 +196,7 @@ export function createInterviewService(deps: {
         }
       });
       draft.unsaved = undefined;
+      sourceKeys.markDraft(userId);
     },
 
     /** The update failed before its draft was written: file bodies already stored go too. */

@@ -4,6 +4,7 @@
 // the key that seals its state come from a keyed, memory-hard derivation of the id (scrypt), and
 // exist only while an interview is in progress (the draft row goes when it ends).
 import { createHmac, hkdfSync, scrypt } from "node:crypto";
+import type { DerivationPriority, DerivationQueue } from "../derivation-queue.js";
 import { CODENAME_SCRYPT } from "../submissions/codename.js";
 
 /**
@@ -66,7 +67,9 @@ export function legacyUserHash(pepper: Uint8Array, userId: number): string {
 
 /**
  * Derived keys cached in memory while someone is active, so a source pays the derivation once
- * per session, not per message. Never written anywhere; a restart forgets them.
+ * per session, not per message. Never written anywhere; a restart forgets them. Beside them, in
+ * memory too, the ids known to hold a draft (seen when it was read or written): their next
+ * derivation, after the key was forgotten for idleness, goes before any newcomer's.
  */
 export function createSourceKeys(deps: {
   pepper: Uint8Array;
@@ -74,41 +77,101 @@ export function createSourceKeys(deps: {
   idleMs?: number;
   /** At most this many cached keys (oldest go first), so a flood of strangers stays bounded. */
   maxEntries?: number;
-  /** Runs the derivation; a bounded queue keeps bursts from stalling everything else. */
-  run?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Runs the derivation (derivation-queue.ts); without it, at once. */
+  queue?: Pick<DerivationQueue, "run">;
+  /** The derivation itself (tests slow it down or hold it). */
+  derive?: (pepper: Uint8Array, userId: number) => Promise<SourceKey>;
   now?: () => number;
 }) {
   const idleMs = deps.idleMs ?? 2 * 3600_000;
   const maxEntries = deps.maxEntries ?? 10_000;
   const now = deps.now ?? Date.now;
-  const run = deps.run ?? (<T>(work: () => Promise<T>) => work());
-  const cache = new Map<number, { key: Promise<SourceKey>; usedAt: number }>();
+  const derive = deps.derive ?? deriveSourceKey;
+  const queue =
+    deps.queue ??
+    ({ run: (job) => ({ result: job(), promote() {} }) } satisfies Pick<DerivationQueue, "run">);
+  interface Cached {
+    key: Promise<SourceKey>;
+    ready?: SourceKey;
+    promote: () => void;
+    usedAt: number;
+  }
+  const cache = new Map<number, Cached>();
+  const holders = new Map<number, number>();
 
-  return {
-    get(userId: number): Promise<SourceKey> {
-      const cached = cache.get(userId);
-      if (cached && now() - cached.usedAt < idleMs) {
-        // Re-insert: Map order is then least recently used first.
-        cache.delete(userId);
-        cache.set(userId, { key: cached.key, usedAt: now() });
+  const bound = (map: Map<number, unknown>) => {
+    while (map.size > maxEntries) {
+      const oldest = map.keys().next().value;
+      if (oldest === undefined) break;
+      map.delete(oldest);
+    }
+  };
+  const fresh = (userId: number) => {
+    const cached = cache.get(userId);
+    return cached && now() - cached.usedAt < idleMs ? cached : undefined;
+  };
+  const touch = (userId: number, cached: Cached) => {
+    // Re-insert: Map order is then least recently used first.
+    cache.delete(userId);
+    cached.usedAt = now();
+    cache.set(userId, cached);
+  };
+
+  const keys = {
+    /**
+     * The source's key: from memory, or derived (queued at `priority`; a source known to hold
+     * a draft always goes as a source).
+     */
+    get(userId: number, priority: DerivationPriority = "newcomer"): Promise<SourceKey> {
+      const cached = fresh(userId);
+      if (cached) {
+        touch(userId, cached);
+        if (priority === "source") cached.promote();
         return cached.key;
       }
-      const key = run(() => deriveSourceKey(deps.pepper, userId));
-      key.catch(() => cache.delete(userId));
+      const job = queue.run(
+        () => derive(deps.pepper, userId),
+        keys.holdsDraft(userId) ? "source" : priority,
+      );
+      const entry: Cached = { key: job.result, promote: job.promote, usedAt: now() };
+      job.result.then(
+        (key) => {
+          entry.ready = key;
+        },
+        () => {
+          if (cache.get(userId) === entry) cache.delete(userId);
+        },
+      );
       cache.delete(userId);
-      cache.set(userId, { key, usedAt: now() });
-      while (cache.size > maxEntries) {
-        const oldest = cache.keys().next().value;
-        if (oldest === undefined) break;
-        cache.delete(oldest);
-      }
-      return key;
+      cache.set(userId, entry);
+      bound(cache);
+      return entry.key;
     },
-    /** The conversation ended: the next one derives the key again. */
+    /** The key if it is in memory now, without deriving or waiting. */
+    peek(userId: number): SourceKey | undefined {
+      return fresh(userId)?.ready;
+    },
+    /** Whether a derivation of this key is done or under way (in the queue or running). */
+    pending(userId: number): boolean {
+      return fresh(userId) !== undefined;
+    },
+    /** Remembers (in memory) that this id holds a draft. */
+    markDraft(userId: number): void {
+      holders.delete(userId);
+      holders.set(userId, now());
+      bound(holders);
+    },
+    /** Whether this id was seen holding a draft in this process's lifetime (memory only). */
+    holdsDraft(userId: number): boolean {
+      return holders.has(userId);
+    },
+    /** The conversation ended: the next one derives the key again, as a newcomer. */
     forget(userId: number): void {
       cache.delete(userId);
+      holders.delete(userId);
     },
   };
+  return keys;
 }
 
 export type SourceKeys = ReturnType<typeof createSourceKeys>;

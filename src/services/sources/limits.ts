@@ -141,15 +141,34 @@ export function sharedLimit(deps: {
   purpose: SharedLimitPurpose;
   rule: LimitRule;
   sourceKeys: SourceKeys;
+  /**
+   * Hits counted in this process too, so the check never waits for a derivation: until the
+   * source's key is in memory only here, then here and in the shared row (both must allow).
+   * Without it, the key is derived first.
+   */
+  beforeKey?: SourceLimit;
   now?: () => Date;
 }): SourceLimit {
   const now = deps.now ?? (() => new Date());
+  const { beforeKey } = deps;
   const keyOf = async (userId: number) =>
     (await deps.sourceKeys.get(userId)).limitKeys[deps.purpose];
+  const local = async (userId: number, count: boolean) => {
+    if (!beforeKey) return { allowed: true, final: false };
+    const allowed = await (count ? beforeKey.take(userId) : beforeKey.check(userId));
+    return { allowed, final: !allowed || !deps.sourceKeys.peek(userId) };
+  };
   return {
-    check: async (userId) => deps.repo.check(await keyOf(userId), deps.rule.limit, now()),
-    take: async (userId) =>
-      deps.repo.take(await keyOf(userId), deps.rule.limit, deps.rule.windowMs, now()),
+    async check(userId) {
+      const here = await local(userId, false);
+      if (here.final) return here.allowed;
+      return deps.repo.check(await keyOf(userId), deps.rule.limit, now());
+    },
+    async take(userId) {
+      const here = await local(userId, true);
+      if (here.final) return here.allowed;
+      return deps.repo.take(await keyOf(userId), deps.rule.limit, deps.rule.windowMs, now());
+    },
   };
 }
 
@@ -205,11 +224,16 @@ export function createSourceLimits(deps: {
       forgetAll: async () => {},
     };
   }
-  const shared = (purpose: SharedLimitPurpose, rule: LimitRule) =>
-    sharedLimit({ repo, purpose, rule, sourceKeys: deps.sourceKeys, now: deps.now });
+  const shared = (purpose: SharedLimitPurpose, rule: LimitRule, beforeKey?: SourceLimit) =>
+    sharedLimit({ repo, purpose, rule, sourceKeys: deps.sourceKeys, beforeKey, now: deps.now });
+  const clock = deps.now;
+  const inMemory = (rule: LimitRule) =>
+    memoryLimit(rule, deps.pepper, clock ? () => clock().getTime() : undefined);
+  // The flood check runs on every update, the first ones too: until the source's key is in
+  // memory it counts here, so a newcomer's first answer never waits for a derivation.
   return {
-    flood: shared("flood", rules.flood),
-    floodWarning: shared("flood-warning", rules.floodWarning),
+    flood: shared("flood", rules.flood, inMemory(rules.flood)),
+    floodWarning: shared("flood-warning", rules.floodWarning, inMemory(rules.floodWarning)),
     codenameAttempts: shared("codename", rules.codename),
     shared: true,
     sweep: () => repo.sweep(deps.now?.() ?? new Date()),

@@ -1,0 +1,140 @@
+// A crowd of new people, or a flood of strangers, while source keys cannot be derived: the
+// derivation is held back here (no timing involved), so whatever answers arrive came without it.
+import { afterEach, describe, expect, it } from "vitest";
+import { deriveSourceKey } from "../../src/services/sources/keys.js";
+import { startTestBot, type TestBot } from "../helpers/harness.js";
+
+/**
+ * The real derivation, held until `open()` (except for ids in `free`); `started` lists the ids
+ * in the order they ran.
+ */
+function heldDerivation(free: number[] = []) {
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const started: number[] = [];
+  const derive: typeof deriveSourceKey = async (pepper, userId) => {
+    started.push(userId);
+    if (!free.includes(userId)) await gate;
+    return deriveSourceKey(pepper, userId);
+  };
+  return { derive, open, started };
+}
+
+const BRIEFING = "Telegram знает ваш номер телефона";
+const BUSY = "Сейчас боту пишет очень много людей. Ваше сообщение получено";
+const UNHANDLED = "Я понимаю только кнопки и команды";
+/** The newcomers' line here (64 by default): one running and this many waiting fill it. */
+const LINE = 4;
+
+describe("admission before the source-key derivation", () => {
+  let bot: TestBot | undefined;
+  let held: ReturnType<typeof heldDerivation>;
+  const start = async (newcomersWaitingMax?: number, free?: number[]) => {
+    held = heldDerivation(free);
+    bot = await startTestBot({
+      deriveSourceKey: held.derive,
+      derivationConcurrency: 1,
+      newcomersWaitingMax,
+    });
+    return bot;
+  };
+  afterEach(async () => {
+    held.open();
+    await bot?.stop();
+    bot = undefined;
+  });
+
+  it("answers a burst of new people at once, with no derivation done, and prefetches their keys", async () => {
+    const { api, app } = await start();
+    const users = Array.from({ length: 30 }, (_, i) =>
+      api.user({ id: 8100 + i, first_name: `N${i}`, language_code: "ru" }),
+    );
+    await Promise.all(users.map((user) => user.command("start")));
+    for (const user of users) expect((await user.nextBotMessage()).text).toContain(BRIEFING);
+
+    const [first, second, third] = users as [
+      (typeof users)[0],
+      (typeof users)[0],
+      (typeof users)[0],
+    ];
+    await first.command("help");
+    expect((await first.nextBotMessage()).text).toContain("Что умеет бот");
+    await second.command("privacy");
+    expect((await second.nextBotMessage()).text).toContain("Чего бот не хранит");
+    await third.command("language");
+    await third.nextBotMessage();
+    await third.press("English");
+    expect((await third.nextBotMessage()).text).toBe("Done: the bot now speaks English.");
+
+    // Every id seen has its derivation queued or running; none has finished.
+    const { running, waiting } = app.services.derivations;
+    expect(running + waiting.newcomer).toBe(users.length);
+    expect(held.started).toHaveLength(1);
+
+    // Once derivations run, Begin starts the interview as before.
+    held.open();
+    await first.press("Начать рассказ");
+    expect((await first.nextBotMessage()).text).toContain("Прежде чем начать");
+  });
+
+  it("puts a source who presses Begin ahead of every newcomer in the line", async () => {
+    const { api } = await start();
+    const crowd = Array.from({ length: 20 }, (_, i) =>
+      api.user({ id: 8200 + i, first_name: `N${i}`, language_code: "ru" }),
+    );
+    const source = api.user({ id: 8300, first_name: "S", language_code: "ru" });
+    for (const user of crowd) {
+      await user.command("start");
+      await user.nextBotMessage();
+    }
+    await source.command("start");
+    await source.nextBotMessage();
+    await source.press("Начать рассказ");
+    await api.waitFor(() => bot?.app.services.derivations.waiting.source === 1, 5000, "promoted");
+
+    held.open();
+    expect((await source.nextBotMessage()).text).toContain("Прежде чем начать");
+    // The first crowd member's derivation was already running; the source's came right after.
+    expect(held.started.slice(0, 2)).toEqual([8200, 8300]);
+  });
+
+  it("tells a stranger once when the line is full, serves sources meanwhile, and answers every message later in order", async () => {
+    const { api } = await start(LINE, [8600]);
+    // A source in the middle of an interview: their key is in memory.
+    const source = api.user({ id: 8600, first_name: "S", language_code: "ru" });
+    await source.command("start");
+    await source.nextBotMessage();
+    await source.press("Начать рассказ");
+    await source.nextBotMessage({ newOnly: true });
+
+    const crowd = Array.from({ length: LINE + 1 }, (_, i) =>
+      api.user({ id: 8400 + i, first_name: `N${i}`, language_code: "ru" }),
+    );
+    await Promise.all(crowd.map((user) => user.command("start")));
+    for (const user of crowd) await user.nextBotMessage();
+
+    const stranger = api.user({ id: 8500, first_name: "X", language_code: "ru" });
+    await stranger.send("привет");
+    expect((await stranger.nextBotMessage()).text).toContain(BUSY);
+    await stranger.send("вы тут?");
+    await stranger.sendSticker();
+    // Nothing more until the line has room: no second "busy", no answer yet.
+    await api.waitFor(() => api.pendingUpdates().length === 0, 5000, "updates taken");
+    expect(stranger.botMessages()).toHaveLength(1);
+
+    // Meanwhile the source goes on, the line full of newcomers notwithstanding.
+    await source.press("Да, начнём");
+    expect((await source.nextBotMessage({ newOnly: true })).text).toMatch(/^2\/\d+\. /);
+
+    held.open();
+    for (let i = 0; i < 3; i++) {
+      expect((await stranger.nextBotMessage({ timeoutMs: 60_000 })).text).toContain(UNHANDLED);
+    }
+    await bot?.idle(60_000);
+    const answers = stranger.botMessages().map((m) => m.text ?? "");
+    expect(answers.filter((text) => text.includes(BUSY))).toHaveLength(1);
+    expect(answers.filter((text) => text.includes(UNHANDLED))).toHaveLength(3);
+  });
+});
