@@ -210,6 +210,13 @@ interview-use-buttons = Выберите ответ кнопкой под воп
 interview-please-answer = Это сообщение не сохранено. Ответьте на вопрос текстом, голосовым или файлом — или нажмите кнопку под вопросом.
 interview-media-text-not-expected = Здесь нужен файл — фото, видео, голосовое или документ; этот текст не сохранён. Если файлов нет, нажмите «Пропустить» под вопросом, а если вы уже всё прислали — «Дальше».
 interview-media-not-expected = Здесь нужен текст или выбор кнопкой, файл не сохранён. Фото, голосовые и документы можно будет прислать в вопросе о материалах.
+# What the cleaner did with a file the source sent (one line after the file is saved).
+interview-file-cleaned = Из файла удалены скрытые данные: { $kinds }.
+interview-file-cleaned-nothing = Скрытых данных в файле не нашлось.
+interview-file-not-fully-cleaned = Из файла удалено: { $kinds }. Но в нём осталось то, что бот убрать не может: { $left }. Если это может вас выдать, пришлите вместо файла снимок экрана.
+interview-file-not-fully-cleaned-nothing-removed = В файле осталось то, что бот убрать не может: { $left }. Если это может вас выдать, пришлите вместо файла снимок экрана.
+interview-file-not-cleaned = Этот файл бот не смог очистить от скрытых данных (автор, место, модель телефона): он сохранён как прислан.
+interview-file-not-cleaned-too-complex = Этот файл слишком большой или сложный, чтобы безопасно очистить его от скрытых данных (автор, место, модель телефона): он сохранён как прислан.
 interview-file-too-big = Этот файл больше 20 МБ: Telegram не даёт ботам скачивать такие файлы, и он не сохранён. Пришлите уменьшенную версию (например, сжатое видео) или напишите в ответе, что у вас есть большой файл, — редакция предложит надёжный способ его передать.
 interview-edit-ignored = Исправления не применяются: ответ уже зашифрован в том виде, в каком пришёл. Чтобы заменить ответ, ответьте на вопрос заново из списка в конце.
 
@@ -295,6 +302,13 @@ file-not-cleaned-unsupported-format = не очищен: формат пока �
 file-not-cleaned-unparseable = не очищен: файл не удалось разобрать, сохранён как прислан
 file-not-cleaned-original = не очищен: оригинал по просьбе анкеты
 file-not-cleaned-too-large = не очищен: слишком большой
+file-not-cleaned-too-complex = не очищен: слишком большой или сложный, чтобы очистить его безопасно; сохранён как прислан
+# A cleaned file that still holds something the cleaner could not take out.
+file-not-fully-cleaned = не полностью очищен: осталось — { $left }; удалено: { $kinds }
+file-not-fully-cleaned-nothing-removed = не полностью очищен: осталось — { $left }
+file-left-embedded-files = вложенные файлы
+file-left-timed-metadata = дорожка с данными датчиков (в ней могут быть координаты)
+file-left-unknown-parts = части, которые бот не умеет проверить
 file-kind-gps = координаты
 file-kind-camera = камера и телефон
 file-kind-dates = даты

@@ -4,6 +4,7 @@
 // state in one transaction (see interview.ts). No Telegram here: views say what to show.
 
 import {
+  type AttachmentCleaning,
   type AttachmentMeta,
   type ChunkStore,
   FileTooBigError,
@@ -73,7 +74,13 @@ export type Problem =
 export type InterviewView =
   | { type: "question"; question: Question; answered: boolean; isFirst: boolean }
   /** How much of the current answer is stored (the note under a multi-message answer). */
-  | { type: "saved"; question: Question; counts: { parts: number; files: number } }
+  | {
+      type: "saved";
+      question: Question;
+      counts: { parts: number; files: number };
+      /** For a file: what its cleaning did, for the line the source reads about it. */
+      cleaning?: AttachmentCleaning;
+    }
   /** The multi-choice selection changed: redraw the question's buttons. */
   | { type: "selection"; question: Question; isFirst: boolean }
   | { type: "review"; counts: AnswerCounts }
@@ -248,14 +255,15 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     file: IncomingAttachment,
   ): Promise<InterviewView[]> {
     if (!question || !acceptsMedia(question, file.meta.kind)) return problem("media-not-expected");
+    let cleaning: AttachmentCleaning | undefined;
     try {
-      await addAttachment(draft, question, file);
+      cleaning = await addAttachment(draft, question, file);
     } catch (error) {
       if (error instanceof FileTooBigError) return problem("file-too-big");
       if (error instanceof LimitError) return problem(`error-${error.limit}`);
       throw error;
     }
-    return [{ type: "saved", question, counts: countsOf(draft, question.id) }];
+    return [{ type: "saved", question, counts: countsOf(draft, question.id), cleaning }];
   }
 
   async function addText(draft: Draft, questionId: string, text: string) {
@@ -302,6 +310,7 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     addPart(draft, question.id, { kind: "attachment", ciphertext, attachmentId });
     state.attachments[question.id] = onQuestion + 1;
     state.skipped = state.skipped.filter((id) => id !== question.id);
+    return meta.cleaning;
   }
 
   /**

@@ -11,6 +11,7 @@ import type {
   Outcome,
 } from "../../services/interview.js";
 import type { ExpiringMap, RateLimiter } from "../../services/limits.js";
+import { cleaningNote } from "../../services/metadata/labels.js";
 import { isLocale, type PreferencesService } from "../../services/preferences.js";
 import type { ReplyNotices } from "../../services/reply-notices.js";
 import type { BotContext } from "../context.js";
@@ -150,8 +151,12 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
         await send(ctx, chat, review.text, review.keyboard);
         return;
       }
-      case "saved":
+      case "saved": {
+        // What the cleaner did with a file, in one line of its own (the note is still edited).
+        const cleaned = cleaningNote(view.cleaning, ctx.t);
+        if (cleaned) await send(ctx, chat, cleaned);
         return showSavedNote(ctx, chat, savedNote(ctx.t, view.question, view.counts));
+      }
       case "selection": {
         const keyboard = questionKeyboard(ctx.t, draft, view.question, view.isFirst);
         await ctx.editMessageReplyMarkup({ reply_markup: keyboard }).catch(() => {});
