@@ -4,7 +4,7 @@ import { inflateSync } from "node:zlib";
 import { unzipSync } from "fflate";
 
 export function unpacked(bytes: Uint8Array, depth = 0): Buffer {
-  const parts = [Buffer.from(bytes)];
+  const parts: Buffer[] = [Buffer.from(bytes)];
   if (depth > 3) return parts[0] as Buffer;
   if (bytes[0] === 0x50 && bytes[1] === 0x4b) {
     try {
