@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   latency: () => import("./latency.js"),
   attachments: () => import("./attachments.js"),
   metadata: () => import("./metadata.js"),
+  "cleaning-bomb": () => import("./cleaning-bomb.js"),
   "open-interviews": () => import("./open-interviews.js"),
   export: () => import("./export.js"),
   broadcast: () => import("./broadcast.js"),
