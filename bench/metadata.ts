@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { strToU8, zipSync } from "fflate";
 import { makeTestEditorKeyring } from "../test/helpers/keys.js";
+import { pdfOf } from "../test/helpers/metadata-corpus.js";
 import {
   jpegWithMetadata,
   mp4ChunkOffset,
@@ -61,37 +62,23 @@ function bigMp4(): Buffer {
 /** A 19 MB PDF: one page showing the big JPEG (DCTDecode, its EXIF inside), and an Info dictionary. */
 function bigPdf(): Buffer {
   const photo = bigJpeg();
-  const head = "%PDF-1.7\n";
-  const objects: (string | Buffer)[][] = [
-    ["<< /Type /Catalog /Pages 2 0 R >>"],
-    ["<< /Type /Pages /Kids [3 0 R] /Count 1 >>"],
+  return pdfOf(
     [
-      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 640 480] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>",
+      ["<< /Type /Catalog /Pages 2 0 R >>"],
+      ["<< /Type /Pages /Kids [3 0 R] /Count 1 >>"],
+      [
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 640 480] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>",
+      ],
+      ["<< /Length 31 >>\nstream\nq 640 0 0 480 0 0 cm /Im1 Do Q\nendstream"],
+      [
+        `<< /Type /XObject /Subtype /Image /Width 64 /Height 48 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode /Length ${photo.length} >>\nstream\n`,
+        photo,
+        "\nendstream",
+      ],
+      ["<< /Author (Bench Author) /Producer (Scanner) >>"],
     ],
-    ["<< /Length 31 >>\nstream\nq 640 0 0 480 0 0 cm /Im1 Do Q\nendstream"],
-    [
-      `<< /Type /XObject /Subtype /Image /Width 64 /Height 48 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode /Length ${photo.length} >>\nstream\n`,
-      photo,
-      "\nendstream",
-    ],
-    ["<< /Author (Bench Author) /Producer (Scanner) >>"],
-  ];
-  const chunks: Buffer[] = [Buffer.from(head, "latin1")];
-  let length = head.length;
-  const offsets: number[] = [];
-  objects.forEach((pieces, i) => {
-    offsets.push(length);
-    for (const piece of [`${i + 1} 0 obj\n`, ...pieces, "\nendobj\n"]) {
-      const buffer = typeof piece === "string" ? Buffer.from(piece, "latin1") : piece;
-      chunks.push(buffer);
-      length += buffer.length;
-    }
-  });
-  let tail = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) tail += `${String(offset).padStart(10, "0")} 00000 n \n`;
-  tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 6 0 R >>\nstartxref\n${length}\n%%EOF\n`;
-  chunks.push(Buffer.from(tail, "latin1"));
-  return Buffer.concat(chunks);
+    6,
+  );
 }
 
 /** A 19 MB DOCX: a page of text, properties, and the big JPEG pasted in (word/media). */

@@ -121,10 +121,15 @@ function pdfWithNestedData(tag: string): CorpusFile {
     [`<< /Author (${planted[1]}) >>`],
     [`<< /Author (${planted[2]}) /Producer (old) /Note (nothing points here) /Kind /Old >>`],
   ];
+  return { name: "scan.pdf", mime: "application/pdf", bytes: pdfOf(parts, 6), planted };
+}
+
+/** A PDF of these objects (numbered from 1; pieces are text or bytes), with a valid xref. */
+export function pdfOf(objects: (string | Buffer)[][], info?: number): Buffer {
   const chunks: Buffer[] = [Buffer.from("%PDF-1.7\n", "latin1")];
   let length = chunks[0]?.length ?? 0;
   const offsets: number[] = [];
-  parts.forEach((pieces, i) => {
+  objects.forEach((pieces, i) => {
     offsets.push(length);
     for (const piece of [`${i + 1} 0 obj\n`, ...pieces, "\nendobj\n"]) {
       const buffer = typeof piece === "string" ? Buffer.from(piece, "latin1") : piece;
@@ -132,11 +137,12 @@ function pdfWithNestedData(tag: string): CorpusFile {
       length += buffer.length;
     }
   });
-  let tail = `xref\n0 ${parts.length + 1}\n0000000000 65535 f \n`;
+  let tail = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
   for (const offset of offsets) tail += `${String(offset).padStart(10, "0")} 00000 n \n`;
-  tail += `trailer\n<< /Size ${parts.length + 1} /Root 1 0 R /Info 6 0 R >>\nstartxref\n${length}\n%%EOF\n`;
+  const infoRef = info ? ` /Info ${info} 0 R` : "";
+  tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R${infoRef} >>\nstartxref\n${length}\n%%EOF\n`;
   chunks.push(Buffer.from(tail, "latin1"));
-  return { name: "scan.pdf", mime: "application/pdf", bytes: Buffer.concat(chunks), planted };
+  return Buffer.concat(chunks);
 }
 
 const CONTENT_TYPES =
