@@ -25,7 +25,7 @@ import {
 } from "./lib.js";
 
 const SOURCES = 20;
-const ROUNDS = 2;
+const ROUNDS = 1;
 const P99_RATIO_GOAL = 2;
 const RSS_GOAL = 350 * 1024 * 1024;
 const think = () => sleep(200 + Math.random() * 400);
@@ -83,6 +83,7 @@ async function measure(withBomb: boolean): Promise<Result> {
         let asked = await timed(() => user.press(RU.consent));
         while (asked.id !== "materials") asked = await timed(plainAnswer(user, asked));
         await user.command("forget");
+        await user.nextBotMessage({ newOnly: true, timeoutMs: 120_000 });
         await sleep(300);
       }
     };

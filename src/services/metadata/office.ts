@@ -72,7 +72,8 @@ export function stripOffice(entries: Map<string, Uint8Array>): Stripped {
     if (thumbnails.length > 0 && (name === "_rels/.rels" || name === "[Content_Types].xml")) {
       cleaned = withoutThumbnail(cleaned);
     }
-    out[name] = [cleaned, { mtime: FIXED_DATE }];
+    // Pictures and other media are compressed already: deflating them again costs seconds.
+    out[name] = [cleaned, { mtime: FIXED_DATE, level: MEDIA.test(name) ? 0 : 6 }];
   }
   removed.add("dates"); // the zip's own entry times
   let zipped: Uint8Array;
