@@ -152,10 +152,11 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
         return;
       }
       case "saved": {
-        // What the cleaner did with a file, in one line of its own (the note is still edited).
+        // What the cleaner did with the file just sent: one line on top of the note.
+        const note = savedNote(ctx.t, view.question, view.counts);
         const cleaned = cleaningNote(view.cleaning, ctx.t);
-        if (cleaned) await send(ctx, chat, cleaned);
-        return showSavedNote(ctx, chat, savedNote(ctx.t, view.question, view.counts));
+        if (cleaned) note.text = `${cleaned}\n\n${note.text}`;
+        return showSavedNote(ctx, chat, note);
       }
       case "selection": {
         const keyboard = questionKeyboard(ctx.t, draft, view.question, view.isFirst);
