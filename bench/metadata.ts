@@ -1,9 +1,11 @@
-// 10. Removing hidden data from a 19 MB JPEG and a 19 MB MP4 sent as documents: time from the
+// 10. Removing hidden data from a 19 MB JPEG, MP4, PDF and DOCX sent as documents: time from the
 // message to the bot's "saved" note and the peak RSS growth meanwhile, at the materials question
-// (cleaned: read into memory, stripped, encrypted) and at the originals question (streamed into
+// (cleaned: read into memory, stripped in a worker thread, encrypted) and at the originals question (streamed into
 // the encryptor unchanged), as ratios. Goal: at most 1.5× the time, less than 50 MB extra.
 import { randomBytes } from "node:crypto";
+import { strToU8, zipSync } from "fflate";
 import { makeTestEditorKeyring } from "../test/helpers/keys.js";
+import { pdfOf } from "../test/helpers/metadata-corpus.js";
 import {
   jpegWithMetadata,
   mp4ChunkOffset,
@@ -57,6 +59,45 @@ function bigMp4(): Buffer {
   return file;
 }
 
+/** A 19 MB PDF: one page showing the big JPEG (DCTDecode, its EXIF inside), and an Info dictionary. */
+function bigPdf(): Buffer {
+  const photo = bigJpeg();
+  return pdfOf(
+    [
+      ["<< /Type /Catalog /Pages 2 0 R >>"],
+      ["<< /Type /Pages /Kids [3 0 R] /Count 1 >>"],
+      [
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 640 480] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>",
+      ],
+      ["<< /Length 31 >>\nstream\nq 640 0 0 480 0 0 cm /Im1 Do Q\nendstream"],
+      [
+        `<< /Type /XObject /Subtype /Image /Width 64 /Height 48 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode /Length ${photo.length} >>\nstream\n`,
+        photo,
+        "\nendstream",
+      ],
+      ["<< /Author (Bench Author) /Producer (Scanner) >>"],
+    ],
+    6,
+  );
+}
+
+/** A 19 MB DOCX: a page of text, properties, and the big JPEG pasted in (word/media). */
+function bigDocx(): Buffer {
+  const files = {
+    "[Content_Types].xml": strToU8(
+      '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="jpeg" ContentType="image/jpeg"/></Types>',
+    ),
+    "docProps/core.xml": strToU8(
+      '<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>Bench Author</dc:creator></cp:coreProperties>',
+    ),
+    "word/document.xml": strToU8(
+      `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${'<w:p w:rsidR="00A1B2C3"><w:r><w:t>Statement text</w:t></w:r></w:p>'.repeat(2000)}</w:body></w:document>`,
+    ),
+    "word/media/image1.jpeg": bigJpeg(),
+  };
+  return Buffer.from(zipSync(files, { level: 0 }));
+}
+
 interface Run {
   time: number;
   growth: number;
@@ -92,7 +133,7 @@ async function measure(
         const sent = performance.now();
         await user.sendDocument(file, { file_name: `${name}-${i}`, mime_type: mime });
         await bot.api.waitFor(
-          () => user.lastBotMessage()?.text?.includes(`файлов: ${i}.`),
+          () => user.botMessages().some((m) => m.text?.includes(`файлов: ${i}.`)),
           120_000,
           "saved note",
         );
@@ -114,6 +155,8 @@ export async function run(): Promise<void> {
   for (const [name, make, mime] of [
     ["JPEG", bigJpeg, "image/jpeg"],
     ["MP4", bigMp4, "video/mp4"],
+    ["PDF", bigPdf, "application/pdf"],
+    ["DOCX", bigDocx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
   ] as const) {
     const { cleaned, original } = await measure(make, name.toLowerCase(), mime);
     const time = median(cleaned.map((r) => r.time));
@@ -149,7 +192,7 @@ export async function run(): Promise<void> {
     rows,
     notes: [
       "originals: the file streams into the encryptor unchanged (the question asks for originals)",
-      "materials: read into memory (no temp file), metadata removed, then encrypted",
+      "materials: read into memory (no temp file), metadata removed in a worker thread, then encrypted",
       "time: the source's message → the bot's note that the file is stored; RSS: peak growth, max of runs",
     ],
   });

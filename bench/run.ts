@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   attachments: () => import("./attachments.js"),
   metadata: () => import("./metadata.js"),
   voice: () => import("./voice.js"),
+  "cleaning-bomb": () => import("./cleaning-bomb.js"),
   "open-interviews": () => import("./open-interviews.js"),
   export: () => import("./export.js"),
   grant: () => import("./grant.js"),

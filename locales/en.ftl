@@ -285,6 +285,13 @@ interview-use-buttons = Choose an answer with the buttons under the question.
 interview-please-answer = This message was not saved. Answer the question with text, a voice message or a file — or press a button under the question.
 interview-media-text-not-expected = This question needs a file — a photo, video, voice message or document; this text was not saved. If you have no files, press "Skip" under the question; if you have sent them all, press "Next".
 interview-media-not-expected = This question needs text or a button; the file was not saved. Photos, voice messages and documents can be sent in the question about materials.
+# What the cleaner did with a file the source sent (one line after the file is saved).
+interview-file-cleaned = Hidden data removed from the file: { $kinds }.
+interview-file-cleaned-nothing = No hidden data was found in the file.
+interview-file-not-fully-cleaned = Removed from the file: { $kinds }. But it still holds something the bot cannot remove: { $left }. If that could identify you, send a screenshot instead of the file.
+interview-file-not-fully-cleaned-nothing-removed = The file still holds something the bot cannot remove: { $left }. If that could identify you, send a screenshot instead of the file.
+interview-file-not-cleaned = The bot could not clean this file of hidden data (author, place, phone model): it is stored as sent.
+interview-file-not-cleaned-too-complex = This file is too large or too complex to clean of hidden data safely (author, place, phone model): it is stored as sent.
 interview-file-too-big = This file is larger than 20 MB: Telegram does not let bots download such files, and it was not saved. Send a smaller version (for example, a compressed video) or write in your answer that you have a large file — the editors will suggest a safe way to pass it on.
 interview-edit-ignored = Edits are not applied: the answer was encrypted as it arrived. To replace an answer, answer the question again from the list at the end.
 
@@ -383,6 +390,13 @@ file-voice-kept-by-source = real voice: the source chose not to disguise it
 file-voice-could-not-decode = not disguised: could not decode, stored as sent
 file-voice-too-long = not disguised: longer than an hour, stored as sent
 file-voice-video-note = not disguised: round video stored as sent
+file-not-cleaned-too-complex = not cleaned: too large or too complex to clean safely; stored as sent
+# A cleaned file that still holds something the cleaner could not take out.
+file-not-fully-cleaned = not fully cleaned: left — { $left }; removed: { $kinds }
+file-not-fully-cleaned-nothing-removed = not fully cleaned: left — { $left }
+file-left-embedded-files = embedded files
+file-left-timed-metadata = a sensor data track (it may hold GPS positions)
+file-left-unknown-parts = parts the bot cannot check
 file-kind-gps = GPS
 file-kind-camera = camera
 file-kind-dates = dates

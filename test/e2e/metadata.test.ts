@@ -110,6 +110,8 @@ describe("files lose their hidden data before encryption, except at the original
   let bot: TestBot;
   let dataDir: string;
   let parts: DecryptedPart[] = [];
+  /** Every message the bot sent the source, in order (the chat itself is wiped at the end). */
+  const told: string[] = [];
   const scans: string[] = [];
   const started = Date.now();
 
@@ -121,6 +123,12 @@ describe("files lose their hidden data before encryption, except at the original
       console.log(bot.logs());
       throw error;
     });
+    for (const event of bot.api.state(user.id).events) {
+      // The line sits on top of the "saved" note, which is sent once and then edited (its
+      // text names the file count, so each file's version is told once).
+      const text = event.message.text ?? "";
+      if (event.fromBot && event.kind !== "deleted" && !told.includes(text)) told.push(text);
+    }
     const row = await bot.app.repositories.submissions.findByNumber(1);
     if (!row) throw new Error("no submission");
     const key = bot.editorKeys[0];
@@ -249,6 +257,18 @@ describe("files lose their hidden data before encryption, except at the original
       expect(Buffer.from(bytes).equals(sent.bytes), name).toBe(true);
       expect(meta.cleaning).toEqual({ cleaned: false, removed: [], reason: "unparseable" });
     }
+  });
+
+  it("the source is told, file by file, what was removed or that it is stored as sent", () => {
+    const lines = told.filter((text) =>
+      /^(Hidden data removed|No hidden data|Removed from the file|The file still holds|The bot could not clean|This file is too large)/.test(
+        text,
+      ),
+    );
+    // One line per file at the materials question; none at the originals question.
+    expect(lines).toHaveLength(MATERIALS.length);
+    expect(lines[0]).toMatch(/^Hidden data removed from the file: .*GPS/);
+    expect(lines.filter((text) => /stored as sent/.test(text))).toHaveLength(2);
   });
 
   it("at the originals question the same files come back byte for byte", () => {

@@ -51,7 +51,10 @@ describe("additions through a codename", () => {
     // A picture as a document: added, and cleaned like one at the materials question.
     const picture = jpegWithMetadata(32, 24, "add");
     await user.sendDocument(picture.bytes, { file_name: "more.jpg", mime_type: "image/jpeg" });
-    expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Added and encrypted");
+    const added = (await user.nextBotMessage({ newOnly: true })).text;
+    expect(added).toContain("Added and encrypted");
+    // The source is told, in the same message, what the file lost.
+    expect(added).toMatch(/^Hidden data removed from the file: GPS/);
 
     // Over a megabyte in added files: refused, the limit named.
     await user.sendDocument(Buffer.alloc(1100 * 1024, 1), { file_name: "big.bin" });
@@ -60,7 +63,9 @@ describe("additions through a codename", () => {
     );
 
     await user.sendDocument(Buffer.from("second file"), { file_name: "b.txt" });
-    expect((await user.nextBotMessage({ newOnly: true })).text).toContain("Added and encrypted");
+    const second = (await user.nextBotMessage({ newOnly: true })).text;
+    expect(second).toContain("Added and encrypted");
+    expect(second).toMatch(/^The bot could not clean this file .* it is stored as sent\./);
     await user.sendDocument(Buffer.from("third file"), { file_name: "c.txt" });
     expect((await user.nextBotMessage({ newOnly: true })).text).toBe(
       "This testimony already has 2 added files, which is the limit. If you need to send more, write to the editors in text.",

@@ -2,7 +2,7 @@
 // and XMP, a PNG with text chunks, an MP4 with a ©xyz atom, a PDF with an author and XMP, a DOCX
 // with a creator and tracked-change author. Each plants its own markers, so a test can search
 // the stored result for them.
-import { deflateSync } from "node:zlib";
+import { constants, crc32, deflateRawSync, deflateSync } from "node:zlib";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
@@ -309,4 +309,87 @@ export function docxText(bytes: Uint8Array): string {
   const document = entries["word/document.xml"];
   if (!document) throw new Error("no word/document.xml");
   return Buffer.from(document).toString("utf8");
+}
+
+// --- compression bombs -------------------------------------------------------------------------
+
+/** A zip of already-deflated entries (no zip library writes entries it did not deflate). */
+function zipOfDeflated(entries: { name: string; data: Uint8Array; crc: number; size: number }[]) {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.from(entry.name, "utf8");
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(entry.crc, 14);
+    local.writeUInt32LE(entry.data.length, 18);
+    local.writeUInt32LE(entry.size, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(entry.crc, 16);
+    central.writeUInt32LE(entry.data.length, 20);
+    central.writeUInt32LE(entry.size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, Buffer.from(entry.data));
+    centrals.push(central, name);
+    offset += 30 + name.length + entry.data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/**
+ * A Word file of a few hundred KiB whose document unpacks to `unpackedMiB` MiB of valid XML (a
+ * "zip bomb" any Telegram user can send as a document). Deflated piece by piece, so making it
+ * never holds the unpacked size in memory.
+ */
+export function docxBomb(unpackedMiB = 190): Buffer {
+  const deflate = (text: string) => {
+    const data = strToU8(text);
+    return { data: deflateRawSync(data), crc: crc32(data), size: data.length };
+  };
+  // Each piece ends in a full flush (no back-references across it), so one deflated paragraph
+  // can be repeated as often as needed; the tail closes the stream.
+  const flushed = (data: Uint8Array) =>
+    deflateRawSync(data, { finishFlush: constants.Z_FULL_FLUSH });
+  const paragraph = strToU8(
+    "<w:p><w:r><w:t>aaaaaaaaaaaaaaaaaaaaaaaa</w:t></w:r></w:p>".repeat(16384),
+  );
+  const head = strToU8(
+    '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>',
+  );
+  const tail = strToU8("</w:body></w:document>");
+  const packedParagraph = flushed(paragraph);
+  const chunks: Uint8Array[] = [flushed(head)];
+  let crc = crc32(head);
+  let size = head.length;
+  while (size < unpackedMiB * 1024 * 1024) {
+    chunks.push(packedParagraph);
+    crc = crc32(paragraph, crc);
+    size += paragraph.length;
+  }
+  chunks.push(deflateRawSync(tail));
+  crc = crc32(tail, crc);
+  size += tail.length;
+  const office = docxWithMetadata("bomb");
+  const small = unzipSync(office.bytes);
+  const entries = Object.entries(small)
+    .filter(([name]) => name !== "word/document.xml")
+    .map(([name, data]) => ({ name, ...deflate(Buffer.from(data).toString("utf8")) }));
+  entries.push({ name: "word/document.xml", data: Buffer.concat(chunks), crc, size });
+  return zipOfDeflated(entries);
 }

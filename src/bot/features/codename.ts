@@ -4,10 +4,12 @@
 import { type ChatTypeContext, Composer, InlineKeyboard } from "grammy";
 import { prepareAttachment } from "../../services/interview/attachments.js";
 import type { InterviewService } from "../../services/interview/draft-store.js";
+import { cleaningNote } from "../../services/metadata/labels.js";
 import { ExpiringMap, type SourceLimit } from "../../services/sources/limits.js";
 import { looksLikeCodename, normaliseCodename } from "../../services/submissions/codename.js";
 import type { QuotaService } from "../../services/submissions/quotas.js";
 import type { SubmissionsService } from "../../services/submissions/submit.js";
+
 import { createCallbackData } from "../callback-data.js";
 import type { BotContext } from "../context.js";
 import { FileTooBigError, fileOf, openFileStream } from "../files.js";
@@ -174,6 +176,7 @@ export function createCodenameFeature(deps: {
       session.messageIds.push(sent.message_id);
       return;
     }
+    let cleaned: string | undefined;
     if (ctx.message.text && isText) {
       await deps.submissions.addFollowUp(session.submissionId, ctx.message.text);
     } else if (file) {
@@ -184,6 +187,7 @@ export function createCodenameFeature(deps: {
           { keepOriginal: false },
         );
         await deps.submissions.addFollowUpAttachment(session.submissionId, meta, body);
+        cleaned = cleaningNote(meta.cleaning, ctx.t);
       } catch (error) {
         if (!(error instanceof FileTooBigError)) throw error;
         const sent = await ctx.reply(ctx.t("interview-file-too-big"));
@@ -191,7 +195,8 @@ export function createCodenameFeature(deps: {
         return;
       }
     }
-    const sent = await ctx.reply(ctx.t("codename-added"), {
+    const added = cleaned ? `${cleaned}\n\n${ctx.t("codename-added")}` : ctx.t("codename-added");
+    const sent = await ctx.reply(added, {
       reply_markup: new InlineKeyboard().text(
         ctx.t("codename-button-done"),
         codenameButtons.done.pack({}),

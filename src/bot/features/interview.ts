@@ -12,9 +12,11 @@ import {
   type Outcome,
 } from "../../services/interview/draft-store.js";
 import { getQuestion } from "../../services/interview/questionnaire.js";
+import { cleaningNote } from "../../services/metadata/labels.js";
 import { ExpiringMap, type RateLimiter } from "../../services/sources/limits.js";
 import { isLocale, type PreferencesService } from "../../services/sources/preferences.js";
 import type { ReplyNotices } from "../../services/sources/reply-notices.js";
+
 import type { BotContext } from "../context.js";
 import { type ChatRecord, type DraftSessionData, firstDelivery } from "../draft-session.js";
 import { fileOf, openFileStream } from "../files.js";
@@ -183,8 +185,13 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
         await send(ctx, chat, review.text, review.keyboard);
         return;
       }
-      case "saved":
-        return showSavedNote(ctx, chat, savedNote(ctx.t, view.question, view.counts));
+      case "saved": {
+        // What the cleaner did with the file just sent: one line on top of the note.
+        const note = savedNote(ctx.t, view.question, view.counts);
+        const cleaned = cleaningNote(view.cleaning, ctx.t);
+        if (cleaned) note.text = `${cleaned}\n\n${note.text}`;
+        return showSavedNote(ctx, chat, note);
+      }
       case "selection": {
         const keyboard = questionKeyboard(ctx.t, draft, view.question, view);
         await ctx.editMessageReplyMarkup({ reply_markup: keyboard }).catch(() => {});

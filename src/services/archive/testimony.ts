@@ -21,11 +21,14 @@ import {
   questionKey,
   visibleQuestions,
 } from "../interview/questionnaire.js";
-import { METADATA_KINDS, type MetadataKind } from "../metadata/index.js";
+import { cleaningLabel } from "../metadata/labels.js";
 import type { Locale } from "../sources/preferences.js";
+
 import { translate } from "../texts.js";
 import { type CheckedManifest, readArchive, SAFE_ID } from "./reader.js";
 import { ArchiveError } from "./tar-header.js";
+
+export { cleaningLabel };
 
 export interface TestimonyItem {
   questionId: string;
@@ -348,37 +351,6 @@ function entryOf(
     };
   }
   return { type: "text", item: index, text: item.text ?? "" };
-}
-
-const NOT_CLEANED_REASONS = [
-  "unknown-format",
-  "unsupported-format",
-  "unparseable",
-  "original",
-  "too-large",
-];
-
-/**
- * "cleaned: GPS, camera, dates" or "not cleaned: unknown format". The description comes from an
- * archive (hostile input): only known kinds and reasons are shown, anything else is left out.
- */
-export function cleaningLabel(
-  cleaning: unknown,
-  t: (key: string, args?: Record<string, string | number>) => string,
-): string | undefined {
-  if (typeof cleaning !== "object" || cleaning === null) return undefined;
-  const { cleaned, removed, reason } = cleaning as Record<string, unknown>;
-  if (cleaned === true) {
-    const kinds = Array.isArray(removed)
-      ? removed.filter((kind): kind is MetadataKind => METADATA_KINDS.includes(kind))
-      : [];
-    if (kinds.length === 0) return t("file-cleaned-nothing");
-    return t("file-cleaned", { kinds: kinds.map((kind) => t(`file-kind-${kind}`)).join(", ") });
-  }
-  if (typeof reason === "string" && NOT_CLEANED_REASONS.includes(reason)) {
-    return t(`file-not-cleaned-${reason}`);
-  }
-  return undefined;
 }
 
 const VOICE_KEPT_REASONS = ["kept-by-source", "could-not-decode", "too-long", "video-note"];

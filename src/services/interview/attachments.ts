@@ -3,13 +3,15 @@ import { CHUNK_SIZE, type PartsRepository } from "../../storage/parts.repo.js";
 import type { EditorKeyring } from "../crypto/editor-keys.js";
 import { encryptStreamForEditors } from "../crypto/for-editors.js";
 import { attachmentPadding } from "../crypto/padding.js";
+
+import { fileCleaner } from "../metadata/cleaner.js";
 import {
+  type LeftKind,
   type MetadataKind,
   mayClean,
   type NotCleanedReason,
   SNIFF_BYTES,
   sniffFormat,
-  stripMetadataPieces,
 } from "../metadata/index.js";
 
 import type { VoiceLabel } from "../voice/index.js";
@@ -41,6 +43,8 @@ export class FileTooBigError extends Error {
 export interface AttachmentCleaning {
   cleaned: boolean;
   removed: MetadataKind[];
+  /** What a cleaned file still holds ("not fully cleaned"); absent when nothing is left. */
+  left?: LeftKind[];
   /** Why it was stored as sent; "original": the question asks for unaltered files. */
   reason?: NotCleanedReason | "original" | "too-large";
 }
@@ -101,15 +105,14 @@ export async function prepareAttachment(
   }
   const bytes = read.length === 1 ? (read[0] as Uint8Array) : Buffer.concat(read, length);
   read.length = 0;
-  const result = await stripMetadataPieces(bytes);
-  const size = result.pieces.reduce((sum, piece) => sum + piece.length, 0);
+  // In a worker, within memory, time and size caps: see metadata/cleaner.ts.
+  const result = await fileCleaner().clean(bytes);
+  const cleaning: AttachmentCleaning = { cleaned: result.cleaned, removed: result.removed };
+  if (result.left.length > 0) cleaning.left = result.left;
+  if (result.reason) cleaning.reason = result.reason;
   return {
-    body: streamOf(result.pieces),
-    meta: {
-      ...meta,
-      size,
-      cleaning: { cleaned: result.cleaned, removed: result.removed, reason: result.reason },
-    },
+    body: streamOf([result.bytes]),
+    meta: { ...meta, size: result.bytes.length, cleaning },
   };
 }
 

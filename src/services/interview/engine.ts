@@ -15,6 +15,7 @@ import {
   type VoiceLabel,
 } from "../voice/index.js";
 import {
+  type AttachmentCleaning,
   type AttachmentMeta,
   type ChunkStore,
   FileTooBigError,
@@ -94,7 +95,13 @@ export type Problem =
 export type InterviewView =
   | { type: "question"; question: Question; answered: boolean; isFirst: boolean }
   /** How much of the current answer is stored (the note under a multi-message answer). */
-  | { type: "saved"; question: Question; counts: { parts: number; files: number } }
+  | {
+      type: "saved";
+      question: Question;
+      counts: { parts: number; files: number };
+      /** For a file: what its cleaning did, for the line the source reads about it. */
+      cleaning?: AttachmentCleaning;
+    }
   /** The multi-choice selection changed: redraw the question's buttons. */
   | { type: "selection"; question: Question; answered: boolean; isFirst: boolean }
   | { type: "review"; counts: AnswerCounts }
@@ -304,15 +311,23 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
   ): Promise<InterviewView[]> {
     if (!question || !acceptsMedia(question, file.meta.kind)) return problem("media-not-expected");
     const first = !draft.state.voiceExplained;
-    let voice: VoiceLabel | undefined;
+    let added: Awaited<ReturnType<typeof addAttachment>>;
     try {
-      voice = await addAttachment(draft, question, file);
+      added = await addAttachment(draft, question, file);
     } catch (error) {
       if (error instanceof FileTooBigError) return problem("file-too-big");
       if (error instanceof LimitError) return problem(`error-${error.limit}`);
       throw error;
     }
-    const saved: InterviewView = { type: "saved", question, counts: countsOf(draft, question.id) };
+    // A recording says what happened to its voice; any other file what its cleaning removed.
+    const { voice } = added;
+    const cleaning = voice ? undefined : added.cleaning;
+    const saved: InterviewView = {
+      type: "saved",
+      question,
+      counts: countsOf(draft, question.id),
+      cleaning,
+    };
     if (!voice) return [saved];
     draft.state.voiceExplained = true;
     const keepReal = Boolean(draft.state.keepRealVoice);
@@ -344,7 +359,7 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     draft: Draft,
     question: Question,
     file: IncomingAttachment,
-  ): Promise<VoiceLabel | undefined> {
+  ): Promise<{ voice?: VoiceLabel; cleaning?: AttachmentCleaning }> {
     const { state } = draft;
     const replacing = state.replacing === question.id;
     const onQuestion = replacing ? (state.attachments[question.id] ?? 0) : 0;
@@ -382,7 +397,10 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
     addPart(draft, question.id, { kind: "attachment", ciphertext, attachmentId, recipients });
     state.attachments[question.id] = onQuestion + 1;
     state.skipped = state.skipped.filter((id) => id !== question.id);
-    return "voice" in meta ? (meta.voice as VoiceLabel) : undefined;
+    return {
+      voice: "voice" in meta ? (meta.voice as VoiceLabel) : undefined,
+      cleaning: meta.cleaning,
+    };
   }
 
   /**

@@ -8,15 +8,18 @@ import { stripOffice, unzipOffice } from "./office.js";
 import { isPdf, stripPdf } from "./pdf.js";
 import { isPng, stripPng } from "./png.js";
 import {
+  LEFT_KINDS,
+  type LeftKind,
   METADATA_KINDS,
   type MetadataKind,
   type NotCleanedReason,
   type Stripped,
+  TooComplexError,
   UnparseableError,
 } from "./types.js";
 import { isWebp, stripWebp } from "./webp.js";
 
-export { METADATA_KINDS, type MetadataKind, type NotCleanedReason };
+export { LEFT_KINDS, type LeftKind, METADATA_KINDS, type MetadataKind, type NotCleanedReason };
 
 export type Format = "jpeg" | "png" | "webp" | "mp4" | "pdf" | "zip" | "heif";
 
@@ -47,6 +50,8 @@ export interface StripResult {
   cleaned: boolean;
   /** Kinds of data removed, sorted; empty when nothing was found. */
   removed: MetadataKind[];
+  /** What a cleaned file still holds (then it is "not fully cleaned"); sorted, usually empty. */
+  left: LeftKind[];
   reason?: NotCleanedReason;
 }
 
@@ -60,6 +65,7 @@ export async function stripMetadataPieces(bytes: Uint8Array): Promise<StripResul
     pieces: [bytes],
     cleaned: false,
     removed: [],
+    left: [],
     reason,
   });
   // HEIF/HEIC keeps EXIF inside the image's item structure; no maintained JavaScript library
@@ -73,9 +79,11 @@ export async function stripMetadataPieces(bytes: Uint8Array): Promise<StripResul
       pieces: result.pieces,
       cleaned: true,
       removed: METADATA_KINDS.filter((kind) => result.removed.has(kind)),
+      left: LEFT_KINDS.filter((kind) => result.left?.has(kind)),
     };
   } catch (error) {
     if (error instanceof UnparseableError) return unchanged("unparseable");
+    if (error instanceof TooComplexError) return unchanged("too-complex");
     throw error;
   }
 }

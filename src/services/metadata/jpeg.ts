@@ -48,7 +48,10 @@ export function stripJpeg(bytes: Uint8Array): Stripped {
     const payload = bytes.subarray(pos + 4, end);
     const verdict = judgeSegment(marker, payload);
     if (verdict === "keep") kept.push(bytes.subarray(pos, end));
-    else {
+    else if ("replacement" in verdict) {
+      kept.push(verdict.replacement);
+      for (const kind of verdict.kinds) removed.add(kind);
+    } else {
       for (const kind of verdict.kinds) removed.add(kind);
       if (verdict.orientation !== undefined) orientation = verdict.orientation;
     }
@@ -81,7 +84,13 @@ export function stripJpeg(bytes: Uint8Array): Stripped {
   return { pieces, removed };
 }
 
-type Verdict = "keep" | { kinds: Iterable<MetadataKind>; orientation?: number };
+type Verdict =
+  | "keep"
+  | { kinds: Iterable<MetadataKind>; orientation?: number }
+  | { kinds: Iterable<MetadataKind>; replacement: Uint8Array };
+
+/** JFIF's fixed part: identifier, version, units, densities, thumbnail width and height. */
+const JFIF_HEADER = 14;
 
 function judgeSegment(marker: number, payload: Uint8Array): Verdict {
   const id = (length: number) => ascii(payload, 0, Math.min(length, payload.length));
@@ -89,8 +98,11 @@ function judgeSegment(marker: number, payload: Uint8Array): Verdict {
   if (marker < 0xe0 || marker > 0xef) return "keep"; // tables, frame and scan headers
   switch (marker) {
     case 0xe0:
-      // JFIF is needed by some decoders; JFXX carries a thumbnail.
-      return id(5) === "JFIF\0" ? "keep" : { kinds: ["thumbnail"] };
+      // JFIF is needed by some decoders, its optional thumbnail (a small picture of the
+      // uncropped original) is not; JFXX carries only a thumbnail.
+      if (id(5) !== "JFIF\0") return { kinds: ["thumbnail"] };
+      if (payload.length <= JFIF_HEADER) return "keep";
+      return { kinds: ["thumbnail"], replacement: jfifWithoutThumbnail(payload) };
     case 0xe1: {
       if (id(6) === EXIF_ID) {
         const summary = summariseExif(payload.subarray(6));
@@ -113,6 +125,13 @@ function judgeSegment(marker: number, payload: Uint8Array): Verdict {
     default:
       return { kinds: ["other"] };
   }
+}
+
+function jfifWithoutThumbnail(payload: Uint8Array): Uint8Array {
+  const segment = new Uint8Array(4 + JFIF_HEADER);
+  segment.set([0xff, 0xe0, 0, 2 + JFIF_HEADER]);
+  segment.set(payload.subarray(0, JFIF_HEADER - 2), 4);
+  return segment; // thumbnail width and height: 0
 }
 
 function exifSegment(orientation: number): Uint8Array {

@@ -2,12 +2,24 @@
 // software, dates, XMP) become `free` boxes of the same size with their content zeroed, and the
 // creation/modification times of the movie, tracks and media are zeroed. Sizes and positions do
 // not change, so chunk offsets (stco/co64) stay valid and no sample is touched. Edits in place.
-import { ascii, contains, type MetadataKind, type Stripped, UnparseableError } from "./types.js";
+// A track that is neither picture nor sound nor text (a timed-metadata track: GoPro GPMF, camera
+// motion, sensor data, often GPS positions, as samples in mdat) is not taken out: the file is
+// reported as "not fully cleaned" instead.
+import {
+  ascii,
+  contains,
+  type LeftKind,
+  type MetadataKind,
+  type Stripped,
+  UnparseableError,
+} from "./types.js";
 
 /** Boxes whose children are boxes, on the way to metadata and time stamps. */
 const CONTAINERS = new Set(["moov", "trak", "mdia", "minf", "stbl", "edts", "moof", "traf"]);
 const METADATA_BOXES = new Set(["udta", "meta", "uuid", "XMP_"]);
 const TIMED_HEADERS = new Set(["mvhd", "tkhd", "mdhd"]);
+/** Track handlers a player needs (video, sound, subtitles, timecode, hints). */
+const PLAYABLE_HANDLERS = new Set(["vide", "soun", "text", "sbtl", "subt", "clcp", "tmcd", "hint"]);
 /** Brands of HEIF/AVIF pictures: same box format, but their metadata is part of the image. */
 const IMAGE_BRANDS = new Set([
   "heic",
@@ -54,19 +66,23 @@ export function isoKind(bytes: Uint8Array): IsoKind | undefined {
 export function stripMp4(bytes: Uint8Array, options: { dryRun?: boolean } = {}): Stripped {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const removed = new Set<MetadataKind>();
-  walk({ bytes, view, removed, dryRun: options.dryRun ?? false }, 0, bytes.length, true);
-  return { pieces: [bytes], removed };
+  const left = new Set<LeftKind>();
+  walk({ bytes, view, removed, left, dryRun: options.dryRun ?? false }, 0, bytes.length, "");
+  return { pieces: [bytes], removed, left };
 }
 
 interface Walk {
   bytes: Uint8Array;
   view: DataView;
   removed: Set<MetadataKind>;
+  left: Set<LeftKind>;
   dryRun: boolean;
 }
 
-function walk(walker: Walk, start: number, end: number, topLevel: boolean): void {
-  const { bytes, view, removed, dryRun } = walker;
+/** `parent`: the enclosing box type ("" at the top level). */
+function walk(walker: Walk, start: number, end: number, parent: string): void {
+  const { bytes, view, removed, left, dryRun } = walker;
+  const topLevel = parent === "";
   let pos = start;
   while (pos < end) {
     if (pos + 8 > end) throw new UnparseableError("box header cut off");
@@ -91,7 +107,11 @@ function walk(walker: Walk, start: number, end: number, topLevel: boolean): void
         payload.fill(0);
       }
     } else if (CONTAINERS.has(type)) {
-      walk(walker, pos + header, boxEnd, false);
+      walk(walker, pos + header, boxEnd, type);
+    } else if (type === "hdlr" && parent === "mdia") {
+      // version and flags, then pre_defined (QuickTime: component type), then the handler type
+      if (pos + header + 12 > boxEnd) throw new UnparseableError("hdlr cut off");
+      if (!PLAYABLE_HANDLERS.has(ascii(bytes, pos + header + 8, 4))) left.add("timed-metadata");
     } else if (TIMED_HEADERS.has(type)) {
       if (zeroTimes(bytes, pos + header, boxEnd, dryRun)) removed.add("dates");
     }

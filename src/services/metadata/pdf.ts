@@ -1,10 +1,32 @@
 // PDF: removes the Info dictionary (author, creator, producer, dates, title), every XMP metadata
-// stream and leftover Info dictionaries of earlier revisions, then writes the file anew with
-// @cantoo/pdf-lib (a maintained fork of pdf-lib; pure JavaScript, in memory). Page content,
-// fonts and images are copied as they are (streams are not re-encoded). Rewriting, rather than
-// an incremental update, is what drops the old revisions that still hold the earlier values.
-import { PDFDict, PDFDocument, PDFName, PDFRef, PDFStream } from "@cantoo/pdf-lib";
-import { ascii, type MetadataKind, type Stripped, UnparseableError } from "./types.js";
+// stream, page- and object-level /Metadata and /PieceInfo (an application's private data) and
+// leftover Info dictionaries of earlier revisions; JPEG images (DCTDecode) lose their EXIF like a
+// JPEG sent alone. Then only the objects reachable from the document's root are written, anew,
+// as one revision, with @cantoo/pdf-lib (a maintained fork of pdf-lib; pure JavaScript, in
+// memory): the unreferenced objects of earlier revisions, which still hold earlier values, go.
+// Other streams are copied as they are. Embedded files are kept and reported as left.
+import {
+  PDFArray,
+  PDFDict,
+  PDFDocument,
+  PDFName,
+  type PDFObject,
+  PDFRawStream,
+  PDFRef,
+  PDFStream,
+} from "@cantoo/pdf-lib";
+import { isJpeg, stripJpeg } from "./jpeg.js";
+import {
+  ascii,
+  type LeftKind,
+  type MetadataKind,
+  type Stripped,
+  TooComplexError,
+  UnparseableError,
+} from "./types.js";
+
+/** More objects than any document a source sends: a file built to exhaust the parser. */
+const MAX_OBJECTS = 100_000;
 
 const INFO_KINDS: Record<string, MetadataKind> = {
   Author: "author",
@@ -49,6 +71,7 @@ export function isPdf(bytes: Uint8Array): boolean {
 
 export async function stripPdf(bytes: Uint8Array): Promise<Stripped> {
   checkCrossReference(bytes);
+  if (countObjects(bytes) > MAX_OBJECTS) throw new TooComplexError("too many PDF objects");
   let doc: PDFDocument;
   try {
     doc = await PDFDocument.load(bytes, {
@@ -63,6 +86,10 @@ export async function stripPdf(bytes: Uint8Array): Promise<Stripped> {
   // An encrypted file would come out decrypted or broken: leave it as it is.
   if (context.trailerInfo.Encrypt) throw new UnparseableError("encrypted PDF");
   const removed = new Set<MetadataKind>();
+  const left = new Set<LeftKind>();
+  if (context.enumerateIndirectObjects().length > MAX_OBJECTS) {
+    throw new TooComplexError("too many PDF objects"); // object streams hold more than they show
+  }
 
   const info = context.trailerInfo.Info;
   if (info) for (const kind of infoKinds(context.lookup(info))) removed.add(kind);
@@ -76,6 +103,20 @@ export async function stripPdf(bytes: Uint8Array): Promise<Stripped> {
     if (object instanceof PDFStream && type === PDFName.of("Metadata")) {
       context.delete(ref);
       removed.add("xmp");
+      continue;
+    }
+    if (dict.has(PDFName.of("PieceInfo"))) {
+      dict.delete(PDFName.of("PieceInfo"));
+      removed.add("software");
+    }
+    if (dict.has(PDFName.of("Metadata"))) {
+      dict.delete(PDFName.of("Metadata"));
+      removed.add("xmp");
+    }
+    if (type === PDFName.of("EmbeddedFile") || dict.has(PDFName.of("EF")))
+      left.add("embedded-files");
+    if (object instanceof PDFRawStream) {
+      cleanImage(object, removed, left);
       continue;
     }
     if (object instanceof PDFStream) continue;
@@ -99,14 +140,71 @@ export async function stripPdf(bytes: Uint8Array): Promise<Stripped> {
       }
     }
   }
-  // The catalog's (and pages') /Metadata now points nowhere, which reads as null: drop the key.
   doc.catalog.delete(PDFName.of("Metadata"));
+  dropUnreachable(doc);
   const saved = await doc.save({
     useObjectStreams: false,
     addDefaultPage: false,
     updateFieldAppearances: false,
   });
-  return { pieces: [saved], removed };
+  return { pieces: [saved], removed, left };
+}
+
+/** A JPEG image inside the PDF loses its EXIF; any other encoded image is reported as left. */
+function cleanImage(stream: PDFRawStream, removed: Set<MetadataKind>, left: Set<LeftKind>): void {
+  const { dict } = stream;
+  if (dict.get(PDFName.of("Subtype")) !== PDFName.of("Image")) return;
+  const filter = dict.get(PDFName.of("Filter"));
+  const filters = filter instanceof PDFArray ? filter.asArray() : filter ? [filter] : [];
+  if (filters.some((f) => f === PDFName.of("JPXDecode") || f === PDFName.of("JBIG2Decode"))) {
+    left.add("unknown-parts");
+    return;
+  }
+  if (filters.length !== 1 || filters[0] !== PDFName.of("DCTDecode")) return;
+  try {
+    if (!isJpeg(stream.contents)) throw new UnparseableError("not a JPEG");
+    const { pieces, removed: kinds } = stripJpeg(stream.contents);
+    if (kinds.size === 0) return;
+    stream.updateContents(Buffer.concat(pieces));
+    for (const kind of kinds) removed.add(kind);
+  } catch (error) {
+    if (!(error instanceof UnparseableError)) throw error;
+    left.add("unknown-parts");
+  }
+}
+
+/** Deletes every object the document's root does not lead to (old revisions, orphans). */
+function dropUnreachable(doc: PDFDocument): void {
+  const { context } = doc;
+  const reached = new Set<string>();
+  const pending: PDFObject[] = [context.trailerInfo.Root as PDFObject];
+  while (pending.length > 0) {
+    const object = pending.pop();
+    if (object instanceof PDFRef) {
+      if (reached.has(object.tag)) continue;
+      reached.add(object.tag);
+      const target = context.lookup(object);
+      if (target) pending.push(target);
+    } else if (object instanceof PDFDict) {
+      for (const [, value] of object.entries()) pending.push(value);
+    } else if (object instanceof PDFArray) {
+      pending.push(...object.asArray());
+    } else if (object instanceof PDFStream) {
+      pending.push(object.dict);
+    }
+  }
+  for (const [ref] of context.enumerateIndirectObjects()) {
+    if (!reached.has(ref.tag)) context.delete(ref);
+  }
+}
+
+/** Counts "obj" keywords: a cheap look before the parser builds an object for each. */
+function countObjects(bytes: Uint8Array): number {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const keyword = Buffer.from(" obj", "latin1");
+  let count = 0;
+  for (let at = buffer.indexOf(keyword); at !== -1; at = buffer.indexOf(keyword, at + 4)) count++;
+  return count;
 }
 
 function infoKinds(object: unknown): MetadataKind[] {

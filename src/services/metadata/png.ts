@@ -1,10 +1,33 @@
-// PNG: drops text chunks (tEXt, zTXt, iTXt: authors, software, comments, XMP), eXIf and tIME, and
-// anything after IEND. Image data and colour chunks are kept byte for byte.
+// PNG: keeps only the chunks a viewer needs to draw the picture (an allow-list: image data,
+// palette, transparency, colour and animation chunks), byte for byte. Everything else goes: text
+// chunks (tEXt, zTXt, iTXt: authors, software, comments, XMP), eXIf, tIME, C2PA manifests (caBX),
+// private chunks of any application, and anything after IEND.
 import { summariseExif } from "./exif.js";
 import { ascii, type MetadataKind, type Stripped, UnparseableError } from "./types.js";
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const TEXT_CHUNKS = new Set(["tEXt", "zTXt", "iTXt"]);
+const KEPT_CHUNKS = new Set([
+  "IHDR",
+  "PLTE",
+  "IDAT",
+  "IEND",
+  "tRNS",
+  "cHRM",
+  "gAMA",
+  "iCCP",
+  "sBIT",
+  "sRGB",
+  "cICP",
+  "mDCV",
+  "cLLI",
+  "bKGD",
+  "hIST",
+  "pHYs",
+  "acTL",
+  "fcTL",
+  "fdAT",
+]);
 
 const KEYWORD_KINDS: Record<string, MetadataKind> = {
   author: "author",
@@ -43,8 +66,10 @@ export function stripPng(bytes: Uint8Array): Stripped {
       for (const kind of summariseExif(data).kinds) removed.add(kind);
     } else if (type === "tIME") {
       removed.add("dates");
-    } else {
+    } else if (KEPT_CHUNKS.has(type)) {
       pieces.push(bytes.subarray(pos, end));
+    } else {
+      removed.add(type === "caBX" ? "author" : "other");
     }
     pos = end;
     if (type === "IEND") break;

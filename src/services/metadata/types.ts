@@ -17,7 +17,15 @@ export const METADATA_KINDS = [
 export type MetadataKind = (typeof METADATA_KINDS)[number];
 
 /** Why a file was stored as sent. */
-export type NotCleanedReason = "unknown-format" | "unsupported-format" | "unparseable";
+export type NotCleanedReason =
+  | "unknown-format"
+  | "unsupported-format"
+  | "unparseable"
+  | "too-complex";
+
+/** What a cleaned file may still hold, because the cleaner could not take it out safely. */
+export const LEFT_KINDS = ["embedded-files", "timed-metadata", "unknown-parts"] as const;
+export type LeftKind = (typeof LEFT_KINDS)[number];
 
 /** Thrown by a format's stripper when the file does not have the structure it claims. */
 export class UnparseableError extends Error {
@@ -27,10 +35,23 @@ export class UnparseableError extends Error {
   }
 }
 
+/**
+ * Thrown when a file is over a cap (unpacked size, compression ratio, object count): it is kept
+ * as sent rather than cleaned with memory or time nobody can bound.
+ */
+export class TooComplexError extends Error {
+  constructor(what: string) {
+    super(what);
+    this.name = "TooComplexError";
+  }
+}
+
 /** A stripped file as pieces (views into the input where possible, so nothing is copied). */
 export interface Stripped {
   pieces: Uint8Array[];
   removed: Set<MetadataKind>;
+  /** What was understood but could not be taken out (the label then says "not fully cleaned"). */
+  left?: Set<LeftKind>;
 }
 
 export const ascii = (bytes: Uint8Array, start: number, length: number) =>
