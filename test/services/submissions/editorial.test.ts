@@ -2,6 +2,10 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderMarkdown, type Testimony } from "../../../src/services/archive/testimony.js";
+import {
+  DEFAULT_QUESTIONNAIRE_PATH,
+  loadQuestionnaire,
+} from "../../../src/services/interview/questionnaire.js";
 import { manifestOf } from "../../helpers/archives.js";
 import { startTestBot, type TestBot } from "../../helpers/harness.js";
 import { driveInterview } from "../../helpers/interview-driver.js";
@@ -53,7 +57,10 @@ describe("retention", () => {
 
 describe("testimony.md", () => {
   const testimony: Testimony = {
-    manifest: manifestOf({}),
+    // Written with the shipped questionnaire, so its skipped questions can be told apart.
+    manifest: manifestOf({
+      questionnaireVersion: loadQuestionnaire(DEFAULT_QUESTIONNAIRE_PATH).version,
+    }),
     items: [
       { questionId: "consent", kind: "choice", text: "yes" },
       { questionId: "role", kind: "choice", text: "other" },
