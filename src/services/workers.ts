@@ -2,7 +2,7 @@
 // voices): at most `size` jobs run at once, the rest wait in order, each worker has V8 memory
 // limits and each job a time limit. A job that breaks a limit ends its worker (a new one starts
 // for the next job) and fails with WorkerJobError; the event loop never runs the work itself.
-// The slow-work queue (slow-work.ts) does the same for hashing, which needs no thread of its own.
+// Files (metadata/cleaner.ts) and recordings (voice/index.ts) each have a pool of this kind.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -26,6 +26,14 @@ export interface WorkerPool {
   close(): Promise<void>;
   readonly running: number;
   readonly waiting: number;
+}
+
+/**
+ * The URL of a worker module beside `base` (an import.meta.url): `name.ts` under tsx and the
+ * tests, `name.js` in the compiled build.
+ */
+export function workerModule(base: string, name: string): URL {
+  return new URL(`${name}.${base.endsWith(".ts") ? "ts" : "js"}`, base);
 }
 
 /** Why a job did not finish: its worker ran out of memory or time, or stopped. */
@@ -53,7 +61,7 @@ parentPort.on("message", async (input) => {
     const { result, transfer } = await handle(input);
     parentPort.postMessage({ result }, transfer ?? []);
   } catch (error) {
-    parentPort.postMessage({ error: String((error && error.message) || error) });
+    parentPort.postMessage({ error: true }); // nothing of the input leaves in a message
   }
 });`;
 
@@ -74,15 +82,18 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   let closed = false;
 
   const start = (): Worker => {
-    const require = createRequire(import.meta.url);
+    const typescript = options.module.href.endsWith(".ts");
     return new Worker(WORKER_CODE, {
       eval: true,
       workerData: {
-        module: options.module.href.endsWith(".ts")
-          ? fileURLToPath(options.module)
-          : options.module.href,
+        module: typescript ? fileURLToPath(options.module) : options.module.href,
         // The ESM build: require.resolve finds the CommonJS one, which cannot be imported here.
-        tsx: require.resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs"),
+        // Only a .ts module needs tsx; the compiled build loads its .js workers directly.
+        tsx: typescript
+          ? createRequire(import.meta.url)
+              .resolve("tsx/esm/api")
+              .replace(/\.cjs$/, ".mjs")
+          : undefined,
         parent: import.meta.url,
       },
       resourceLimits: {
@@ -118,7 +129,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       finish(false);
       job.reject(new WorkerJobError("time"));
     }, options.timeoutMs);
-    worker.on("message", (message: { result?: unknown; error?: string }) => {
+    worker.on("message", (message: { result?: unknown; error?: true }) => {
       if (settled) return;
       finish(true);
       if (message.error !== undefined) job.reject(new WorkerJobError("failed"));

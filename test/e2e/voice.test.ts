@@ -110,6 +110,22 @@ describe("voice notes, end to end", () => {
     const kept = await storyRecording();
     expect(kept.file.equals(Buffer.from(original))).toBe(true);
   });
+
+  it("shows the choice made under the note at the review in the review's own button", async () => {
+    const user = bot.api.user({ id: 7104, first_name: "D", language_code: "en" });
+    await atReview(user);
+    await user.press("Keep my real voice");
+    // The review the source now sees: the newest one, below the confirmation.
+    const review = await bot.api.waitFor(() => {
+      const messages = user.botMessages();
+      const confirmed = messages.findIndex((m) => m.text?.includes("will keep your real voice"));
+      return confirmed < 0
+        ? undefined
+        : messages.slice(confirmed + 1).findLast((m) => hasButton(m, "iv:submit"));
+    });
+    expect(hasLabel(review, "🎙 Voice in recordings: real")).toBe(true);
+    expect(hasLabel(review, "🎙 Voice in recordings: changed")).toBe(false);
+  });
 });
 
 type BotMessage = ReturnType<FakeUser["botMessages"]>[number];

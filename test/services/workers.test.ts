@@ -1,7 +1,12 @@
 // The worker pool: heavy work on untrusted input runs off the event loop, a bounded number at a
 // time, and a job that runs out of memory or time ends its worker, not the bot.
 import { afterEach, describe, expect, it } from "vitest";
-import { createWorkerPool, WorkerJobError, type WorkerPool } from "../../src/services/workers.js";
+import {
+  createWorkerPool,
+  WorkerJobError,
+  type WorkerPool,
+  workerModule,
+} from "../../src/services/workers.js";
 
 const module = new URL("../helpers/pool-worker.ts", import.meta.url);
 const pools: WorkerPool[] = [];
@@ -27,6 +32,22 @@ describe("worker pool", () => {
     expect(results.map((r) => r.value)).toEqual([1, 2, 3, 4, 5]);
     expect(new Set(results.map((r) => r.threadId)).size).toBeLessThanOrEqual(2);
     expect(results.every((r) => r.threadId !== 0)).toBe(true); // 0 is the main thread
+  });
+
+  it("loads a .js worker directly, as in the compiled build, and a .ts one under tsx", async () => {
+    const plain = workerModule("file:///app/dist/src/services/voice/index.js", "./disguise-worker");
+    expect(plain.href).toBe("file:///app/dist/src/services/voice/disguise-worker.js");
+    expect(workerModule("file:///app/src/services/voice/index.ts", "./worker").href).toBe(
+      "file:///app/src/services/voice/worker.ts",
+    );
+    const workers = createWorkerPool({
+      module: workerModule(new URL("../helpers/x.js", import.meta.url).href, "./pool-worker-plain"),
+      size: 1,
+      maxOldGenerationSizeMb: 32,
+      timeoutMs: 30_000,
+    });
+    pools.push(workers);
+    await expect(workers.run({ value: 5 })).resolves.toMatchObject({ value: 5 });
   });
 
   it("a job that eats memory ends its worker with 'memory'; the next job runs", async () => {

@@ -263,6 +263,14 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
         if (event.fromReview) {
           return [{ type: "review-changed", counts: answerCounts(draft) }];
         }
+        if (draft.position === REVIEW) {
+          // Tapped under the note while at the review: the review comes again below, its
+          // voice button saying the choice just made.
+          return [
+            { type: "voice-choice", keepReal: draft.state.keepRealVoice },
+            { type: "review", counts: answerCounts(draft) },
+          ];
+        }
         return [{ type: "voice-choice", keepReal: draft.state.keepRealVoice }];
 
       case "submit": {

@@ -1,8 +1,10 @@
 // Cleaning runs in worker threads (workers.ts), never on the event loop: a file built to be slow
 // or huge once parsed (a zip bomb, a PDF of a million objects) costs its worker, not the bot.
 // A worker that runs out of memory or time ends, and the file is kept as sent, "too complex".
+// Files have a pool of their own, apart from the voice disguiser's (same class): a document
+// must not wait behind an hour-long recording, nor a recording behind a slow document.
 import { availableParallelism } from "node:os";
-import { createWorkerPool, WorkerJobError, type WorkerPool } from "../workers.js";
+import { createWorkerPool, WorkerJobError, type WorkerPool, workerModule } from "../workers.js";
 import type { StripResult } from "./index.js";
 
 export type CleanedFile = Omit<StripResult, "pieces"> & { bytes: Uint8Array };
@@ -33,13 +35,11 @@ export interface FileCleaner {
   readonly pool: WorkerPool;
 }
 
-const extension = import.meta.url.endsWith(".ts") ? "ts" : "js";
-
 export function createFileCleaner(
   options: FileCleanerOptions = FILE_CLEANER_DEFAULTS,
 ): FileCleaner {
   const pool = createWorkerPool({
-    module: new URL(`./worker.${extension}`, import.meta.url),
+    module: workerModule(import.meta.url, "./worker"),
     size: options.size,
     maxOldGenerationSizeMb: options.maxHeapMb,
     timeoutMs: options.timeoutMs,

@@ -4,7 +4,7 @@
 import { randomInt } from "node:crypto";
 import { OggOpusDecoder } from "ogg-opus-decoder";
 import { PhaseVocoder, Resampler } from "./dsp.js";
-import { ENCODE_RATE, OggOpusWriter } from "./ogg-opus.js";
+import { ENCODE_RATE, OggOpusWriter, wholeOggStream } from "./ogg-opus.js";
 
 /** One submission's disguise. Drawn at random, used once, never stored, logged or shown. */
 export interface DisguiseParams {
@@ -44,7 +44,7 @@ export function drawDisguise(): DisguiseParams {
   return { pitch: 2 ** ((sign * semitones) / 12), formant: up ? formant : 1 / formant, tempo };
 }
 
-/** The recording is not Ogg/Opus, or not one the decoder could read. */
+/** The recording is not Ogg/Opus, not whole, or not one the decoder could read. */
 export class CouldNotDecodeError extends Error {
   readonly safeToLog = true;
   constructor() {
@@ -66,6 +66,8 @@ export class TooLongError extends Error {
 }
 
 const DECODE_RATE = 48_000;
+/** The longest Opus frame, 120 ms at 48 kHz. */
+const MAX_FRAME = 5760;
 /** Bytes handed to the decoder at a time, so the decoded audio is never whole in memory. */
 const DECODE_PIECE = 32 * 1024;
 
@@ -84,6 +86,10 @@ export async function disguiseRecording(
   params: DisguiseParams = drawDisguise(),
 ): Promise<Uint8Array> {
   if (!looksLikeOggOpus(bytes)) throw new CouldNotDecodeError();
+  // A damaged file is kept as sent, labelled so: disguising what the decoder could read of it
+  // would store part of a testimony as if it were all of it.
+  const stream = wholeOggStream(bytes);
+  if (!stream) throw new CouldNotDecodeError();
   const decoder = new OggOpusDecoder();
   await decoder.ready;
   const down = new Resampler(DECODE_RATE / ENCODE_RATE);
@@ -110,7 +116,10 @@ export async function disguiseRecording(
   } finally {
     decoder.free();
   }
-  if (decoded === 0) throw new CouldNotDecodeError();
+  // Audio the pages promise but the decoder did not give (more than one longest Opus frame off).
+  if (decoded === 0 || decoded < stream.granule - stream.preSkip - MAX_FRAME) {
+    throw new CouldNotDecodeError();
+  }
   writer.push(shift.push(vocoder.push(down.flush())));
   writer.push(shift.push(vocoder.flush()));
   writer.push(shift.flush());

@@ -1,8 +1,9 @@
 // Voice notes, audio files and round videos before encryption: a recording is disguised in a
 // worker thread (disguise.ts) unless the source chose to keep their real voice. File cleaning
 // of other kinds is in ../metadata; the engine calls prepareVoice for these kinds only.
-import { createWorkerPool, WorkerJobError } from "../worker-pool.js";
-import { looksLikeOggOpus } from "./disguise.js";
+import { createWorkerPool, WorkerJobError, workerModule } from "../workers.js";
+import { looksLikeOggOpus, MAX_DISGUISE_SECONDS } from "./disguise.js";
+import type { DisguiseOutcome } from "./disguise-worker.js";
 
 export { DISGUISE_RANGES } from "./disguise.js";
 
@@ -28,23 +29,34 @@ export interface VoiceDisguiser {
 
 /** One worker per job; Node's heap limit per worker (typed arrays live outside and stay small). */
 const WORKER_HEAP_MB = 64;
+/**
+ * A job still running after this long ends its worker and the recording is kept as sent: the
+ * longest recording disguised, at a real-time factor of 0.25 (several times slower than
+ * measured, for a loaded one-core server).
+ */
+const WORKER_TIMEOUT_MS = MAX_DISGUISE_SECONDS * 1000 * 0.25;
 
+/**
+ * Recordings have a pool of their own, apart from the file cleaner's (same class, ../workers.ts):
+ * an hour-long recording may take minutes, and a document must not wait behind it, nor the reverse.
+ */
 export function createVoiceDisguiser(options: { workers: number }): VoiceDisguiser {
-  const extension = import.meta.url.endsWith(".ts") ? "ts" : "js";
-  const pool = createWorkerPool<Uint8Array, Uint8Array>({
-    module: new URL(`./disguise-worker.${extension}`, import.meta.url),
+  const pool = createWorkerPool({
+    module: workerModule(import.meta.url, "./disguise-worker"),
     size: options.workers,
-    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16 },
+    maxOldGenerationSizeMb: WORKER_HEAP_MB,
+    timeoutMs: WORKER_TIMEOUT_MS,
   });
   return {
     async disguise(original) {
       if (!looksLikeOggOpus(original)) return "could-not-decode";
       try {
         // Copied to the worker, not moved: if it fails, the original is stored unchanged.
-        return await pool.run(original);
+        return await pool.run<DisguiseOutcome>(original);
       } catch (error) {
         if (!(error instanceof WorkerJobError)) throw error;
-        return error.code === "too-long" ? "too-long" : "could-not-decode";
+        // Out of memory or time, or a crash in the decoder: kept as sent, never half-done.
+        return "could-not-decode";
       }
     },
     close: () => pool.close(),

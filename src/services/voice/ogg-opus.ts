@@ -31,6 +31,48 @@ function oggCrc(bytes: Uint8Array): number {
   return crc;
 }
 
+/**
+ * Whether `bytes` are one whole Ogg stream: pages back to back from the first byte to the last,
+ * each with its CRC right, one serial number, numbered without a gap. The decoder resyncs past a
+ * damaged page without a word; this says so. Gives the last page's granule position (48 kHz
+ * samples, the pre-skip included) and the pre-skip, to check no audio went missing, or
+ * undefined for a damaged file.
+ */
+export function wholeOggStream(
+  bytes: Uint8Array,
+): { granule: number; preSkip: number } | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  let sequence = 0;
+  let serial: number | undefined;
+  let granule = 0;
+  let preSkip: number | undefined;
+  while (offset < bytes.length) {
+    if (offset + 27 > bytes.length || view.getUint32(offset) !== 0x4f676753) return undefined;
+    const segments = bytes[offset + 26] as number;
+    const headerLength = 27 + segments;
+    if (offset + headerLength > bytes.length) return undefined;
+    let bodyLength = 0;
+    for (let i = 0; i < segments; i++) bodyLength += bytes[offset + 27 + i] as number;
+    const end = offset + headerLength + bodyLength;
+    if (end > bytes.length) return undefined;
+    const pageSerial = view.getUint32(offset + 14, true);
+    if (serial !== undefined && pageSerial !== serial) return undefined;
+    serial = pageSerial;
+    if (view.getUint32(offset + 18, true) !== sequence++) return undefined;
+    const stored = view.getUint32(offset + 22, true);
+    const copy = bytes.slice(offset, end);
+    copy.fill(0, 22, 26);
+    if (oggCrc(copy) !== stored) return undefined;
+    const pageGranule = Number(view.getBigInt64(offset + 6, true));
+    if (pageGranule >= 0) granule = pageGranule;
+    if (preSkip === undefined && bodyLength >= 12)
+      preSkip = view.getUint16(offset + headerLength + 10, true);
+    offset = end;
+  }
+  return preSkip === undefined ? undefined : { granule, preSkip };
+}
+
 function page(packets: Uint8Array[], granule: number, sequence: number, flags: number): Uint8Array {
   const lacing: number[] = [];
   for (const packet of packets) {

@@ -99,4 +99,23 @@ describe("voice disguise", () => {
     expect(await disguiser.disguise(noise)).toBe("could-not-decode");
     expect(await disguiser.disguise(note.slice())).toBeInstanceOf(Uint8Array);
   });
+
+  it("keeps a partly damaged recording as sent rather than disguise what is left of it", async () => {
+    // A stretch in the middle overwritten (a broken download, a bad sector): the decoder alone
+    // skips what it cannot read and says nothing, so half a testimony would pass as disguised.
+    const damaged = note.slice();
+    const middle = Math.floor(damaged.length / 2);
+    damaged.fill(0, middle, middle + 300);
+    expect(await disguiser.disguise(damaged)).toBe("could-not-decode");
+    await expect(disguiseRecording(damaged)).rejects.toThrow(CouldNotDecodeError);
+    // A page header lost (its pages dropped whole) and a cut-off end are damage too.
+    const header = Buffer.from(note).indexOf("OggS", middle + 400, "latin1");
+    expect(header).toBeGreaterThan(0);
+    const lostHeader = note.slice();
+    lostHeader.fill(0, header, header + 4);
+    await expect(disguiseRecording(lostHeader)).rejects.toThrow(CouldNotDecodeError);
+    await expect(disguiseRecording(note.slice(0, note.length - 10))).rejects.toThrow(
+      CouldNotDecodeError,
+    );
+  });
 });
