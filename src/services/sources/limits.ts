@@ -151,6 +151,8 @@ export function sharedLimit(deps: {
 }): SourceLimit {
   const now = deps.now ?? (() => new Date());
   const { beforeKey } = deps;
+  /** Takes counted before the key existed, per id, in this process's memory for one window. */
+  const unshared = new ExpiringMap<number>(deps.rule.windowMs);
   const keyOf = async (userId: number) =>
     (await deps.sourceKeys.get(userId)).limitKeys[deps.purpose];
   const local = async (userId: number, count: boolean) => {
@@ -166,8 +168,21 @@ export function sharedLimit(deps: {
     },
     async take(userId) {
       const here = await local(userId, true);
-      if (here.final) return here.allowed;
-      return deps.repo.take(await keyOf(userId), deps.rule.limit, deps.rule.windowMs, now());
+      if (here.final) {
+        // Counted here only, before the key existed: carried into the shared row once it does,
+        // so a flood spread over instances is cut where it would be on one.
+        if (here.allowed && beforeKey) {
+          unshared.set(String(userId), (unshared.get(String(userId)) ?? 0) + 1);
+        }
+        return here.allowed;
+      }
+      const key = await keyOf(userId);
+      const carried = unshared.get(String(userId)) ?? 0;
+      unshared.delete(String(userId));
+      for (let i = 0; i < carried; i++) {
+        await deps.repo.take(key, deps.rule.limit, deps.rule.windowMs, now());
+      }
+      return deps.repo.take(key, deps.rule.limit, deps.rule.windowMs, now());
     },
   };
 }
