@@ -25,7 +25,6 @@ import {
 import { fromOwnPage, pathAfterToken as pathAfterTokenIn } from "../web/local-guard.js";
 import { editorCommand, findModule } from "../web/modules.js";
 import { loadPage, type Page, sendPageOrStatic } from "../web/page.js";
-import type { DemoKey } from "./demo.js";
 import {
   ADMIN_ID,
   actorOf,
@@ -38,6 +37,15 @@ import {
   SOURCE_ID_BASE,
   sourceUser,
 } from "./world.js";
+
+/** The demo editor's throwaway key pair. */
+export interface DemoKey {
+  privateKeyPath: string;
+  publicKeyPath: string;
+  passphrase: string;
+  /** Grouped hex, as /keys and the desk show it. */
+  fingerprint: string;
+}
 
 const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
 const PAGE = { title: "demo-title", stylesheet: "demo.css", script: "demo.js" };

@@ -27,7 +27,6 @@ import {
   commandEntities,
   compact,
   extOf,
-  FILE_DIRS,
   guessMime,
   messageFileId,
   randomId,
@@ -36,6 +35,7 @@ import {
   words,
 } from "./messages.js";
 import {
+  type ActorApi,
   type ApiCall,
   type ApiResponse,
   type Bytes,
@@ -45,6 +45,7 @@ import {
   FakeChatState,
   type FakeStats,
   type FaultSpec,
+  FILE_DIRS,
   type FileKind,
   type GroupInit,
   type MediaOptions,
@@ -98,7 +99,7 @@ export async function startFakeBotApi(options: FakeBotApiOptions): Promise<FakeB
   return api;
 }
 
-export class FakeBotApi {
+export class FakeBotApi implements ActorApi {
   readonly token: string;
   readonly botInfo: UserFromGetMe;
   private readonly botUser: User;

@@ -1,7 +1,6 @@
 // Public types of the Telegram emulator, and the per-chat state it keeps.
 import { randomBytes } from "node:crypto";
-import type { Chat, Message, ReplyKeyboardMarkup } from "grammy/types";
-import type { FILE_DIRS } from "./messages.js";
+import type { CallbackQuery, Chat, Message, ReplyKeyboardMarkup, User } from "grammy/types";
 
 export interface ApiError {
   error_code: number;
@@ -63,6 +62,17 @@ export interface MediaOptions {
   performer?: string;
   emoji?: string;
 }
+// Where Telegram keeps each kind of file, and the extension it uses without a file name.
+export const FILE_DIRS = {
+  document: ["documents", "dat"],
+  photo: ["photos", "jpg"],
+  voice: ["voice", "oga"],
+  audio: ["music", "mp3"],
+  video: ["videos", "mp4"],
+  video_note: ["video_notes", "mp4"],
+  sticker: ["stickers", "webp"],
+  animation: ["animations", "mp4"],
+} as const;
 export type FileKind = keyof typeof FILE_DIRS;
 /** Raw bytes, a UTF-8 string, or null (size-only file). */
 export type Bytes = Uint8Array | string | null;
@@ -155,3 +165,18 @@ export type EmulatorEvent =
       showAlert: boolean;
     }
   | { type: "reply-keyboard"; chatId: number; keyboard?: ReplyKeyboardMarkup };
+
+/** What simulated people need from the emulator (FakeBotApi implements it). */
+export interface ActorApi {
+  messages(chatId: number): Message[];
+  botMessages(chatId: number): Message[];
+  nextBotMessage(chatId: number, options?: NextMessageOptions): Promise<Message>;
+  now(): number;
+  blockBy(chatId: number): void;
+  state(chatId: number): FakeChatState;
+  userMessage(chatId: number, from: User, content: Record<string, unknown>): Promise<Message>;
+  userEdit(chatId: number, from: User, messageId: number, text: string): Promise<Message>;
+  callback(chatId: number, from: User, messageId: number, data: string): Promise<CallbackQuery>;
+  mediaContent(kind: FileKind, bytes: Bytes, o: MediaOptions): Record<string, unknown>;
+  describe(st: FakeChatState, n?: number): string;
+}
