@@ -685,6 +685,9 @@ demo-edit = Edit
 demo-editing = Editing your message
 demo-edited = edited
 demo-cancel = Cancel
+# Telegram's Reply in the emulated chats
+demo-reply = Reply
+demo-replying = Replying to:
 demo-download = Download
 demo-size-bytes = {$n} B
 demo-size-kb = {$n} KB

@@ -689,6 +689,9 @@ demo-edit = Изменить
 demo-editing = Изменение сообщения
 demo-edited = изменено
 demo-cancel = Отмена
+# Telegram's Reply in the emulated chats
+demo-reply = Ответить
+demo-replying = Ответ на:
 demo-download = Скачать
 demo-size-bytes = {$n} Б
 demo-size-kb = {$n} КБ

@@ -246,7 +246,16 @@ async function post(
     case "/api/send": {
       const text = typeof body.text === "string" ? body.text : "";
       if (text.trim() === "") throw new RequestError(400, "empty message");
-      await actor.send(text.slice(0, 4096));
+      // Telegram's Reply: the message answers one still in the chat.
+      const replyTo = Number(body.replyTo);
+      if (Number.isInteger(replyTo) && replyTo > 0) {
+        if (!context.api.messages(actor.chatId).some((m) => m.message_id === replyTo)) {
+          throw new RequestError(400, "that message is gone");
+        }
+        await actor.reply(replyTo, text.slice(0, 4096));
+      } else {
+        await actor.send(text.slice(0, 4096));
+      }
       return sendJson(res, 200, { ok: true });
     }
     case "/api/press": {
@@ -340,7 +349,11 @@ function openStream(context: Context, req: IncomingMessage, res: ServerResponse,
     chats: Object.fromEntries(
       PANES.map((pane) => [
         pane,
-        { messages: api.messages(ids[pane]), keyboard: api.replyKeyboard(ids[pane]) ?? null },
+        {
+          messages: api.messages(ids[pane]),
+          keyboard: api.replyKeyboard(ids[pane]) ?? null,
+          forceReply: api.forceReply(ids[pane]) ?? null,
+        },
       ]),
     ),
   });

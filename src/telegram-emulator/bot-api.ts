@@ -254,6 +254,15 @@ export class FakeBotApi implements ActorApi {
     return this.state(chatId).replyKeyboard;
   }
 
+  /** The bot's pending force_reply in a chat, while its message is still there. */
+  forceReply(chatId: number): { messageId: number; placeholder?: string } | undefined {
+    const st = this.state(chatId);
+    const pending = st.forceReply;
+    return pending && st.messages.some((m) => m.message_id === pending.messageId)
+      ? pending
+      : undefined;
+  }
+
   /**
    * Changes what a simulated user's client reports from now on (e.g. language_code after the
    * person switched their app's language).
@@ -881,6 +890,11 @@ export class FakeBotApi implements ActorApi {
     }) as Message;
     st.messages.push(msg);
     this.event(st, "sent", true, msg);
+    const markup = p.reply_markup as { force_reply?: boolean; input_field_placeholder?: string };
+    if (markup?.force_reply) {
+      st.forceReply = { messageId: msg.message_id, placeholder: markup.input_field_placeholder };
+      this.emit({ type: "force-reply", chatId: st.chat.id, ...st.forceReply });
+    }
     return msg;
   }
 

@@ -135,6 +135,8 @@ export class FakeChatState {
   members = new Set<number>();
   instance = randomBytes(8).readBigUInt64BE().toString();
   replyKeyboard?: ReplyKeyboardMarkup;
+  /** The latest message sent with force_reply, which a client opens a reply to. */
+  forceReply?: { messageId: number; placeholder?: string };
   constructor(
     readonly chat: Chat,
     public botIsAdmin = false,
@@ -164,7 +166,9 @@ export type EmulatorEvent =
       text?: string;
       showAlert: boolean;
     }
-  | { type: "reply-keyboard"; chatId: number; keyboard?: ReplyKeyboardMarkup };
+  | { type: "reply-keyboard"; chatId: number; keyboard?: ReplyKeyboardMarkup }
+  /** The bot asked for an answer to this message (force_reply): the client opens a reply to it. */
+  | { type: "force-reply"; chatId: number; messageId: number; placeholder?: string };
 
 /** What simulated people need from the emulator (FakeBotApi implements it). */
 export interface ActorApi {

@@ -30,6 +30,7 @@ const ANSWERS = {
   story: "Нас отправили без объяснений ДЕМО-ПЛАНТ-3",
   departure: "Отказался выполнять приказ ДЕМО-ПЛАНТ-4",
 };
+const REPLY = "Спасибо, мы прочитали ваш рассказ (ответ-демо)";
 const GUIDANCE = "Советы редакции: как безопасно выехать (демо)";
 
 if (!hasChromium) console.warn(NO_CHROMIUM_DEMO);
@@ -311,6 +312,51 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
       texts.push(decodePaddedText(await decryptWithPrivateKey(unlock, entry.data)));
     }
     expect(texts).toContain(ANSWERS.area);
+  });
+
+  it("an editor answers /reply with Reply, presses Send, and the source reads it with the codename", async () => {
+    await type("editors", "/reply 1");
+    // The bot's force_reply puts the message box in reply mode on its prompt.
+    await waitForBot("editors", ru("editors-reply-prompt", { number: 1 }).slice(0, 20));
+    const replying = pane("editors").locator(".replying");
+    await replying.waitFor();
+    expect(await replying.textContent()).toContain(
+      firstLine(ru("editors-reply-prompt", { number: 1 })).slice(0, 20),
+    );
+    await type("editors", REPLY);
+    expect(await replying.isHidden()).toBe(true);
+    await waitForBot("editors", firstLine(ru("editors-reply-confirm", { number: 1 })).slice(0, 30));
+    await shot("reply-preview");
+    await press("editors", ru("editors-button-send"));
+    await waitForBot("editors", ru("editors-reply-stored", { number: 1 }));
+    // The plaintext left the editors' chat.
+    await expect
+      .poll(() => pane("editors").locator(".messages").textContent(), { timeout: 5000 })
+      .not.toContain(REPLY);
+
+    await type("source", "/codename");
+    await waitForBot("source", ru("codename-prompt"));
+    await type("source", codename);
+    await botMessage("source", REPLY).waitFor({ timeout: 15_000 });
+    await shot("reply-read");
+    await press("source", ru("codename-button-done"));
+    await waitForBot("source", firstLine(ru("codename-session-closed")));
+  });
+
+  it("Reply on any message answers it, and Cancel leaves reply mode", async () => {
+    const notice = botMessage("editors", /№1/).first();
+    await notice.hover();
+    await notice.locator(".reply-button").click();
+    const replying = pane("editors").locator(".replying");
+    await replying.waitFor();
+    await pane("editors").locator(".cancel-reply").click();
+    expect(await replying.isHidden()).toBe(true);
+    await notice.hover();
+    await notice.locator(".reply-button").click();
+    await type("editors", "Смотрю этот");
+    const mine = pane("editors").locator(".msg.mine").filter({ hasText: "Смотрю этот" }).last();
+    await mine.waitFor();
+    expect(await mine.locator(".reply-quote").textContent()).toMatch(/№1/);
   });
 
   it("an admin's broadcast reaches the subscribed source", async () => {
