@@ -618,6 +618,8 @@ desk-from-source = Source
 desk-from-editors = Editors
 desk-thread-empty = No additions from the source and no replies yet.
 desk-notes-private = Only editors read notes: they are encrypted to the editors' keys.
+# The public note beside the status, as the source reads it with the codename
+desk-public-note = Note for the source (they see it with the status):
 desk-file-voice = Voice message
 desk-file-audio = Audio
 desk-file-video = Video

@@ -622,6 +622,8 @@ desk-from-source = Источник
 desk-from-editors = Редакция
 desk-thread-empty = Дополнений от источника и ответов редакции пока нет.
 desk-notes-private = Заметки читает только редакция: они зашифрованы ключами редакторов.
+# The public note beside the status, as the source reads it with the codename
+desk-public-note = Заметка для источника (он видит её вместе со статусом):
 desk-file-voice = Голосовое сообщение
 desk-file-audio = Аудио
 desk-file-video = Видео
