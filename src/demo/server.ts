@@ -26,10 +26,8 @@ import { fromOwnPage, pathAfterToken as pathAfterTokenIn } from "../web/local-gu
 import { editorCommand, findModule } from "../web/modules.js";
 import { loadPage, type Page, sendPageOrStatic } from "../web/page.js";
 import {
-  ADMIN_ID,
   actorOf,
   chatIds,
-  EDITOR_ID,
   MAX_SOURCES,
   PANES,
   type Pane,
@@ -235,10 +233,9 @@ async function post(
     const lang = langOf(typeof body.lang === "string" ? body.lang : null, context.lang);
     const source = sourceOf(body.source);
     sourceUser(context.api, source, lang);
-    // As if each person switched their Telegram app's language.
-    for (const id of [SOURCE_ID_BASE + source, ADMIN_ID, EDITOR_ID]) {
-      context.api.updateUser(id, { language_code: lang });
-    }
+    // As if this tab's source switched their Telegram app's language; the admin and the editor
+    // are shared by every tab and keep theirs.
+    context.api.updateUser(SOURCE_ID_BASE + source, { language_code: lang });
     return sendJson(res, 200, { ok: true });
   }
   const actor = actorOf(context.api, paneOf(body.pane), sourceOf(body.source), context.lang);

@@ -91,7 +91,11 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
       "--use-fake-device-for-media-stream",
       "--use-fake-ui-for-media-stream",
     ]);
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    // The demo opens in the browser's language.
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      locale: "ru-RU",
+    });
     page = await context.newPage();
   });
 
@@ -382,6 +386,17 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     await botMessage("source", GUIDANCE).waitFor({ timeout: 20_000 });
     await shot("broadcast");
   });
+  it("opens in the browser's language", async () => {
+    const english = await browser.newContext({ locale: "en-US" });
+    const tab = await english.newPage();
+    await tab.goto(`${demo.url}?source=3&tour=0`);
+    await tab.locator("#pane-source .pane-title", { hasText: "Source 3" }).waitFor();
+    expect(await tab.locator("#pane-admin .pane-title").textContent()).toContain(
+      translate("en", "demo-pane-admin"),
+    );
+    await english.close();
+  });
+
   it("another tab is another source; English, edits, a sample voice note, keyboards, alerts", async () => {
     const tab = await page.context().newPage();
     await tab.goto(`${demo.url}?source=2&tour=0`);
@@ -410,6 +425,12 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     await input.press("Enter");
     await source.locator(".msg.mine", { hasText: "A message, corrected" }).waitFor();
     expect(await source.locator(".msg.mine .edited").count()).toBe(1);
+
+    // The switch was this tab's: the first tab still reads Russian after a reload.
+    await page.reload();
+    await pane("source")
+      .locator(".pane-title", { hasText: ru("demo-pane-source", { n: 1 }) })
+      .waitFor();
 
     // The sample voice note from the attach menu.
     await source.locator(".attach").click();

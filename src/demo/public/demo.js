@@ -895,9 +895,10 @@ function tourSeen() {
 
 // --- start -----------------------------------------------------------------------------------
 
+// The language is this tab's: another tab (another source) keeps its own.
 function chooseLanguage(lang) {
   try {
-    localStorage.setItem("testimony-demo-lang", lang);
+    sessionStorage.setItem("testimony-demo-lang", lang);
   } catch {
     // not kept; fine
   }
@@ -909,10 +910,15 @@ function startingLanguage() {
   const asked = params.get("lang");
   if (asked === "ru" || asked === "en") return asked;
   try {
-    const kept = localStorage.getItem("testimony-demo-lang");
+    const kept = sessionStorage.getItem("testimony-demo-lang");
     if (kept === "ru" || kept === "en") return kept;
   } catch {
     // fall through
+  }
+  // Otherwise the browser's language, when the demo speaks it.
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const base = String(tag).toLowerCase().split("-")[0];
+    if (base === "ru" || base === "en") return base;
   }
   return state.info.lang;
 }
