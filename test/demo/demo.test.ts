@@ -133,6 +133,18 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     expect(extra).toContain(ru("demo-tour-stored-nothing"));
     expect(extra).toContain(demo.key.fingerprint);
     await shot("tour");
+    // At 1440×900 the tour leaves every message box free to type in.
+    const tour = await page.locator("#tour").boundingBox();
+    for (const name of ["source", "editors", "admin"] as const) {
+      const box = await pane(name).locator(".composer").boundingBox();
+      if (!tour || !box) throw new Error("tour or message box not laid out");
+      const overlaps =
+        tour.x < box.x + box.width &&
+        box.x < tour.x + tour.width &&
+        tour.y < box.y + box.height &&
+        box.y < tour.y + tour.height;
+      expect(overlaps, name).toBe(false);
+    }
     await page.click("#tour-skip");
     expect(await page.locator("#tour").isHidden()).toBe(true);
     expect(errors).toEqual([]);
