@@ -678,6 +678,7 @@ demo-attach = Attach
 demo-attach-photo = Photo
 demo-attach-document = File
 demo-attach-sample-voice = Sample voice note (3 s of silence)
+demo-attach-sample-photo = Sample photo as a file (GPS and camera in its EXIF)
 demo-record = Record a voice note
 demo-recording = Recording… press again to send
 demo-no-microphone = No microphone: a sample voice note was sent instead.

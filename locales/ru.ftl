@@ -682,6 +682,7 @@ demo-attach = Прикрепить
 demo-attach-photo = Фото
 demo-attach-document = Файл
 demo-attach-sample-voice = Пример голосового (3 с тишины)
+demo-attach-sample-photo = Пример фото файлом (с GPS и камерой в EXIF)
 demo-record = Записать голосовое
 demo-recording = Идёт запись… нажмите ещё раз, чтобы отправить
 demo-no-microphone = Микрофона нет: вместо записи отправлен пример голосового.

@@ -3,6 +3,7 @@
 // (a source, an editor in the editors' group, an admin) through the Telegram emulator, and gets
 // every change of their chats as Server-Sent Events from the emulator's watch().
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import type { RunningService } from "../service.js";
@@ -46,6 +47,8 @@ export interface DemoKey {
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
+/** A small picture whose EXIF names a camera and a GPS position: the cleaner removes them. */
+const SAMPLE_PHOTO = fileURLToPath(new URL("./samples/photo-with-gps.jpg", import.meta.url));
 const PAGE = { title: "demo-title", stylesheet: "demo.css", script: "demo.js" };
 const TEXT_PREFIXES = ["demo-"];
 /** Telegram's own limit for files a bot can fetch is 20 MB: a little more shows its answer. */
@@ -94,6 +97,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     token: Buffer.from(token),
     streams,
     sampleVoice: oggOpusSilence(SAMPLE_VOICE_SECONDS),
+    samplePhoto: readFileSync(SAMPLE_PHOTO),
     // The source tree or a built copy: both have the desk and the editor tool.
     hasDesk: findModule(import.meta.url, "../desk/server") !== undefined,
     editorCommand: editorCommand(findModule(import.meta.url, "../cli/editor")),
@@ -141,6 +145,7 @@ interface Context extends Omit<DemoServerOptions, "port"> {
   token: Buffer;
   streams: Set<ServerResponse>;
   sampleVoice: Buffer;
+  samplePhoto: Buffer;
   hasDesk: boolean;
   /** "npm run editor --", or "node …/editor.js" in a built copy. */
   editorCommand: string;
@@ -267,6 +272,14 @@ async function post(
     }
     case "/api/sample-voice": {
       await actor.sendVoice(context.sampleVoice, { duration: SAMPLE_VOICE_SECONDS });
+      return sendJson(res, 200, { ok: true });
+    }
+    case "/api/sample-photo": {
+      // Sent as a file, as a person keeping the original would: its metadata is still in it.
+      await actor.sendDocument(context.samplePhoto, {
+        file_name: "photo-with-gps.jpg",
+        mime_type: "image/jpeg",
+      });
       return sendJson(res, 200, { ok: true });
     }
     default:

@@ -448,6 +448,14 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     await source.locator(".attach").click();
     await source.locator('[data-action="sample-voice"]').click();
     await source.locator(".msg.mine audio").waitFor();
+    // Beside it, a photo sent as a file with GPS and a camera in its EXIF, for the cleaner.
+    await source.locator(".attach").click();
+    await source.locator('[data-action="sample-photo"]').click();
+    await source.locator(".msg.mine .file-name", { hasText: "photo-with-gps.jpg" }).waitFor();
+    const sent = demo.api
+      .messages(7_100_002)
+      .find((m) => m.document?.file_name === "photo-with-gps.jpg");
+    expect(sent?.document?.mime_type).toBe("image/jpeg");
 
     // A reply keyboard and an alert, as any bot may send them (here through the emulator).
     const chat_id = demo.api.user({ id: 7_100_002, first_name: "?" }).id;

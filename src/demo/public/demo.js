@@ -593,8 +593,8 @@ function wireComposer(pane) {
     menu.hidden = true;
     if (action === "photo") form.querySelector(".file-photo").click();
     if (action === "document") form.querySelector(".file-document").click();
-    if (action === "sample-voice") {
-      act(pane.name, "sample-voice").catch((e) => showToast(pane, e.message));
+    if (action === "sample-voice" || action === "sample-photo") {
+      act(pane.name, action).catch((e) => showToast(pane, e.message));
     }
   });
   for (const [selector, kind] of [
