@@ -618,6 +618,8 @@ desk-from-source = Source
 desk-from-editors = Editors
 desk-thread-empty = No additions from the source and no replies yet.
 desk-notes-private = Only editors read notes: they are encrypted to the editors' keys.
+# The public note beside the status, as the source reads it with the codename
+desk-public-note = Note for the source (they see it with the status):
 desk-file-voice = Voice message
 desk-file-audio = Audio
 desk-file-video = Video
@@ -676,6 +678,7 @@ demo-attach = Attach
 demo-attach-photo = Photo
 demo-attach-document = File
 demo-attach-sample-voice = Sample voice note (3 s of silence)
+demo-attach-sample-photo = Sample photo as a file (GPS and camera in its EXIF)
 demo-record = Record a voice note
 demo-recording = Recording… press again to send
 demo-no-microphone = No microphone: a sample voice note was sent instead.
@@ -685,6 +688,9 @@ demo-edit = Edit
 demo-editing = Editing your message
 demo-edited = edited
 demo-cancel = Cancel
+# Telegram's Reply in the emulated chats
+demo-reply = Reply
+demo-replying = Replying to:
 demo-download = Download
 demo-size-bytes = {$n} B
 demo-size-kb = {$n} KB

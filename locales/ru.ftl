@@ -622,6 +622,8 @@ desk-from-source = Источник
 desk-from-editors = Редакция
 desk-thread-empty = Дополнений от источника и ответов редакции пока нет.
 desk-notes-private = Заметки читает только редакция: они зашифрованы ключами редакторов.
+# The public note beside the status, as the source reads it with the codename
+desk-public-note = Заметка для источника (он видит её вместе со статусом):
 desk-file-voice = Голосовое сообщение
 desk-file-audio = Аудио
 desk-file-video = Видео
@@ -680,6 +682,7 @@ demo-attach = Прикрепить
 demo-attach-photo = Фото
 demo-attach-document = Файл
 demo-attach-sample-voice = Пример голосового (3 с тишины)
+demo-attach-sample-photo = Пример фото файлом (с GPS и камерой в EXIF)
 demo-record = Записать голосовое
 demo-recording = Идёт запись… нажмите ещё раз, чтобы отправить
 demo-no-microphone = Микрофона нет: вместо записи отправлен пример голосового.
@@ -689,6 +692,9 @@ demo-edit = Изменить
 demo-editing = Изменение сообщения
 demo-edited = изменено
 demo-cancel = Отмена
+# Telegram's Reply in the emulated chats
+demo-reply = Ответить
+demo-replying = Ответ на:
 demo-download = Скачать
 demo-size-bytes = {$n} Б
 demo-size-kb = {$n} КБ

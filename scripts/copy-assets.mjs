@@ -9,6 +9,7 @@ const assets = [
   ["src/services/submissions/wordlists", "dist/src/services/submissions/wordlists"],
   ["src/desk/public", "dist/src/desk/public"],
   ["src/demo/public", "dist/src/demo/public"],
+  ["src/demo/samples", "dist/src/demo/samples"],
 ];
 for (const [from, to] of assets) {
   if (existsSync(from))

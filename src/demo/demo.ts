@@ -14,7 +14,7 @@ import { formatFingerprint } from "../services/crypto/editor-keys.js";
 import { generateEditorKey } from "../services/crypto/keygen.js";
 import type { Locale } from "../services/sources/preferences.js";
 import { type FakeBotApi, messageFileId, startFakeBotApi } from "../telegram-emulator/index.js";
-import { startDemoServer } from "./server.js";
+import { type DemoKey, startDemoServer } from "./server.js";
 import { ADMIN_ID, EDITORS_CHAT_ID, setUpWorld } from "./world.js";
 
 /**
@@ -43,14 +43,6 @@ export interface DemoOptions {
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Where the throwaway directory is made (default: the system's temp folder). */
   tmpRoot?: string;
-}
-
-export interface DemoKey {
-  privateKeyPath: string;
-  publicKeyPath: string;
-  passphrase: string;
-  /** Grouped hex, as /keys and the desk show it. */
-  fingerprint: string;
 }
 
 export interface Demo {

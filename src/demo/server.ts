@@ -3,6 +3,7 @@
 // (a source, an editor in the editors' group, an admin) through the Telegram emulator, and gets
 // every change of their chats as Server-Sent Events from the emulator's watch().
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import type { RunningService } from "../service.js";
@@ -25,12 +26,9 @@ import {
 import { fromOwnPage, pathAfterToken as pathAfterTokenIn } from "../web/local-guard.js";
 import { editorCommand, findModule } from "../web/modules.js";
 import { loadPage, type Page, sendPageOrStatic } from "../web/page.js";
-import type { DemoKey } from "./demo.js";
 import {
-  ADMIN_ID,
   actorOf,
   chatIds,
-  EDITOR_ID,
   MAX_SOURCES,
   PANES,
   type Pane,
@@ -39,7 +37,18 @@ import {
   sourceUser,
 } from "./world.js";
 
+/** The demo editor's throwaway key pair. */
+export interface DemoKey {
+  privateKeyPath: string;
+  publicKeyPath: string;
+  passphrase: string;
+  /** Grouped hex, as /keys and the desk show it. */
+  fingerprint: string;
+}
+
 const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
+/** A small picture whose EXIF names a camera and a GPS position: the cleaner removes them. */
+const SAMPLE_PHOTO = fileURLToPath(new URL("./samples/photo-with-gps.jpg", import.meta.url));
 const PAGE = { title: "demo-title", stylesheet: "demo.css", script: "demo.js" };
 const TEXT_PREFIXES = ["demo-"];
 /** Telegram's own limit for files a bot can fetch is 20 MB: a little more shows its answer. */
@@ -88,6 +97,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     token: Buffer.from(token),
     streams,
     sampleVoice: oggOpusSilence(SAMPLE_VOICE_SECONDS),
+    samplePhoto: readFileSync(SAMPLE_PHOTO),
     // The source tree or a built copy: both have the desk and the editor tool.
     hasDesk: findModule(import.meta.url, "../desk/server") !== undefined,
     editorCommand: editorCommand(findModule(import.meta.url, "../cli/editor")),
@@ -135,6 +145,7 @@ interface Context extends Omit<DemoServerOptions, "port"> {
   token: Buffer;
   streams: Set<ServerResponse>;
   sampleVoice: Buffer;
+  samplePhoto: Buffer;
   hasDesk: boolean;
   /** "npm run editor --", or "node …/editor.js" in a built copy. */
   editorCommand: string;
@@ -227,10 +238,9 @@ async function post(
     const lang = langOf(typeof body.lang === "string" ? body.lang : null, context.lang);
     const source = sourceOf(body.source);
     sourceUser(context.api, source, lang);
-    // As if each person switched their Telegram app's language.
-    for (const id of [SOURCE_ID_BASE + source, ADMIN_ID, EDITOR_ID]) {
-      context.api.updateUser(id, { language_code: lang });
-    }
+    // As if this tab's source switched their Telegram app's language; the admin and the editor
+    // are shared by every tab and keep theirs.
+    context.api.updateUser(SOURCE_ID_BASE + source, { language_code: lang });
     return sendJson(res, 200, { ok: true });
   }
   const actor = actorOf(context.api, paneOf(body.pane), sourceOf(body.source), context.lang);
@@ -238,7 +248,16 @@ async function post(
     case "/api/send": {
       const text = typeof body.text === "string" ? body.text : "";
       if (text.trim() === "") throw new RequestError(400, "empty message");
-      await actor.send(text.slice(0, 4096));
+      // Telegram's Reply: the message answers one still in the chat.
+      const replyTo = Number(body.replyTo);
+      if (Number.isInteger(replyTo) && replyTo > 0) {
+        if (!context.api.messages(actor.chatId).some((m) => m.message_id === replyTo)) {
+          throw new RequestError(400, "that message is gone");
+        }
+        await actor.reply(replyTo, text.slice(0, 4096));
+      } else {
+        await actor.send(text.slice(0, 4096));
+      }
       return sendJson(res, 200, { ok: true });
     }
     case "/api/press": {
@@ -253,6 +272,14 @@ async function post(
     }
     case "/api/sample-voice": {
       await actor.sendVoice(context.sampleVoice, { duration: SAMPLE_VOICE_SECONDS });
+      return sendJson(res, 200, { ok: true });
+    }
+    case "/api/sample-photo": {
+      // Sent as a file, as a person keeping the original would: its metadata is still in it.
+      await actor.sendDocument(context.samplePhoto, {
+        file_name: "photo-with-gps.jpg",
+        mime_type: "image/jpeg",
+      });
       return sendJson(res, 200, { ok: true });
     }
     default:
@@ -332,7 +359,11 @@ function openStream(context: Context, req: IncomingMessage, res: ServerResponse,
     chats: Object.fromEntries(
       PANES.map((pane) => [
         pane,
-        { messages: api.messages(ids[pane]), keyboard: api.replyKeyboard(ids[pane]) ?? null },
+        {
+          messages: api.messages(ids[pane]),
+          keyboard: api.replyKeyboard(ids[pane]) ?? null,
+          forceReply: api.forceReply(ids[pane]) ?? null,
+        },
       ]),
     ),
   });

@@ -407,6 +407,7 @@ function pageOutline(number: number, outline: TestimonyOutline) {
     title: outline.title,
     questions: outline.questions.map(section),
     extras: outline.extras.map(section),
+    statusNote: outline.statusNote ?? null,
   };
 }
 

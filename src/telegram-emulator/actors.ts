@@ -1,16 +1,15 @@
 // Simulated people: a user in a private chat with the bot, a member of a group, and what each can
 // do (send, press, upload, edit), as a Telegram client would send it.
 import type { CallbackQuery, Message, User } from "grammy/types";
-import type { FakeBotApi } from "./bot-api.js";
 import { commandEntities, compact, inlineButtons, matches, randomId } from "./messages.js";
-import type { Bytes, FileKind, MediaOptions, NextMessageOptions } from "./types.js";
+import type { ActorApi, Bytes, FileKind, MediaOptions, NextMessageOptions } from "./types.js";
 
 type Content = Record<string, unknown>;
 
 /** Something a user does in one chat: send, press, upload, edit. */
 export class ChatActor {
   constructor(
-    protected readonly api: FakeBotApi,
+    protected readonly api: ActorApi,
     readonly chatId: number,
     readonly user: User,
   ) {}
@@ -168,7 +167,7 @@ export class ChatActor {
 
 /** A user in a private chat with the bot (chat id = user id). */
 export class FakeUser extends ChatActor {
-  constructor(api: FakeBotApi, user: User) {
+  constructor(api: ActorApi, user: User) {
     super(api, user.id, user);
   }
   get id(): number {
@@ -194,7 +193,7 @@ export class FakeUser extends ChatActor {
 
 export class FakeGroup {
   constructor(
-    private readonly api: FakeBotApi,
+    private readonly api: ActorApi,
     readonly id: number,
   ) {}
   member(user: FakeUser | User): ChatActor {

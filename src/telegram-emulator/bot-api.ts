@@ -27,7 +27,6 @@ import {
   commandEntities,
   compact,
   extOf,
-  FILE_DIRS,
   guessMime,
   messageFileId,
   randomId,
@@ -36,6 +35,7 @@ import {
   words,
 } from "./messages.js";
 import {
+  type ActorApi,
   type ApiCall,
   type ApiResponse,
   type Bytes,
@@ -45,6 +45,7 @@ import {
   FakeChatState,
   type FakeStats,
   type FaultSpec,
+  FILE_DIRS,
   type FileKind,
   type GroupInit,
   type MediaOptions,
@@ -98,7 +99,7 @@ export async function startFakeBotApi(options: FakeBotApiOptions): Promise<FakeB
   return api;
 }
 
-export class FakeBotApi {
+export class FakeBotApi implements ActorApi {
   readonly token: string;
   readonly botInfo: UserFromGetMe;
   private readonly botUser: User;
@@ -251,6 +252,15 @@ export class FakeBotApi {
   /** The reply keyboard a chat's client shows now (the last one the bot set), if any. */
   replyKeyboard(chatId: number): ReplyKeyboardMarkup | undefined {
     return this.state(chatId).replyKeyboard;
+  }
+
+  /** The bot's pending force_reply in a chat, while its message is still there. */
+  forceReply(chatId: number): { messageId: number; placeholder?: string } | undefined {
+    const st = this.state(chatId);
+    const pending = st.forceReply;
+    return pending && st.messages.some((m) => m.message_id === pending.messageId)
+      ? pending
+      : undefined;
   }
 
   /**
@@ -880,6 +890,11 @@ export class FakeBotApi {
     }) as Message;
     st.messages.push(msg);
     this.event(st, "sent", true, msg);
+    const markup = p.reply_markup as { force_reply?: boolean; input_field_placeholder?: string };
+    if (markup?.force_reply) {
+      st.forceReply = { messageId: msg.message_id, placeholder: markup.input_field_placeholder };
+      this.emit({ type: "force-reply", chatId: st.chat.id, ...st.forceReply });
+    }
     return msg;
   }
 

@@ -5,17 +5,6 @@ import type { Bytes } from "./types.js";
 
 export const words = (list: string) => list.split(" ");
 
-// Where Telegram keeps each kind of file, and the extension it uses without a file name.
-export const FILE_DIRS = {
-  document: ["documents", "dat"],
-  photo: ["photos", "jpg"],
-  voice: ["voice", "oga"],
-  audio: ["music", "mp3"],
-  video: ["videos", "mp4"],
-  video_note: ["video_notes", "mp4"],
-  sticker: ["stickers", "webp"],
-  animation: ["animations", "mp4"],
-} as const;
 /** Content types by file extension (what Telegram reports for common files). */
 const MIME: Record<string, string> = Object.fromEntries(
   words(

@@ -1,7 +1,6 @@
 // Public types of the Telegram emulator, and the per-chat state it keeps.
 import { randomBytes } from "node:crypto";
-import type { Chat, Message, ReplyKeyboardMarkup } from "grammy/types";
-import type { FILE_DIRS } from "./messages.js";
+import type { CallbackQuery, Chat, Message, ReplyKeyboardMarkup, User } from "grammy/types";
 
 export interface ApiError {
   error_code: number;
@@ -63,6 +62,17 @@ export interface MediaOptions {
   performer?: string;
   emoji?: string;
 }
+// Where Telegram keeps each kind of file, and the extension it uses without a file name.
+export const FILE_DIRS = {
+  document: ["documents", "dat"],
+  photo: ["photos", "jpg"],
+  voice: ["voice", "oga"],
+  audio: ["music", "mp3"],
+  video: ["videos", "mp4"],
+  video_note: ["video_notes", "mp4"],
+  sticker: ["stickers", "webp"],
+  animation: ["animations", "mp4"],
+} as const;
 export type FileKind = keyof typeof FILE_DIRS;
 /** Raw bytes, a UTF-8 string, or null (size-only file). */
 export type Bytes = Uint8Array | string | null;
@@ -125,6 +135,8 @@ export class FakeChatState {
   members = new Set<number>();
   instance = randomBytes(8).readBigUInt64BE().toString();
   replyKeyboard?: ReplyKeyboardMarkup;
+  /** The latest message sent with force_reply, which a client opens a reply to. */
+  forceReply?: { messageId: number; placeholder?: string };
   constructor(
     readonly chat: Chat,
     public botIsAdmin = false,
@@ -154,4 +166,21 @@ export type EmulatorEvent =
       text?: string;
       showAlert: boolean;
     }
-  | { type: "reply-keyboard"; chatId: number; keyboard?: ReplyKeyboardMarkup };
+  | { type: "reply-keyboard"; chatId: number; keyboard?: ReplyKeyboardMarkup }
+  /** The bot asked for an answer to this message (force_reply): the client opens a reply to it. */
+  | { type: "force-reply"; chatId: number; messageId: number; placeholder?: string };
+
+/** What simulated people need from the emulator (FakeBotApi implements it). */
+export interface ActorApi {
+  messages(chatId: number): Message[];
+  botMessages(chatId: number): Message[];
+  nextBotMessage(chatId: number, options?: NextMessageOptions): Promise<Message>;
+  now(): number;
+  blockBy(chatId: number): void;
+  state(chatId: number): FakeChatState;
+  userMessage(chatId: number, from: User, content: Record<string, unknown>): Promise<Message>;
+  userEdit(chatId: number, from: User, messageId: number, text: string): Promise<Message>;
+  callback(chatId: number, from: User, messageId: number, data: string): Promise<CallbackQuery>;
+  mediaContent(kind: FileKind, bytes: Bytes, o: MediaOptions): Record<string, unknown>;
+  describe(st: FakeChatState, n?: number): string;
+}

@@ -30,6 +30,7 @@ const ANSWERS = {
   story: "Нас отправили без объяснений ДЕМО-ПЛАНТ-3",
   departure: "Отказался выполнять приказ ДЕМО-ПЛАНТ-4",
 };
+const REPLY = "Спасибо, мы прочитали ваш рассказ (ответ-демо)";
 const GUIDANCE = "Советы редакции: как безопасно выехать (демо)";
 
 if (!hasChromium) console.warn(NO_CHROMIUM_DEMO);
@@ -90,7 +91,11 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
       "--use-fake-device-for-media-stream",
       "--use-fake-ui-for-media-stream",
     ]);
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    // The demo opens in the browser's language.
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      locale: "ru-RU",
+    });
     page = await context.newPage();
   });
 
@@ -128,6 +133,18 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     expect(extra).toContain(ru("demo-tour-stored-nothing"));
     expect(extra).toContain(demo.key.fingerprint);
     await shot("tour");
+    // At 1440×900 the tour leaves every message box free to type in.
+    const tour = await page.locator("#tour").boundingBox();
+    for (const name of ["source", "editors", "admin"] as const) {
+      const box = await pane(name).locator(".composer").boundingBox();
+      if (!tour || !box) throw new Error("tour or message box not laid out");
+      const overlaps =
+        tour.x < box.x + box.width &&
+        box.x < tour.x + tour.width &&
+        tour.y < box.y + box.height &&
+        box.y < tour.y + tour.height;
+      expect(overlaps, name).toBe(false);
+    }
     await page.click("#tour-skip");
     expect(await page.locator("#tour").isHidden()).toBe(true);
     expect(errors).toEqual([]);
@@ -313,6 +330,51 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     expect(texts).toContain(ANSWERS.area);
   });
 
+  it("an editor answers /reply with Reply, presses Send, and the source reads it with the codename", async () => {
+    await type("editors", "/reply 1");
+    // The bot's force_reply puts the message box in reply mode on its prompt.
+    await waitForBot("editors", ru("editors-reply-prompt", { number: 1 }).slice(0, 20));
+    const replying = pane("editors").locator(".replying");
+    await replying.waitFor();
+    expect(await replying.textContent()).toContain(
+      firstLine(ru("editors-reply-prompt", { number: 1 })).slice(0, 20),
+    );
+    await type("editors", REPLY);
+    expect(await replying.isHidden()).toBe(true);
+    await waitForBot("editors", firstLine(ru("editors-reply-confirm", { number: 1 })).slice(0, 30));
+    await shot("reply-preview");
+    await press("editors", ru("editors-button-send"));
+    await waitForBot("editors", ru("editors-reply-stored", { number: 1 }));
+    // The plaintext left the editors' chat.
+    await expect
+      .poll(() => pane("editors").locator(".messages").textContent(), { timeout: 5000 })
+      .not.toContain(REPLY);
+
+    await type("source", "/codename");
+    await waitForBot("source", ru("codename-prompt"));
+    await type("source", codename);
+    await botMessage("source", REPLY).waitFor({ timeout: 15_000 });
+    await shot("reply-read");
+    await press("source", ru("codename-button-done"));
+    await waitForBot("source", firstLine(ru("codename-session-closed")));
+  });
+
+  it("Reply on any message answers it, and Cancel leaves reply mode", async () => {
+    const notice = botMessage("editors", /№1/).first();
+    await notice.hover();
+    await notice.locator(".reply-button").click();
+    const replying = pane("editors").locator(".replying");
+    await replying.waitFor();
+    await pane("editors").locator(".cancel-reply").click();
+    expect(await replying.isHidden()).toBe(true);
+    await notice.hover();
+    await notice.locator(".reply-button").click();
+    await type("editors", "Смотрю этот");
+    const mine = pane("editors").locator(".msg.mine").filter({ hasText: "Смотрю этот" }).last();
+    await mine.waitFor();
+    expect(await mine.locator(".reply-quote").textContent()).toMatch(/№1/);
+  });
+
   it("an admin's broadcast reaches the subscribed source", async () => {
     await type("source", "/subscribe");
     await waitForBot("source", firstLine(ru("subscribe-done", { language: "" })).slice(0, 30));
@@ -336,6 +398,17 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     await botMessage("source", GUIDANCE).waitFor({ timeout: 20_000 });
     await shot("broadcast");
   });
+  it("opens in the browser's language", async () => {
+    const english = await browser.newContext({ locale: "en-US" });
+    const tab = await english.newPage();
+    await tab.goto(`${demo.url}?source=3&tour=0`);
+    await tab.locator("#pane-source .pane-title", { hasText: "Source 3" }).waitFor();
+    expect(await tab.locator("#pane-admin .pane-title").textContent()).toContain(
+      translate("en", "demo-pane-admin"),
+    );
+    await english.close();
+  });
+
   it("another tab is another source; English, edits, a sample voice note, keyboards, alerts", async () => {
     const tab = await page.context().newPage();
     await tab.goto(`${demo.url}?source=2&tour=0`);
@@ -365,10 +438,24 @@ describe.skipIf(!hasChromium)("npm run demo in Chromium", () => {
     await source.locator(".msg.mine", { hasText: "A message, corrected" }).waitFor();
     expect(await source.locator(".msg.mine .edited").count()).toBe(1);
 
+    // The switch was this tab's: the first tab still reads Russian after a reload.
+    await page.reload();
+    await pane("source")
+      .locator(".pane-title", { hasText: ru("demo-pane-source", { n: 1 }) })
+      .waitFor();
+
     // The sample voice note from the attach menu.
     await source.locator(".attach").click();
     await source.locator('[data-action="sample-voice"]').click();
     await source.locator(".msg.mine audio").waitFor();
+    // Beside it, a photo sent as a file with GPS and a camera in its EXIF, for the cleaner.
+    await source.locator(".attach").click();
+    await source.locator('[data-action="sample-photo"]').click();
+    await source.locator(".msg.mine .file-name", { hasText: "photo-with-gps.jpg" }).waitFor();
+    const sent = demo.api
+      .messages(7_100_002)
+      .find((m) => m.document?.file_name === "photo-with-gps.jpg");
+    expect(sent?.document?.mime_type).toBe("image/jpeg");
 
     // A reply keyboard and an alert, as any bot may send them (here through the emulator).
     const chat_id = demo.api.user({ id: 7_100_002, first_name: "?" }).id;

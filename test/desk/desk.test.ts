@@ -355,6 +355,10 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
     await expect
       .poll(() => page.textContent("#testimony .from-editors"), { timeout: 20_000 })
       .toContain(REPLY);
+    // Replies say when they were stored.
+    expect(await page.textContent("#testimony .from-editors .who")).toMatch(
+      /^Редакция · \d{4}-\d{2}-\d{2}$/,
+    );
     expect(await page.inputValue("#reply-text")).toBe("");
 
     // Empty text is refused with a message.

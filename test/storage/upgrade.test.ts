@@ -204,7 +204,14 @@ describe("upgrading a database made by the previous release", () => {
     const unlocked = await unlockPrivateKey(key.armoredPrivateKey, key.passphrase);
     const archive = Buffer.concat(chunks);
     const testimony = await openArchive(archive, unlocked);
-    expect(testimony.items).toEqual([{ questionId: "story", kind: "text", text: STORY }]);
+    expect(testimony.items).toEqual([
+      {
+        questionId: "story",
+        kind: "text",
+        text: STORY,
+        day: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      },
+    ]);
 
     // The same archive as the previous release wrote it (format 1) opens the same way.
     const entries = readTar(archive).map((entry) => {

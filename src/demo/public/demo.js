@@ -92,7 +92,10 @@ function buildPanes() {
       chatId: state.info.panes[name].chatId,
       me: state.info.panes[name].me,
       messages: new Map(),
+      /** The messages themselves, by id (for Reply). */
+      data: new Map(),
       editing: undefined,
+      replyTo: undefined,
       recorder: undefined,
     };
     state.panes[name] = pane;
@@ -169,6 +172,7 @@ function showMessage(pane, message, { fresh = false } = {}) {
     box.append(el);
   }
   pane.messages.set(message.message_id, el);
+  pane.data.set(message.message_id, message);
   updateEmpty(pane);
   scrollToEnd(pane, fresh && message.from?.id === pane.me);
   // Pictures and videos take their height once loaded.
@@ -182,6 +186,8 @@ function removeMessage(pane, messageId) {
   const el = pane.messages.get(messageId);
   if (!el) return;
   pane.messages.delete(messageId);
+  pane.data.delete(messageId);
+  if (pane.replyTo === messageId) stopReplying(pane);
   // The wipe is visible: the message fades, then goes.
   el.classList.add("gone");
   setTimeout(() => {
@@ -245,6 +251,12 @@ function renderMessage(pane, message) {
 function renderMeta(pane, message, mine) {
   const meta = document.createElement("div");
   meta.className = "meta";
+  const reply = document.createElement("button");
+  reply.type = "button";
+  reply.className = "reply-button";
+  reply.textContent = t("demo-reply");
+  reply.addEventListener("click", () => startReplying(pane, message.message_id));
+  meta.append(reply);
   if (mine && message.text !== undefined) {
     const edit = document.createElement("button");
     edit.type = "button";
@@ -546,6 +558,7 @@ function wireComposer(pane) {
       form.requestSubmit();
     }
     if (event.key === "Escape" && pane.editing) stopEditing(pane);
+    else if (event.key === "Escape" && pane.replyTo) stopReplying(pane);
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -558,6 +571,10 @@ function wireComposer(pane) {
         const messageId = pane.editing;
         stopEditing(pane);
         await act(pane.name, "edit", { messageId, text });
+      } else if (pane.replyTo) {
+        const replyTo = pane.replyTo;
+        stopReplying(pane);
+        await act(pane.name, "send", { text, replyTo });
       } else {
         await act(pane.name, "send", { text });
       }
@@ -576,8 +593,8 @@ function wireComposer(pane) {
     menu.hidden = true;
     if (action === "photo") form.querySelector(".file-photo").click();
     if (action === "document") form.querySelector(".file-document").click();
-    if (action === "sample-voice") {
-      act(pane.name, "sample-voice").catch((e) => showToast(pane, e.message));
+    if (action === "sample-voice" || action === "sample-photo") {
+      act(pane.name, action).catch((e) => showToast(pane, e.message));
     }
   });
   for (const [selector, kind] of [
@@ -593,6 +610,7 @@ function wireComposer(pane) {
   }
   form.querySelector(".record").addEventListener("click", () => toggleRecording(pane));
   pane.el.querySelector(".cancel-edit").addEventListener("click", () => stopEditing(pane));
+  pane.el.querySelector(".cancel-reply").addEventListener("click", () => stopReplying(pane));
 }
 
 async function upload(pane, kind, blob, name, seconds) {
@@ -653,11 +671,34 @@ async function toggleRecording(pane) {
 }
 
 function startEditing(pane, message) {
+  if (pane.replyTo) stopReplying(pane);
   pane.editing = message.message_id;
   const input = pane.el.querySelector("textarea");
   input.value = message.text ?? "";
   pane.el.querySelector(".editing").hidden = false;
   input.focus();
+}
+
+/** Telegram's Reply: the next message answers this one (the bot's force_reply opens it too). */
+function startReplying(pane, messageId, placeholder) {
+  const message = pane.data.get(messageId);
+  if (!message) return;
+  if (pane.editing) stopEditing(pane);
+  pane.replyTo = messageId;
+  const bar = pane.el.querySelector(".replying");
+  bar.querySelector(".replying-text").textContent = (message.text ?? message.caption ?? "…").split(
+    "\n",
+  )[0];
+  bar.hidden = false;
+  const input = pane.el.querySelector("textarea");
+  input.placeholder = placeholder ?? t("demo-message");
+  input.focus();
+}
+
+function stopReplying(pane) {
+  pane.replyTo = undefined;
+  pane.el.querySelector(".replying").hidden = true;
+  pane.el.querySelector("textarea").placeholder = t("demo-message");
 }
 
 function stopEditing(pane) {
@@ -677,8 +718,11 @@ function connect() {
       const pane = state.panes[name];
       for (const el of pane.messages.values()) el.remove();
       pane.messages.clear();
+      pane.data.clear();
       for (const message of chats[name].messages) showMessage(pane, message);
       showReplyKeyboard(pane, chats[name].keyboard);
+      stopReplying(pane);
+      if (chats[name].forceReply) startReplying(pane, chats[name].forceReply.messageId);
       updateEmpty(pane);
       scrollToEnd(pane, true);
     }
@@ -706,6 +750,8 @@ function applyChange(change) {
     else showToast(pane, change.text);
   } else if (change.type === "reply-keyboard") {
     showReplyKeyboard(pane, change.keyboard);
+  } else if (change.type === "force-reply") {
+    startReplying(pane, change.messageId, change.placeholder);
   }
 }
 
@@ -849,9 +895,10 @@ function tourSeen() {
 
 // --- start -----------------------------------------------------------------------------------
 
+// The language is this tab's: another tab (another source) keeps its own.
 function chooseLanguage(lang) {
   try {
-    localStorage.setItem("testimony-demo-lang", lang);
+    sessionStorage.setItem("testimony-demo-lang", lang);
   } catch {
     // not kept; fine
   }
@@ -863,10 +910,15 @@ function startingLanguage() {
   const asked = params.get("lang");
   if (asked === "ru" || asked === "en") return asked;
   try {
-    const kept = localStorage.getItem("testimony-demo-lang");
+    const kept = sessionStorage.getItem("testimony-demo-lang");
     if (kept === "ru" || kept === "en") return kept;
   } catch {
     // fall through
+  }
+  // Otherwise the browser's language, when the demo speaks it.
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const base = String(tag).toLowerCase().split("-")[0];
+    if (base === "ru" || base === "en") return base;
   }
   return state.info.lang;
 }

@@ -430,6 +430,19 @@ function renderTestimony(testimony) {
     version: testimony.questionnaireVersion,
   });
   meta.append(metaText, statusBadge(testimony.status));
+  const publicNote = [];
+  if (testimony.statusNote) {
+    const note = document.createElement("p");
+    note.className = "public-note";
+    const label = document.createElement("span");
+    label.className = "muted";
+    label.textContent = `${t("desk-public-note")} `;
+    const text = document.createElement("span");
+    text.className = "public-note-text";
+    text.textContent = testimony.statusNote;
+    note.append(label, text);
+    publicNote.push(note);
+  }
 
   const answers = document.createElement("section");
   answers.setAttribute("aria-labelledby", "answers-heading");
@@ -448,7 +461,14 @@ function renderTestimony(testimony) {
     answers.append(block);
   }
 
-  article.replaceChildren(title, meta, answers, renderThread(testimony), ...renderNotes(testimony));
+  article.replaceChildren(
+    title,
+    meta,
+    ...publicNote,
+    answers,
+    renderThread(testimony),
+    ...renderNotes(testimony),
+  );
   $("status-select").value = testimony.status;
 }
 
@@ -497,10 +517,10 @@ function renderNotes(testimony) {
 function message(className, who, entry) {
   const box = document.createElement("div");
   box.className = className;
-  if (who) {
+  if (who || entry.day) {
     const label = document.createElement("p");
     label.className = "who";
-    label.textContent = who;
+    label.textContent = [who, entry.day].filter(Boolean).join(" · ");
     box.append(label);
   }
   box.append(renderEntry(entry, who));

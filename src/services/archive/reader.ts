@@ -45,6 +45,11 @@ const manifestSchema = z.object({
     .array(z.string().regex(/^[0-9A-F]{40,64}$/i, "expected key fingerprints"))
     .max(32)
     .optional(),
+  statusNote: z
+    .string()
+    .max(64 * 1024)
+    .regex(/^[A-Za-z0-9+/]+=*$/, "expected base64")
+    .optional(),
   parts: z
     .array(
       z.object({
@@ -53,6 +58,7 @@ const manifestSchema = z.object({
         questionId: id.optional(),
         kind: id,
         seq: z.number().int().min(0).max(1_000_000),
+        createdOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD").optional(),
         body: z.string().regex(BODY_FILE, "expected parts/NNNN.body.pgp").optional(),
       }),
     )

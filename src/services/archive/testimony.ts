@@ -36,11 +36,15 @@ export interface TestimonyItem {
   /** Text answers, choices (option ids, one per line), follow-ups and replies. */
   text?: string;
   attachment?: { meta: AttachmentMeta; bytes: Uint8Array; fileName: string };
+  /** The day it was stored (YYYY-MM-DD), when the archive says. */
+  day?: string;
 }
 
 export interface Testimony {
   manifest: CheckedManifest;
   items: TestimonyItem[];
+  /** The public note a source sees with the status, if there is one. */
+  statusNote?: string;
 }
 
 /** The manifest's recipient fingerprints, if it names any well-formed ones (hostile input). */
@@ -103,8 +107,9 @@ export async function openArchive(
     // passed the same allow-list as manifest values (LABEL_PATTERN ⊂ SAFE_ID:SAFE_ID).
     const questionId = decrypted.label?.questionId ?? part.questionId ?? part.kind;
     const kind = decrypted.label?.kind ?? part.kind;
+    const day = part.createdOn;
     if (kind !== "attachment") {
-      items.push({ questionId, kind, text });
+      items.push({ questionId, kind, text, ...(day ? { day } : {}) });
       continue;
     }
     const meta = parseAttachmentMeta(text, part.file);
@@ -118,9 +123,15 @@ export async function openArchive(
         bytes,
         fileName: attachmentFileName(index + 1, questionId, meta, bytes),
       },
+      ...(day ? { day } : {}),
     });
   }
-  return { manifest, items };
+  const statusNote = manifest.statusNote
+    ? decodePaddedText(
+        (await decryptPart(key, Buffer.from(manifest.statusNote, "base64"), "statusNote")).data,
+      )
+    : undefined;
+  return { manifest, items, ...(statusNote !== undefined ? { statusNote } : {}) };
 }
 
 /** Decrypts one part; a damaged one is named in the error (a key that does not fit is not). */
@@ -231,8 +242,8 @@ export function attachmentFileName(
   return `${String(index).padStart(2, "0")}-${questionId}-${meta.kind}.${extension}`;
 }
 
-/** One answer, addition, reply or note of a testimony, ready to show. */
-export type TestimonyEntry =
+/** One answer, addition, reply or note of a testimony, ready to show (`day`: when it was stored). */
+export type TestimonyEntry = { day?: string } & (
   /** `item`: the index in Testimony.items (the desk serves files by it). */
   | { type: "text"; item: number; text: string }
   /** `known`: the label is the questionnaire's; otherwise it is the stored id (hostile text). */
@@ -246,7 +257,8 @@ export type TestimonyEntry =
       cleaning?: string;
       /** Recordings: whether the voice was disguised ("voice disguised"), if known. */
       voice?: string;
-    };
+    }
+);
 
 export interface TestimonySection {
   /** A question id, or "followup", "reply" or "note". */
@@ -265,6 +277,8 @@ export interface TestimonyOutline {
   questions: TestimonySection[];
   /** Additions from the source, editors' replies and editors' notes: only those that exist. */
   extras: TestimonySection[];
+  /** The public note a source sees with the status, if there is one. */
+  statusNote?: string;
 }
 
 /** Parts that are not answers to a question, with their headings, in the order shown. */
@@ -289,7 +303,9 @@ export function outlineTestimony(
   }
   const entriesOf = (id: string, options: readonly string[]) =>
     items.flatMap((item, index) =>
-      item.questionId === id ? [entryOf(item, index, options, id, t)] : [],
+      item.questionId === id
+        ? [{ ...entryOf(item, index, options, id, t), ...(item.day ? { day: item.day } : {}) }]
+        : [],
     );
   const sameVersion = manifest.questionnaireVersion === questionnaire.version;
   const questionIds = sameVersion
@@ -319,6 +335,7 @@ export function outlineTestimony(
     }),
     questions,
     extras,
+    ...(testimony.statusNote !== undefined ? { statusNote: testimony.statusNote } : {}),
   };
 }
 

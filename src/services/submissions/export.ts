@@ -23,6 +23,8 @@ export interface ManifestPart {
   questionId?: string;
   kind: PartKind;
   seq: number;
+  /** The day it was stored (YYYY-MM-DD): editors see when an addition or reply came. */
+  createdOn?: string;
   /** For attachments: the encrypted file body. */
   body?: string;
 }
@@ -39,6 +41,8 @@ export interface Manifest {
    * so "not for your key" can say whose key it is for. Absent when the exporter had no keyring.
    */
   recipients?: string[];
+  /** The public note a source sees with the status (base64 of its ciphertext, also to editors). */
+  statusNote?: string;
   parts: ManifestPart[];
 }
 
@@ -71,6 +75,9 @@ export function createExportService(deps: { parts: PartsRepository; keyring?: Ed
         status: submission.status,
         createdOn: submission.createdOn,
         ...(recipients ? { recipients } : {}),
+        ...(submission.statusNote
+          ? { statusNote: Buffer.from(submission.statusNote).toString("base64") }
+          : {}),
         parts: rows.map((row, index) => {
           const base = `parts/${String(index + 1).padStart(4, "0")}`;
           return {
@@ -78,6 +85,7 @@ export function createExportService(deps: { parts: PartsRepository; keyring?: Ed
             ...(row.questionId ? { questionId: row.questionId } : {}),
             kind: row.kind as PartKind,
             seq: row.seq,
+            createdOn: row.createdOn,
             ...(row.attachmentId ? { body: `${base}.body.pgp` } : {}),
           };
         }),
