@@ -58,7 +58,10 @@ const manifestSchema = z.object({
         questionId: id.optional(),
         kind: id,
         seq: z.number().int().min(0).max(1_000_000),
-        createdOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD").optional(),
+        createdOn: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD")
+          .optional(),
         body: z.string().regex(BODY_FILE, "expected parts/NNNN.body.pgp").optional(),
       }),
     )

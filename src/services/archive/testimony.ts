@@ -243,8 +243,10 @@ export function attachmentFileName(
 }
 
 /** One answer, addition, reply or note of a testimony, ready to show (`day`: when it was stored). */
-export type TestimonyEntry = { day?: string } & (
-  /** `item`: the index in Testimony.items (the desk serves files by it). */
+export type TestimonyEntry = {
+  day?: string;
+} & /** `item`: the index in Testimony.items (the desk serves files by it). */
+(
   | { type: "text"; item: number; text: string }
   /** `known`: the label is the questionnaire's; otherwise it is the stored id (hostile text). */
   | { type: "choice"; item: number; options: { id: string; label: string; known: boolean }[] }
