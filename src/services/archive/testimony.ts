@@ -242,11 +242,13 @@ export function attachmentFileName(
   return `${String(index).padStart(2, "0")}-${questionId}-${meta.kind}.${extension}`;
 }
 
-/** One answer, addition, reply or note of a testimony, ready to show (`day`: when it was stored). */
+/**
+ * One answer, addition, reply or note of a testimony, ready to show (`day`: when it was stored;
+ * `item`: the index in Testimony.items, by which the desk serves files).
+ */
 export type TestimonyEntry = {
   day?: string;
-} & /** `item`: the index in Testimony.items (the desk serves files by it). */
-(
+} & (
   | { type: "text"; item: number; text: string }
   /** `known`: the label is the questionnaire's; otherwise it is the stored id (hostile text). */
   | { type: "choice"; item: number; options: { id: string; label: string; known: boolean }[] }
