@@ -18,7 +18,7 @@ import { isLocale, type PreferencesService } from "../../services/sources/prefer
 import type { ReplyNotices } from "../../services/sources/reply-notices.js";
 
 import type { BotContext } from "../context.js";
-import { type ChatRecord, type DraftSessionData, firstDelivery } from "../draft-session.js";
+import { firstDelivery } from "../draft-session.js";
 import { fileOf, openFileStream } from "../files.js";
 import {
   interviewButtons as buttons,
@@ -33,6 +33,7 @@ import {
   skipConfirmation,
   voiceChoiceKeyboard,
 } from "../interview-view.js";
+import type { ChatRecord, DraftSessionData } from "../session-data.js";
 import { TELEGRAM_DELETE_LIMIT_HOURS, wipeRange } from "../wipe.js";
 import { codenameButtons } from "./codename.js";
 
