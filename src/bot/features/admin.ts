@@ -22,7 +22,7 @@ import {
 } from "../../services/guidance/guidance.js";
 import { isLocale, LOCALES, type Locale } from "../../services/sources/preferences.js";
 import { progressText, sendContent } from "../broadcast-delivery.js";
-import { createCallbackData } from "../callback-data.js";
+import { createCallbackData } from "../callback-data/define.js";
 import type { BotContext } from "../context.js";
 import { type Translate, type Translator, wizardConversations } from "../conversations.js";
 

@@ -10,7 +10,7 @@ import { looksLikeCodename, normaliseCodename } from "../../services/submissions
 import type { QuotaService } from "../../services/submissions/quotas.js";
 import type { SubmissionsService } from "../../services/submissions/submit.js";
 
-import { createCallbackData } from "../callback-data.js";
+import { createCallbackData } from "../callback-data/define.js";
 import type { BotContext } from "../context.js";
 import { FileTooBigError, fileOf, openFileStream } from "../files.js";
 import { escapeHtml } from "../interview-view.js";

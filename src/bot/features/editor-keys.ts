@@ -4,7 +4,7 @@ import { Composer, InlineKeyboard } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { formatFingerprint } from "../../services/crypto/editor-keys.js";
 import type { KeyListEntry, KeySetChange, KeySetService } from "../../services/key-set.js";
-import { createCallbackData } from "../callback-data.js";
+import { createCallbackData } from "../callback-data/define.js";
 import type { BotContext } from "../context.js";
 
 const confirmKey = createCallbackData("ek", ["fingerprint"]);

@@ -10,7 +10,7 @@ import { isStatus } from "../../services/submissions/editorial.js";
 import { archiveName, type ExportService, VOLUME_SIZE } from "../../services/submissions/export.js";
 import { STATUSES } from "../../services/submissions/submit.js";
 import { splitVolumes } from "../../services/submissions/tar.js";
-import { createCallbackData } from "../callback-data.js";
+import { createCallbackData } from "../callback-data/define.js";
 import type { BotContext } from "../context.js";
 import { type Translate, type Translator, wizardConversations } from "../conversations.js";
 

@@ -5,7 +5,7 @@ import type { GuidanceService } from "../../services/guidance/guidance.js";
 import type { SubscriptionsService } from "../../services/guidance/subscriptions.js";
 import { isLocale, type Locale } from "../../services/sources/preferences.js";
 import { sendContent } from "../broadcast-delivery.js";
-import { createCallbackData } from "../callback-data.js";
+import { createCallbackData } from "../callback-data/define.js";
 import type { BotContext } from "../context.js";
 
 /** Every "Subscribe to guidance" button (briefing, guidance; never the receipt). */
