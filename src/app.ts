@@ -14,7 +14,7 @@ import {
   formatFingerprint,
   liveKeyring,
 } from "./services/crypto/editor-keys.js";
-import { createDerivationQueue, derivationConcurrency } from "./services/derivation-queue.js";
+import { createKeySetService } from "./services/crypto/key-set.js";
 import { createAdminService } from "./services/guidance/admin.js";
 import {
   type BroadcastWorkerOptions,
@@ -28,7 +28,10 @@ import {
   DEFAULT_QUESTIONNAIRE_PATH,
   loadQuestionnaire,
 } from "./services/interview/questionnaire.js";
-import { createKeySetService } from "./services/key-set.js";
+import {
+  createDerivationQueue,
+  derivationConcurrency,
+} from "./services/sources/derivation-queue.js";
 import { createSourceKeys, type deriveSourceKey } from "./services/sources/keys.js";
 import { createSourceLimits } from "./services/sources/limits.js";
 import { createSourceLocks, holdLock } from "./services/sources/locks.js";
