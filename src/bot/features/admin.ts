@@ -20,7 +20,7 @@ import {
   type GuidanceService,
   type MessageContent,
 } from "../../services/guidance/guidance.js";
-import { isLocale, LOCALES, type Locale } from "../../services/sources/preferences.js";
+import { isLocale, LOCALES, type Locale } from "../../services/locale.js";
 import { progressText, sendContent } from "../broadcast-delivery.js";
 import { createCallbackData } from "../callback-data/define.js";
 import type { BotContext } from "../context.js";

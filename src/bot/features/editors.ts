@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { type Conversation, createConversation } from "@grammyjs/conversations";
 import { type Api, Composer, type Context, InlineKeyboard, InputFile } from "grammy";
-import { LOCALES } from "../../services/sources/preferences.js";
+import { LOCALES } from "../../services/locale.js";
 import type { ReplyNotices } from "../../services/sources/reply-notices.js";
 import type { EditorialService, SubmissionSummary } from "../../services/submissions/editorial.js";
 import { isStatus } from "../../services/submissions/editorial.js";

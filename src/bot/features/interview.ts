@@ -12,9 +12,10 @@ import {
   type Outcome,
 } from "../../services/interview/draft-store.js";
 import { getQuestion } from "../../services/interview/questionnaire.js";
+import { isLocale } from "../../services/locale.js";
 import { cleaningNote } from "../../services/metadata/labels.js";
 import { ExpiringMap, type RateLimiter } from "../../services/sources/limits.js";
-import { isLocale, type PreferencesService } from "../../services/sources/preferences.js";
+import type { PreferencesService } from "../../services/sources/preferences.js";
 import type { ReplyNotices } from "../../services/sources/reply-notices.js";
 import type { ReceiptMemo } from "../../services/submissions/receipts.js";
 

@@ -1,7 +1,7 @@
 // The briefing (/start), /help and /privacy: what is kept, what Telegram sees, how to stay safer,
 // and where the most exposed sources can reach the newsroom outside Telegram (when set).
 import { Composer, InlineKeyboard } from "grammy";
-import { isLocale, type Locale } from "../../services/sources/preferences.js";
+import { isLocale, type Locale } from "../../services/locale.js";
 import { codenameButtons } from "../callback-data/codename.js";
 import { subscribeButton } from "../callback-data/subscriptions.js";
 import type { BotContext } from "../context.js";

@@ -3,7 +3,7 @@
 import { type ChatTypeContext, Composer, InlineKeyboard } from "grammy";
 import type { GuidanceService } from "../../services/guidance/guidance.js";
 import type { SubscriptionsService } from "../../services/guidance/subscriptions.js";
-import { isLocale, type Locale } from "../../services/sources/preferences.js";
+import { isLocale, type Locale } from "../../services/locale.js";
 import { sendContent } from "../broadcast-delivery.js";
 import { subscribeButton } from "../callback-data/subscriptions.js";
 import type { BotContext } from "../context.js";

@@ -15,7 +15,7 @@ import type {
   ClaimedDelivery,
   Settlement,
 } from "../../storage/broadcasts.repo.js";
-import { isLocale, LOCALES, type Locale } from "../sources/preferences.js";
+import { isLocale, LOCALES, type Locale } from "../locale.js";
 import type { Sealer } from "../sources/sealing.js";
 import type { MessageContent } from "./guidance.js";
 import { cleanEntities } from "./guidance.js";

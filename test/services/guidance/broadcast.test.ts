@@ -18,7 +18,7 @@ import {
   type SendMessage,
 } from "../../../src/services/guidance/broadcast.js";
 import { createSubscriptionsService } from "../../../src/services/guidance/subscriptions.js";
-import type { Locale } from "../../../src/services/sources/preferences.js";
+import type { Locale } from "../../../src/services/locale.js";
 import { createSealer } from "../../../src/services/sources/sealing.js";
 import { createBroadcastsRepository } from "../../../src/storage/broadcasts.repo.js";
 import { broadcasts, deliveries, subscribers } from "../../../src/storage/schema.js";
