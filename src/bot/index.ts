@@ -30,7 +30,7 @@ import { type ApiRetryOptions, apiRetry, lenientCallbackAnswers } from "./api-re
 import type { BotContext } from "./context.js";
 import type { Translator } from "./conversations.js";
 import { draftSession, type SourceLock } from "./draft-session.js";
-import { createAdminFallbackFeature, createAdminFeature } from "./features/admin.js";
+import { createAdminFallbackFeature, createAdminFeature } from "./features/admin/index.js";
 import { createCodenameFeature } from "./features/codename.js";
 import { createEditorKeysFeature } from "./features/editor-keys.js";
 import { createEditorsFeature } from "./features/editors.js";

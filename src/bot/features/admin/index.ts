@@ -9,22 +9,22 @@
 // "Publish" / "Send", in one call each.
 import { type Conversation, createConversation } from "@grammyjs/conversations";
 import { Composer, type Context, InlineKeyboard } from "grammy";
-import type { AdminService } from "../../services/guidance/admin.js";
+import type { AdminService } from "../../../services/guidance/admin.js";
 import {
   type BroadcastMessages,
   type BroadcastService,
   messageFor,
-} from "../../services/guidance/broadcast.js";
+} from "../../../services/guidance/broadcast.js";
 import {
   cleanEntities,
   type GuidanceService,
   type MessageContent,
-} from "../../services/guidance/guidance.js";
-import { isLocale, LOCALES, type Locale } from "../../services/locale.js";
-import { progressText, sendContent } from "../broadcast-delivery.js";
-import { createCallbackData } from "../callback-data/define.js";
-import type { BotContext } from "../context.js";
-import { type Translate, type Translator, wizardConversations } from "../conversations.js";
+} from "../../../services/guidance/guidance.js";
+import { isLocale, LOCALES, type Locale } from "../../../services/locale.js";
+import { progressText, sendContent } from "../../broadcast-delivery.js";
+import { createCallbackData } from "../../callback-data/define.js";
+import type { BotContext } from "../../context.js";
+import { type Translate, type Translator, wizardConversations } from "../../conversations.js";
 
 /** How long a wizard waits for the admin's next step. */
 const WIZARD_MS = 30 * 60_000;
