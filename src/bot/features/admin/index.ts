@@ -7,58 +7,18 @@
 // wizard: its buttons answer "out of date" and the admin's text "no wizard in progress", which
 // costs an admin one command. Guidance becomes a version and a broadcast becomes a job only at
 // "Publish" / "Send", in one call each.
-import { type Conversation, createConversation } from "@grammyjs/conversations";
-import { Composer, type Context, InlineKeyboard } from "grammy";
+import { createConversation } from "@grammyjs/conversations";
+import { Composer, InlineKeyboard } from "grammy";
 import type { AdminService } from "../../../services/guidance/admin.js";
-import {
-  type BroadcastMessages,
-  type BroadcastService,
-  messageFor,
-} from "../../../services/guidance/broadcast.js";
-import {
-  cleanEntities,
-  type GuidanceService,
-  type MessageContent,
-} from "../../../services/guidance/guidance.js";
+import type { BroadcastMessages, BroadcastService } from "../../../services/guidance/broadcast.js";
+import type { GuidanceService } from "../../../services/guidance/guidance.js";
 import { isLocale, LOCALES, type Locale } from "../../../services/locale.js";
-import { progressText, sendContent } from "../../broadcast-delivery.js";
-import { createCallbackData } from "../../callback-data/define.js";
+import { progressText } from "../../broadcast-delivery.js";
 import type { BotContext } from "../../context.js";
-import { type Translate, type Translator, wizardConversations } from "../../conversations.js";
-
-/** How long a wizard waits for the admin's next step. */
-const WIZARD_MS = 30 * 60_000;
-
-export const adminButtons = {
-  guidanceLocale: createCallbackData("adm:gs", ["locale"]),
-  publish: createCallbackData("adm:gp"),
-  broadcastGuidance: createCallbackData("adm:bg"),
-  broadcastText: createCallbackData("adm:bt"),
-  skipLanguage: createCallbackData("adm:bs"),
-  send: createCallbackData("adm:bc"),
-  cancel: createCallbackData("adm:x"),
-};
-/** Buttons that start a wizard: pressed during another one, they start anew outside it. */
-const STARTERS = [
-  adminButtons.guidanceLocale,
-  adminButtons.broadcastGuidance,
-  adminButtons.broadcastText,
-];
-
-type WizardConversation = Conversation<BotContext, Context>;
-
-/** Who runs a wizard and in which language its messages are. */
-interface WizardArgs {
-  chatId: number;
-  adminId: number;
-  uiLocale: Locale;
-}
-
-/** What a wizard step got: the admin's text, a button of the step, or Cancel. */
-type StepAnswer =
-  | { ctx: Context; text: MessageContent }
-  | { ctx: Context; button: string }
-  | { ctx: Context; cancelled: true };
+import { type Translator, wizardConversations } from "../../conversations.js";
+import { createBroadcastWizard } from "./broadcast-wizard.js";
+import { createGuidanceWizard } from "./guidance-wizard.js";
+import { adminButtons, closeButtons, recipientsTotal, WIZARD_MS } from "./wizard-steps.js";
 
 export function createAdminFeature(deps: {
   adminIds: readonly number[];
@@ -72,212 +32,25 @@ export function createAdminFeature(deps: {
   const admins = new Set(deps.adminIds);
   const admin = feature.chatType("private").filter((ctx) => admins.has(ctx.from.id));
 
-  const language = (t: Translate, locale: Locale) => t(`language-name-${locale}`);
-  const cancelKeyboard = (t: Translate) =>
-    new InlineKeyboard().text(t("admin-button-cancel"), adminButtons.cancel.pack({}));
   const localeOf = async (ctx: BotContext): Promise<Locale> => {
     const locale = await ctx.i18n.getLocale();
     return isLocale(locale) ? locale : deps.defaultLocale;
   };
-  /** Takes the buttons off a wizard message once it has been answered. */
-  const closeButtons = (ctx: Context) => ctx.editMessageReplyMarkup().catch(() => {});
   const stale = (ctx: BotContext) =>
     ctx.answerCallbackQuery({ text: ctx.t("admin-stale"), show_alert: true });
-  const recipientsTotal = (recipients: Partial<Record<Locale, number>>) =>
-    Object.values(recipients).reduce((a, b) => a + b, 0);
-
-  /**
-   * The admin's answer to the step whose message is `buttonsId`: a text (if `text`), one of
-   * `buttons` pressed on that message, or Cancel. Commands and other features' buttons pass on
-   * while the wizard keeps waiting; a button on an older message of the wizard is out of date.
-   */
-  async function nextAnswer(
-    conversation: WizardConversation,
-    t: Translate,
-    step: { buttonsId: number; text?: boolean; buttons?: string[] },
-  ): Promise<StepAnswer> {
-    for (;;) {
-      const ctx = await conversation.wait();
-      const data = ctx.callbackQuery?.data;
-      if (data !== undefined) {
-        const starts = STARTERS.some((starter) => starter.filter.test(data));
-        if (!data.startsWith("adm:") || starts) return await conversation.skip({ next: true });
-        if (adminButtons.cancel.filter.test(data)) {
-          await ctx.answerCallbackQuery();
-          await closeButtons(ctx);
-          return { ctx, cancelled: true };
-        }
-        const onStep = ctx.callbackQuery?.message?.message_id === step.buttonsId;
-        if (!onStep || !step.buttons?.includes(data)) {
-          await ctx.answerCallbackQuery({ text: t("admin-stale"), show_alert: true });
-          continue;
-        }
-        await ctx.answerCallbackQuery();
-        await closeButtons(ctx);
-        return { ctx, button: data };
-      }
-      const message = ctx.message;
-      if (!message || !step.text || message.text?.startsWith("/")) {
-        return await conversation.skip({ next: true });
-      }
-      if (message.text === undefined) {
-        await ctx.reply(t("admin-text-only"));
-        continue;
-      }
-      // The prompt's buttons (Skip, Cancel) are answered by this message.
-      await ctx.api.editMessageReplyMarkup(message.chat.id, step.buttonsId).catch(() => {});
-      return { ctx, text: { text: message.text, entities: cleanEntities(message.entities) } };
-    }
-  }
-
-  // --- the wizards -----------------------------------------------------------------------------
-
-  /** Guidance for one language: its text, a preview exactly as readers see it, Publish. */
-  async function guidanceWizard(
-    conversation: WizardConversation,
-    ctx: Context,
-    args: WizardArgs & { locale: Locale },
-  ) {
-    const t: Translate = (key, vars) => deps.translate(args.uiLocale, key, vars);
-    const target = language(t, args.locale);
-    const prompt = await ctx.reply(t("admin-guidance-prompt", { language: target }), {
-      reply_markup: cancelKeyboard(t),
-    });
-    const written = await nextAnswer(conversation, t, { buttonsId: prompt.message_id, text: true });
-    if (!("text" in written)) return cancelled(written.ctx, t);
-    const content = written.text;
-    const current = await conversation.external(
-      async () => (await deps.guidance.current(args.locale))?.version ?? 0,
-    );
-    await written.ctx.reply(
-      t("admin-guidance-preview", { language: target, version: current + 1 }),
-    );
-    const preview = await sendContent(written.ctx.api, args.chatId, content, {
-      reply_markup: new InlineKeyboard()
-        .text(t("admin-button-publish"), adminButtons.publish.pack({}))
-        .text(t("admin-button-cancel"), adminButtons.cancel.pack({})),
-    });
-    const confirmed = await nextAnswer(conversation, t, {
-      buttonsId: preview.message_id,
-      buttons: [adminButtons.publish.pack({})],
-    });
-    if (!("button" in confirmed)) return cancelled(confirmed.ctx, t);
-    const published = await conversation.external(async () => {
-      const version = await deps.guidance.publish(args.locale, content);
-      await deps.admin.record(
-        args.adminId,
-        "guidance-publish",
-        `locale=${version.locale} version=${version.version}`,
-      );
-      return { locale: version.locale, version: version.version };
-    });
-    await confirmed.ctx.reply(
-      t("admin-guidance-published", {
-        language: language(t, published.locale),
-        version: published.version,
-      }),
-    );
-  }
-
-  /**
-   * A broadcast: the texts per language (unless the current guidance is sent), a preview of what
-   * each language's subscribers get and how many they are, Send.
-   */
-  async function broadcastWizard(
-    conversation: WizardConversation,
-    ctx: Context,
-    args: WizardArgs & { guidance?: { messages: BroadcastMessages; source: string } },
-  ) {
-    const t: Translate = (key, vars) => deps.translate(args.uiLocale, key, vars);
-    const messages: BroadcastMessages = { ...args.guidance?.messages };
-    let last = ctx;
-    if (!args.guidance) {
-      for (const locale of LOCALES) {
-        const prompt = await last.reply(
-          t("admin-broadcast-text-prompt", { language: language(t, locale) }),
-          {
-            reply_markup: new InlineKeyboard()
-              .text(t("admin-button-skip-language"), adminButtons.skipLanguage.pack({}))
-              .text(t("admin-button-cancel"), adminButtons.cancel.pack({})),
-          },
-        );
-        const answer = await nextAnswer(conversation, t, {
-          buttonsId: prompt.message_id,
-          text: true,
-          buttons: [adminButtons.skipLanguage.pack({})],
-        });
-        last = answer.ctx;
-        if ("cancelled" in answer) return cancelled(last, t);
-        if ("text" in answer) messages[locale] = answer.text;
-      }
-      if (Object.keys(messages).length === 0) {
-        await last.reply(t("admin-broadcast-no-text"));
-        return;
-      }
-    }
-
-    // Each language's subscribers: how many, and exactly the message they will get.
-    const recipients = await conversation.external(() => deps.broadcasts.recipients());
-    for (const locale of LOCALES) {
-      const count = recipients[locale] ?? 0;
-      const message = messageFor(messages, locale, deps.defaultLocale);
-      if (!message) continue;
-      const header = messages[locale]
-        ? "admin-broadcast-preview"
-        : "admin-broadcast-preview-fallback";
-      await last.reply(t(header, { language: language(t, locale), count }));
-      await sendContent(last.api, args.chatId, message);
-    }
-    const confirm = await last.reply(
-      t("admin-broadcast-confirm", { total: recipientsTotal(recipients) }),
-      {
-        reply_markup: new InlineKeyboard()
-          .text(t("admin-button-send"), adminButtons.send.pack({}))
-          .text(t("admin-button-cancel"), adminButtons.cancel.pack({})),
-      },
-    );
-    const answer = await nextAnswer(conversation, t, {
-      buttonsId: confirm.message_id,
-      buttons: [adminButtons.send.pack({})],
-    });
-    if (!("button" in answer)) return cancelled(answer.ctx, t);
-
-    const busy = await conversation.external(async () => {
-      const running = await deps.broadcasts.running();
-      return running ? progressText(t, running) : undefined;
-    });
-    if (busy) {
-      await answer.ctx.reply(`${t("admin-broadcast-busy")}\n\n${busy}`);
-      return;
-    }
-    const total = recipientsTotal(await conversation.external(() => deps.broadcasts.recipients()));
-    // The message the worker keeps up to date; it exists before the job so no edit is missed.
-    const progress = await answer.ctx.reply(t("admin-broadcast-starting", { total }));
-    const source = args.guidance?.source ?? "one-off";
-    await conversation.external(async () => {
-      const job = await deps.broadcasts.start(messages, {
-        chatId: args.chatId,
-        messageId: progress.message_id,
-        locale: args.uiLocale,
-      });
-      await deps.admin.record(
-        args.adminId,
-        "broadcast-start",
-        `broadcast=${job.id} recipients=${job.total} source=${source}`,
-      );
-    });
-  }
-
-  async function cancelled(ctx: Context, t: Translate) {
-    await ctx.reply(t("admin-cancelled"));
-  }
 
   admin.use(wizardConversations(WIZARD_MS));
   admin.use(
-    createConversation(guidanceWizard, { id: "guidance", maxMillisecondsToWait: WIZARD_MS }),
+    createConversation(createGuidanceWizard(deps), {
+      id: "guidance",
+      maxMillisecondsToWait: WIZARD_MS,
+    }),
   );
   admin.use(
-    createConversation(broadcastWizard, { id: "broadcast", maxMillisecondsToWait: WIZARD_MS }),
+    createConversation(createBroadcastWizard(deps), {
+      id: "broadcast",
+      maxMillisecondsToWait: WIZARD_MS,
+    }),
   );
 
   // --- help and stats ------------------------------------------------------------------------
