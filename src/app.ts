@@ -3,8 +3,8 @@
 // services come from wiring.ts, which the editor tool and the desk use too.
 import type { UserFromGetMe } from "grammy/types";
 import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
-import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
 import { keyChangeMessage } from "./bot/features/editor-keys.js";
+import { createEditorsNoticeDelivery } from "./bot/features/editors/notice-card.js";
 import { type BotDeps, createBot } from "./bot/index.js";
 
 import { type Config, DEFAULTS } from "./config.js";

@@ -33,7 +33,7 @@ import { draftSession, type SourceLock } from "./draft-session.js";
 import { createAdminFallbackFeature, createAdminFeature } from "./features/admin/index.js";
 import { createCodenameFeature } from "./features/codename.js";
 import { createEditorKeysFeature } from "./features/editor-keys.js";
-import { createEditorsFeature } from "./features/editors.js";
+import { createEditorsFeature } from "./features/editors/index.js";
 import { createInterviewFeature } from "./features/interview.js";
 import { createLanguageFeature } from "./features/language.js";
 import { createReceiptFeature } from "./features/receipt.js";

@@ -3,9 +3,9 @@
 // the status buttons at once; several get one line and a button each that opens the card.
 import type { Api } from "grammy";
 import { InlineKeyboard } from "grammy";
-import type { EditorialService } from "../services/submissions/editorial.js";
-import type { NoticeBatch } from "../services/submissions/editors-notices.js";
-import { editorsButtons, editorsNotice } from "./features/editors.js";
+import type { EditorialService } from "../../../services/submissions/editorial.js";
+import type { NoticeBatch } from "../../../services/submissions/editors-notices.js";
+import { editorsButtons, editorsNotice } from "./index.js";
 
 type Translate = (key: string, args?: Record<string, string | number>) => string;
 

@@ -3,16 +3,23 @@
 import { randomBytes } from "node:crypto";
 import { type Conversation, createConversation } from "@grammyjs/conversations";
 import { type Api, Composer, type Context, InlineKeyboard, InputFile } from "grammy";
-import { LOCALES } from "../../services/locale.js";
-import type { ReplyNotices } from "../../services/sources/reply-notices.js";
-import type { EditorialService, SubmissionSummary } from "../../services/submissions/editorial.js";
-import { isStatus } from "../../services/submissions/editorial.js";
-import { archiveName, type ExportService, VOLUME_SIZE } from "../../services/submissions/export.js";
-import { STATUSES } from "../../services/submissions/submit.js";
-import { splitVolumes } from "../../services/submissions/tar.js";
-import { createCallbackData } from "../callback-data/define.js";
-import type { BotContext } from "../context.js";
-import { type Translate, type Translator, wizardConversations } from "../conversations.js";
+import { LOCALES } from "../../../services/locale.js";
+import type { ReplyNotices } from "../../../services/sources/reply-notices.js";
+import type {
+  EditorialService,
+  SubmissionSummary,
+} from "../../../services/submissions/editorial.js";
+import { isStatus } from "../../../services/submissions/editorial.js";
+import {
+  archiveName,
+  type ExportService,
+  VOLUME_SIZE,
+} from "../../../services/submissions/export.js";
+import { STATUSES } from "../../../services/submissions/submit.js";
+import { splitVolumes } from "../../../services/submissions/tar.js";
+import { createCallbackData } from "../../callback-data/define.js";
+import type { BotContext } from "../../context.js";
+import { type Translate, type Translator, wizardConversations } from "../../conversations.js";
 
 export const editorsButtons = {
   open: createCallbackData("ed:o", ["number"]),
