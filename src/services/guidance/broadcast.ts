@@ -341,6 +341,8 @@ export function createBroadcastWorker(deps: BroadcastWorkerDeps, options: Broadc
   let pausedUntil = 0;
   let reportState: ReportState | undefined;
   let reporting: Promise<void> | undefined;
+  /** Times the worker found no job to run with its last batch settled: nothing more goes out. */
+  let quietTurns = 0;
 
   const idle = async (ms: number) => {
     await clock.sleep(ms, interrupt.signal);
@@ -364,6 +366,8 @@ export function createBroadcastWorker(deps: BroadcastWorkerDeps, options: Broadc
   async function step(): Promise<void> {
     const job = await deps.repo.nextRunning();
     if (!job) {
+      await settling;
+      quietTurns++;
       await idle(o.pollMs);
       return;
     }
@@ -580,6 +584,10 @@ export function createBroadcastWorker(deps: BroadcastWorkerDeps, options: Broadc
     },
     get running(): boolean {
       return loop !== undefined && !stopping;
+    },
+    /** Grows each time the worker finds nothing to send, its sends settled (after a cancel, say). */
+    get quietTurns(): number {
+      return quietTurns;
     },
   };
 }
