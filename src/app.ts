@@ -16,11 +16,11 @@ import {
 } from "./services/crypto/editor-keys.js";
 import { createKeySetService } from "./services/crypto/key-set.js";
 import { createAdminService } from "./services/guidance/admin.js";
+import { createBroadcastService } from "./services/guidance/broadcast.js";
 import {
   type BroadcastWorkerOptions,
-  createBroadcastService,
   createBroadcastWorker,
-} from "./services/guidance/broadcast.js";
+} from "./services/guidance/broadcast-worker.js";
 import { createGuidanceService } from "./services/guidance/guidance.js";
 import { createSubscriptionsService } from "./services/guidance/subscriptions.js";
 import { createInterviewService } from "./services/interview/draft-store.js";
