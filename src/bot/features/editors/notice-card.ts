@@ -5,7 +5,8 @@ import type { Api } from "grammy";
 import { InlineKeyboard } from "grammy";
 import type { EditorialService } from "../../../services/submissions/editorial.js";
 import type { NoticeBatch } from "../../../services/submissions/editors-notices.js";
-import { editorsButtons, editorsNotice } from "./index.js";
+import { editorsButtons } from "../../callback-data/editors.js";
+import { editorsNotice } from "./index.js";
 
 type Translate = (key: string, args?: Record<string, string | number>) => string;
 
