@@ -4,10 +4,7 @@ import { createConversation } from "@grammyjs/conversations";
 import { Composer, InlineKeyboard, InputFile } from "grammy";
 import { LOCALES } from "../../../services/locale.js";
 import type { ReplyNotices } from "../../../services/sources/reply-notices.js";
-import type {
-  EditorialService,
-  SubmissionSummary,
-} from "../../../services/submissions/editorial.js";
+import type { EditorialService } from "../../../services/submissions/editorial.js";
 import { isStatus } from "../../../services/submissions/editorial.js";
 import {
   archiveName,
@@ -18,43 +15,14 @@ import { STATUSES } from "../../../services/submissions/submit.js";
 import { splitVolumes } from "../../../services/submissions/tar.js";
 import { editorsButtons } from "../../callback-data/editors.js";
 import type { BotContext } from "../../context.js";
-import { type Translate, type Translator, wizardConversations } from "../../conversations.js";
+import { type Translator, wizardConversations } from "../../conversations.js";
+import { editorsNotice } from "./notice-card.js";
 import {
   createReplyConversation,
   isAnonymous,
   REPLY_WAIT_MS,
   type ReplyArgs,
 } from "./reply-conversation.js";
-
-/** Fixed wording: a number, counts and a status. Never content, never a time finer than the day. */
-export function editorsNotice(t: Translate, summary: SubmissionSummary) {
-  const text = t("editors-notice", {
-    number: summary.number,
-    version: summary.questionnaireVersion,
-    answers: summary.answers,
-    attachments: summary.attachments,
-    followups: summary.followUps,
-    replies: summary.replies,
-    locale: summary.locale,
-    day: summary.createdOn,
-    status: t(`editors-status-${summary.status}`),
-  });
-  const keyboard = new InlineKeyboard();
-  // Two status buttons per row: four in one row cut "опубликован" on a phone.
-  const choices = STATUSES.filter((status) => status !== "new" && status !== summary.status);
-  choices.forEach((status, index) => {
-    if (index > 0 && index % 2 === 0) keyboard.row();
-    keyboard.text(
-      t(`editors-status-${status}`),
-      editorsButtons.status.pack({ number: summary.number, status }),
-    );
-  });
-  keyboard
-    .row()
-    .text(t("editors-button-export"), editorsButtons.export.pack({ number: summary.number }))
-    .text(t("editors-button-reply"), editorsButtons.reply.pack({ number: summary.number }));
-  return { text, keyboard };
-}
 
 export function createEditorsFeature(deps: {
   editorsChatId: number | undefined;
