@@ -3,8 +3,8 @@
 // services come from wiring.ts, which the editor tool and the desk use too.
 import type { UserFromGetMe } from "grammy/types";
 import { createBroadcastDelivery } from "./bot/broadcast-delivery.js";
-import { createEditorsNoticeDelivery } from "./bot/editors-notices.js";
 import { keyChangeMessage } from "./bot/features/editor-keys.js";
+import { createEditorsNoticeDelivery } from "./bot/features/editors/notice-card.js";
 import { type BotDeps, createBot } from "./bot/index.js";
 
 import { type Config, DEFAULTS } from "./config.js";
@@ -14,13 +14,13 @@ import {
   formatFingerprint,
   liveKeyring,
 } from "./services/crypto/editor-keys.js";
-import { createDerivationQueue, derivationConcurrency } from "./services/derivation-queue.js";
+import { createKeySetService } from "./services/crypto/key-set.js";
 import { createAdminService } from "./services/guidance/admin.js";
+import { createBroadcastService } from "./services/guidance/broadcast.js";
 import {
   type BroadcastWorkerOptions,
-  createBroadcastService,
   createBroadcastWorker,
-} from "./services/guidance/broadcast.js";
+} from "./services/guidance/broadcast-worker.js";
 import { createGuidanceService } from "./services/guidance/guidance.js";
 import { createSubscriptionsService } from "./services/guidance/subscriptions.js";
 import { createInterviewService } from "./services/interview/draft-store.js";
@@ -28,7 +28,10 @@ import {
   DEFAULT_QUESTIONNAIRE_PATH,
   loadQuestionnaire,
 } from "./services/interview/questionnaire.js";
-import { createKeySetService } from "./services/key-set.js";
+import {
+  createDerivationQueue,
+  derivationConcurrency,
+} from "./services/sources/derivation-queue.js";
 import { createSourceKeys, type deriveSourceKey } from "./services/sources/keys.js";
 import { createSourceLimits } from "./services/sources/limits.js";
 import { createSourceLocks, holdLock } from "./services/sources/locks.js";

@@ -13,7 +13,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { whenParentGone } from "./parent-watch.js";
 import { startService } from "./service.js";
 import { KeyError } from "./services/crypto/editor-keys.js";
-import { KeySetError } from "./services/key-set.js";
+import { KeySetError } from "./services/crypto/key-set.js";
 import { StorageError } from "./storage/db.js";
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 // Admission: what happens to a private update before its source's key exists. A key costs a
-// memory-hard derivation (services/source-keys.ts), queued in services/derivation-queue.ts; this
+// memory-hard derivation (services/sources/keys.ts), queued in services/sources/derivation-queue.ts; this
 // step decides who waits for one, who is answered without one, and who is told to wait.
 // - The key is in memory (someone in an interview): nothing to decide, the update goes on.
 // - An answer that needs no draft (/start, the briefing's buttons, /help, /privacy, /language,
@@ -16,7 +16,7 @@
 // one account from sending more than a source ever would while its key does not exist.
 import type { Context } from "grammy";
 import type { Update } from "grammy/types";
-import type { DerivationPriority, DerivationQueue } from "../services/derivation-queue.js";
+import type { DerivationPriority, DerivationQueue } from "../services/sources/derivation-queue.js";
 import type { SourceKeys } from "../services/sources/keys.js";
 import type { BotContext } from "./context.js";
 

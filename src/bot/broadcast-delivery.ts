@@ -15,7 +15,7 @@ import type {
   SendMessage,
 } from "../services/guidance/broadcast.js";
 import type { MessageContent } from "../services/guidance/guidance.js";
-import type { Locale } from "../services/sources/preferences.js";
+import type { Locale } from "../services/locale.js";
 import { createI18n } from "./i18n.js";
 
 /** A request that takes longer is given up and retried; the worker's lease is longer than this. */

@@ -2,7 +2,7 @@ import type { ConversationFlavor } from "@grammyjs/conversations";
 import type { I18nFlavor } from "@grammyjs/i18n";
 import type { Context } from "grammy";
 import type { Logger } from "../logger.js";
-import type { DraftSessionFlavor } from "./draft-session.js";
+import type { DraftSessionFlavor } from "./session-data.js";
 
 /**
  * `ctx.conversation` exists only below the conversations plugin, which the admin feature (an

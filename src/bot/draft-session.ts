@@ -3,50 +3,18 @@
 // it; when the handler throws, nothing is written. Beside the draft the bot keeps its own small
 // record (where the interview sits in the chat), sealed with it.
 import type { MiddlewareFn } from "grammy";
-import { z } from "zod";
 import type { Draft, InterviewService } from "../services/interview/draft-store.js";
 import { SourceBusyError } from "../services/sources/locks.js";
 import type { BotContext } from "./context.js";
+import {
+  type ChatRecord,
+  chatRecordSchema,
+  type DraftSession,
+  type DraftSessionData,
+} from "./session-data.js";
 
 /** How many recent update ids a draft remembers (Telegram redelivers; instances may reorder). */
 const RECENT_UPDATES = 64;
-
-const chatRecordSchema = z.object({
-  /** The chat's message ids from the start of the interview to now: the wipe range. */
-  firstMessageId: z.number().int().optional(),
-  lastMessageId: z.number().int().optional(),
-  /** The bot's "saved" note for the current question, edited instead of sent again. */
-  noteMessageId: z.number().int().optional(),
-  /** Update ids already handled for this draft. */
-  recentUpdates: z.array(z.number().int()).optional(),
-  /** Drafts saved before `recentUpdates` remembered only the last id. */
-  lastUpdateId: z.number().int().optional(),
-});
-
-export type ChatRecord = Omit<z.infer<typeof chatRecordSchema>, "lastUpdateId">;
-
-export interface DraftSessionData {
-  draft: Draft;
-  chat: ChatRecord;
-}
-
-export interface DraftSession {
-  /** The source's draft, read once per update; undefined when there is none. */
-  load(): Promise<DraftSessionData | undefined>;
-  /** Replaces the draft (a new interview, or the engine's outcome); written after the handler. */
-  set(data: DraftSessionData): void;
-  /**
-   * Writes the draft now, before the bot says it is stored (a crash right after "saved" must not
-   * lose the answer); it is written again after the handler with what the handler added.
-   */
-  save(): Promise<void>;
-  /** The interview ended: a cancelled one is deleted now; a submitted one is already gone. */
-  end(how: "submitted" | "discarded"): Promise<void>;
-}
-
-export interface DraftSessionFlavor {
-  draftSession: DraftSession;
-}
 
 export type DraftStore = Pick<InterviewService, "read" | "write" | "abandon" | "discard" | "ended">;
 

@@ -3,11 +3,8 @@
 // (EDITORS_LOCALE), whoever writes there, so a card never changes language with the presser.
 import { fileURLToPath } from "node:url";
 import { I18n } from "@grammyjs/i18n";
-import {
-  type Locale,
-  localeFromTelegram,
-  type PreferencesService,
-} from "../services/sources/preferences.js";
+import { type Locale, localeFromTelegram } from "../services/locale.js";
+import type { PreferencesService } from "../services/sources/preferences.js";
 import type { BotContext } from "./context.js";
 
 export const LOCALES_DIR = fileURLToPath(new URL("../../locales", import.meta.url));

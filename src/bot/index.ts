@@ -4,32 +4,39 @@ import { Bot, type BotError } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { classify } from "../faults.js";
 import { type Logger, updateFields } from "../logger.js";
-import type { DerivationQueue } from "../services/derivation-queue.js";
+import type { KeySetService } from "../services/crypto/key-set.js";
 import type { AdminService } from "../services/guidance/admin.js";
 import type { BroadcastService } from "../services/guidance/broadcast.js";
 import type { GuidanceService } from "../services/guidance/guidance.js";
 import type { SubscriptionsService } from "../services/guidance/subscriptions.js";
 import type { InterviewService } from "../services/interview/draft-store.js";
-import type { KeySetService } from "../services/key-set.js";
+import type { Locale } from "../services/locale.js";
+import type { DerivationQueue } from "../services/sources/derivation-queue.js";
 import type { SourceKeys } from "../services/sources/keys.js";
-import { ExpiringMap, HOUR, RateLimiter, type SourceLimits } from "../services/sources/limits.js";
-import type { Locale, PreferencesService } from "../services/sources/preferences.js";
+import type { SourceLimits } from "../services/sources/limits.js";
+import type { PreferencesService } from "../services/sources/preferences.js";
 import type { ReplyNotices } from "../services/sources/reply-notices.js";
 import type { EditorialService } from "../services/submissions/editorial.js";
 import type { ExportService } from "../services/submissions/export.js";
 import type { QuotaService } from "../services/submissions/quotas.js";
+import {
+  createCodenameWaits,
+  createReceipts,
+  createSubmissionLimiter,
+} from "../services/submissions/receipts.js";
 import type { SubmissionsService } from "../services/submissions/submit.js";
 import { type Admission, createAdmission } from "./admission.js";
 import { type ApiRetryOptions, apiRetry, lenientCallbackAnswers } from "./api-retry.js";
 import type { BotContext } from "./context.js";
 import type { Translator } from "./conversations.js";
 import { draftSession, type SourceLock } from "./draft-session.js";
-import { createAdminFallbackFeature, createAdminFeature } from "./features/admin.js";
-import { createCodenameFeature, createCodenameWaits } from "./features/codename.js";
+import { createAdminFallbackFeature, createAdminFeature } from "./features/admin/index.js";
+import { createCodenameFeature } from "./features/codename.js";
 import { createEditorKeysFeature } from "./features/editor-keys.js";
-import { createEditorsFeature } from "./features/editors.js";
-import { createInterviewFeature, type ReceiptMemo } from "./features/interview.js";
+import { createEditorsFeature } from "./features/editors/index.js";
+import { createInterviewFeature } from "./features/interview.js";
 import { createLanguageFeature } from "./features/language.js";
+import { createReceiptFeature } from "./features/receipt.js";
 import { createSafetyFeature } from "./features/safety.js";
 import { createStartFeature } from "./features/start.js";
 import { createSubscriptionsFeature } from "./features/subscriptions.js";
@@ -153,7 +160,7 @@ export function createBot(deps: BotDeps): TestimonyBot {
   });
   safe.use(i18n);
 
-  const receipts = new ExpiringMap<ReceiptMemo>(15 * 60_000);
+  const receipts = createReceipts();
   const codenameWaits = createCodenameWaits();
 
   // Before the draft is loaded: nothing a person sees first waits for a derivation.
@@ -205,22 +212,28 @@ export function createBot(deps: BotDeps): TestimonyBot {
       translate,
     }),
   );
+  const receipt = createReceiptFeature({
+    interview: deps.interview,
+    receipts,
+    awaiting: codenameWaits,
+    attempts: deps.sourceLimits.codenameAttempts,
+  });
   safe.use(
     createInterviewFeature({
       interview: deps.interview,
       apiRoot: deps.apiRoot,
-      submissionLimiter: new RateLimiter(deps.limits.maxSubmissionsPerDay, 24 * HOUR),
-      receipts,
+      submissionLimiter: createSubmissionLimiter(deps.limits.maxSubmissionsPerDay),
+      issueReceipt: receipt.issue,
       preferences: deps.preferences,
       replyNotices: deps.replyNotices,
       now: deps.now,
     }),
   );
+  safe.use(receipt.feature);
   safe.use(
     createCodenameFeature({
       interview: deps.interview,
       submissions: deps.submissions,
-      receipts,
       attempts: deps.sourceLimits.codenameAttempts,
       apiRoot: deps.apiRoot,
       quotas: deps.quotas,

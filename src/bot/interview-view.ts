@@ -11,7 +11,7 @@ import {
   shortKey,
   visibleQuestions,
 } from "../services/interview/questionnaire.js";
-import { createCallbackData } from "./callback-data.js";
+import { createCallbackData } from "./callback-data/define.js";
 import type { BotContext } from "./context.js";
 
 /** Every button of the interview: built here, parsed by the interview feature. */

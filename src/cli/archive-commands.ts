@@ -16,7 +16,7 @@ import {
   WrongPassphraseError,
 } from "../services/crypto/decrypt.js";
 import { formatFingerprint } from "../services/crypto/editor-keys.js";
-import { isLocale } from "../services/sources/preferences.js";
+import { isLocale } from "../services/locale.js";
 import { archiveName } from "../services/submissions/export.js";
 import { createArchiveServices, createEditorServices } from "../wiring.js";
 import { CliError, type Command, UsageError } from "./command.js";

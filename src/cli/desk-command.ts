@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { readLaunchEnvironment } from "../config.js";
 import { LAUNCH_CODE_MS, startDesk } from "../desk/server.js";
 import { whenParentGone } from "../parent-watch.js";
-import { isLocale } from "../services/sources/preferences.js";
+import { isLocale } from "../services/locale.js";
 import { CliError, type Command, UsageError } from "./command.js";
 import { writeLaunchFile } from "./desk-launch.js";
 import { keysOption, loadKeysOption } from "./keys-option.js";

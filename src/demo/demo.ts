@@ -12,7 +12,7 @@ import { createLogger } from "../logger.js";
 import { type RunningService, startService } from "../service.js";
 import { formatFingerprint } from "../services/crypto/editor-keys.js";
 import { generateEditorKey } from "../services/crypto/keygen.js";
-import type { Locale } from "../services/sources/preferences.js";
+import type { Locale } from "../services/locale.js";
 import { type FakeBotApi, messageFileId, startFakeBotApi } from "../telegram-emulator/index.js";
 import { type DemoKey, startDemoServer } from "./server.js";
 import { ADMIN_ID, EDITORS_CHAT_ID, setUpWorld } from "./world.js";

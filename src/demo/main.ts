@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { readLaunchEnvironment } from "../config.js";
 import { whenParentGone } from "../parent-watch.js";
-import { isLocale } from "../services/sources/preferences.js";
+import { isLocale } from "../services/locale.js";
 import { type Demo, looksLikeRealToken, startDemo } from "./demo.js";
 
 const USAGE = `Usage: npm run demo [-- --port N] [--lang ru|en]

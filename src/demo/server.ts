@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { fileURLToPath } from "node:url";
 import type { RunningService } from "../service.js";
 import { formatFingerprint } from "../services/crypto/editor-keys.js";
-import { isLocale, type Locale } from "../services/sources/preferences.js";
+import { isLocale, type Locale } from "../services/locale.js";
 import { messagesWithPrefix, translate } from "../services/texts.js";
 import type { EmulatorEvent, FakeBotApi, FileKind } from "../telegram-emulator/index.js";
 import { oggOpusSilence } from "../telegram-emulator/media.js";

@@ -1,6 +1,6 @@
 // The demo's simulated people and chats in the Telegram emulator: sources (one per browser tab,
 // ?source=N), an editor in the editors' group (where the bot is an admin), and an admin.
-import type { Locale } from "../services/sources/preferences.js";
+import type { Locale } from "../services/locale.js";
 import type { ChatActor, FakeBotApi, FakeUser } from "../telegram-emulator/index.js";
 
 export const EDITORS_CHAT_ID = -1_009_000_000_001;

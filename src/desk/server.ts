@@ -16,7 +16,7 @@ import {
   DEFAULT_QUESTIONNAIRE_PATH,
   loadQuestionnaire,
 } from "../services/interview/questionnaire.js";
-import { isLocale, type Locale } from "../services/sources/preferences.js";
+import { isLocale, type Locale } from "../services/locale.js";
 import { STATUSES } from "../services/submissions/submit.js";
 import { messagesWithPrefix } from "../services/texts.js";
 import { openStorage, type Storage } from "../storage/db.js";

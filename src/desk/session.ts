@@ -24,7 +24,7 @@ import {
 } from "../services/crypto/decrypt.js";
 import { formatFingerprint } from "../services/crypto/editor-keys.js";
 import type { Questionnaire } from "../services/interview/questionnaire.js";
-import type { Locale } from "../services/sources/preferences.js";
+import type { Locale } from "../services/locale.js";
 import { isStatus } from "../services/submissions/editorial.js";
 import type { DeskSource, DeskWork, InboxEntry } from "./sources.js";
 

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { FluentBundle, FluentResource, type FluentVariable } from "@fluent/bundle";
-import type { Locale } from "./sources/preferences.js";
+import type { Locale } from "./locale.js";
 
 const LOCALES_DIR = fileURLToPath(new URL("../../locales", import.meta.url));
 const bundles = new Map<Locale, { bundle: FluentBundle; ids: string[] }>();

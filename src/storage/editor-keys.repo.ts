@@ -1,5 +1,5 @@
 // The editors' key set the bot last started with: fingerprints, user ids, confirmed or not.
-// Public data (services/key-set.ts decides what a change means).
+// Public data (services/crypto/key-set.ts decides what a change means).
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "./db.js";
 import { editorKeys } from "./schema.js";

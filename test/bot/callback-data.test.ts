@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createCallbackData } from "../../src/bot/callback-data.js";
+import { createCallbackData } from "../../src/bot/callback-data/define.js";
 
 describe("typed callback data", () => {
   const answer = createCallbackData("iv:a", ["question", "option"]);

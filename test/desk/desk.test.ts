@@ -4,7 +4,6 @@
 // the reply with the codename; wrong passphrase, wrong key, the one-time launch code and the
 // session cookie; archives only = read only.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
@@ -157,8 +156,8 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
     }
   });
 
-  it("answers 403 to anything without the session header; a new launch ends the older page's session", async () => {
-    const origin = new URL(desk.url).origin;
+  it("a new launch ends the older page's session", async () => {
+    const _origin = new URL(desk.url).origin;
     const second = await browser.newPage();
     try {
       await second.goto(desk.newLaunchUrl());
@@ -171,39 +170,7 @@ describe.skipIf(!hasChromium)("review desk in Chromium", () => {
       await second.close();
     }
 
-    const token = (await launchSession(desk.newLaunchUrl())) as string;
-    for (const path of ["/api/state", "/api/submissions", "/t/", "/open/x"]) {
-      expect((await fetch(new URL(path, origin))).status, path).toBe(403);
-    }
-    expect((await deskFetch(origin, "A".repeat(43), "/api/submissions")).status).toBe(403);
-
-    const answer = await deskFetch(origin, token, "/api/state");
-    expect(answer.status).toBe(200);
-    expect(answer.headers.get("content-security-policy")).toContain("default-src 'self'");
-    expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(answer.headers.get("referrer-policy")).toBe("no-referrer");
-    expect(answer.headers.get("cache-control")).toBe("no-store");
-
-    // Another Host (DNS rebinding) or another site's form: refused even with the session.
-    const raw = (headers: Record<string, string>, method = "GET") =>
-      new Promise<number>((resolve, reject) => {
-        const req = request(
-          `${origin}/api/lock`,
-          { method, headers: { "X-Desk-Session": token, ...headers }, agent: false },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        );
-        req.on("error", reject);
-        req.end(method === "POST" ? "{}" : undefined);
-      });
-    expect(await raw({ Host: "evil.example" })).toBe(403);
-    expect(
-      await raw({ Origin: "http://evil.example", "Content-Type": "application/json" }, "POST"),
-    ).toBe(403);
-    expect(await raw({ "Content-Type": "text/plain" }, "POST")).toBe(403);
-    expect(await raw({ "Content-Type": "application/json" }, "POST")).toBe(200);
+    // The same guard without a browser (session header, Host, Origin, JSON): desk-guard.test.ts.
 
     // The editor pastes a fresh address into the same tab.
     await page.goto(desk.newLaunchUrl());

@@ -285,7 +285,13 @@ describe("pacing, status and cancel", () => {
     const cancelled = await nextNew(admin);
     expect(cancelled.text).toMatch(/^Broadcast #3: stopped\nDelivered: \d+ of 120/);
     const atCancel = sentTo(before).length;
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // The worker sees the job stopped, lets its sends in flight finish and finds nothing more.
+    const quiet = bot.app.broadcastWorker.quietTurns;
+    await bot.api.waitFor(
+      () => bot.app.broadcastWorker.quietTurns > quiet,
+      5000,
+      "the worker quiet after the cancel",
+    );
     // Only what was in flight at the cancel may still arrive (one batch at most).
     expect(sentTo(before).length - atCancel).toBeLessThanOrEqual(40);
     expect(sentTo(before).length).toBeLessThan(120);

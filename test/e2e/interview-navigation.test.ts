@@ -1,7 +1,7 @@
 // What a source notices while moving through the interview: a changed choice asks the follow-up
 // it opens, the hint at a file question, a progress counter that does not jump, the review's marks.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { editorsNotice } from "../../src/bot/features/editors.js";
+import { editorsNotice } from "../../src/bot/features/editors/notice-card.js";
 import type { SubmissionSummary } from "../../src/services/submissions/editorial.js";
 import { translate } from "../../src/services/texts.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";

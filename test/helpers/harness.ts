@@ -52,7 +52,7 @@ export interface TestBotOptions {
   storage?: TestStorage;
   /**
    * The editor keys of an earlier run (e.g. a seized copy's), instead of fresh ones: a bot that
-   * starts with none of the keys its database knows is refused (services/key-set.ts).
+   * starts with none of the keys its database knows is refused (services/crypto/key-set.ts).
    */
   editorKeys?: { keyring: EditorKeyring; keys: TestKey[] };
   /** The secrets of an earlier run (e.g. a seized copy's), instead of fresh ones. */

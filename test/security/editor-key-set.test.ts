@@ -10,7 +10,7 @@ import {
   formatFingerprint,
   loadEditorKeys,
 } from "../../src/services/crypto/editor-keys.js";
-import { KeySetError } from "../../src/services/key-set.js";
+import { KeySetError } from "../../src/services/crypto/key-set.js";
 import { hashTelegramId } from "../../src/services/sources/sealing.js";
 import { decryptSubmission } from "../helpers/decrypt.js";
 import { EDITORS_CHAT_ID, startTestBot, type TestBot } from "../helpers/harness.js";

@@ -1,27 +1,21 @@
-// Coming back with the codename: checking a freshly written-down codename, reading editors'
-// replies, adding to the testimony. Sessions live in memory only: nothing at rest links this
+// Coming back with the codename (/codename): reading editors' replies, adding to the testimony.
+// The receipt's typed-back check is features/receipt.ts. Sessions live in memory only: nothing at rest links this
 // chat to a submission.
 import { type ChatTypeContext, Composer, InlineKeyboard } from "grammy";
 import { prepareAttachment } from "../../services/interview/attachments.js";
 import type { InterviewService } from "../../services/interview/draft-store.js";
 import { cleaningNote } from "../../services/metadata/labels.js";
 import { ExpiringMap, type SourceLimit } from "../../services/sources/limits.js";
-import { looksLikeCodename, normaliseCodename } from "../../services/submissions/codename.js";
+import { looksLikeCodename } from "../../services/submissions/codename.js";
 import type { QuotaService } from "../../services/submissions/quotas.js";
+import { type CodenameWaits, createCodenameWaits } from "../../services/submissions/receipts.js";
 import type { SubmissionsService } from "../../services/submissions/submit.js";
-
-import { createCallbackData } from "../callback-data.js";
+import { codenameButtons } from "../callback-data/codename.js";
+import { promptForCodename } from "../codename-prompt.js";
 import type { BotContext } from "../context.js";
 import { FileTooBigError, fileOf, openFileStream } from "../files.js";
 import { escapeHtml } from "../interview-view.js";
 import { wipeIds } from "../wipe.js";
-import type { ReceiptMemo } from "./interview.js";
-
-export interface Awaiting {
-  mode: "check" | "open";
-  /** The prompt, the /codename command and "not found" answers: deleted once the codename is in. */
-  messageIds: number[];
-}
 
 interface Session {
   submissionId: string;
@@ -32,28 +26,14 @@ interface Session {
 
 const SESSION_MS = 30 * 60_000;
 
-/** The buttons of this feature ("Written down, delete it" is also under the interview's receipt). */
-export const codenameButtons = {
-  hide: createCallbackData("cn:hide"),
-  show: createCallbackData("cn:show"),
-  skipCheck: createCallbackData("cn:skipcheck"),
-  start: createCallbackData("cn:start"),
-  add: createCallbackData("cn:add"),
-  done: createCallbackData("cn:done"),
-};
-
 type PrivateContext = ChatTypeContext<BotContext, "private">;
 
-/** Who is expected to type a codename next (in memory; safety deletes what they type, flood or not). */
-export type CodenameWaits = ExpiringMap<Awaiting>;
-export const createCodenameWaits = (): CodenameWaits => new ExpiringMap<Awaiting>(10 * 60_000);
 /** Telegram takes up to 4096 characters per message; stay below it, markup included. */
 const MESSAGE_LIMIT = 4000;
 
 export function createCodenameFeature(deps: {
   interview: InterviewService;
   submissions: SubmissionsService;
-  receipts: ExpiringMap<ReceiptMemo>;
   /** Wrong codenames per hour (shared by the instances on PostgreSQL). */
   attempts: SourceLimit;
   apiRoot: string;
@@ -66,55 +46,8 @@ export function createCodenameFeature(deps: {
   const sessions = new ExpiringMap<Session>(SESSION_MS);
   const keyOf = (ctx: PrivateContext) => deps.interview.memoryKey(ctx.from.id);
 
-  const prompt = async (ctx: PrivateContext, mode: Awaiting["mode"], commandId?: number) => {
-    // An earlier prompt (and its "not found" answers) is superseded: it leaves the chat.
-    const previous = awaiting.get(keyOf(ctx));
-    if (previous) await wipeIds(ctx.api, ctx.chat.id, previous.messageIds);
-    const text = mode === "check" ? ctx.t("receipt-check-prompt") : ctx.t("codename-prompt");
-    const keyboard =
-      mode === "check"
-        ? new InlineKeyboard().text(
-            ctx.t("receipt-button-skip-check"),
-            codenameButtons.skipCheck.pack({}),
-          )
-        : undefined;
-    const sent = await ctx.reply(text, { reply_markup: keyboard });
-    const messageIds = commandId === undefined ? [] : [commandId];
-    awaiting.set(keyOf(ctx), { mode, messageIds: [...messageIds, sent.message_id] });
-  };
-
-  // "Written down, delete it": the codename leaves the chat; then a check from the source's notes.
-  privateChat.callbackQuery(codenameButtons.hide.filter, async (ctx) => {
-    await ctx.answerCallbackQuery();
-    await ctx.deleteMessage().catch(() => {});
-    await prompt(ctx, "check");
-  });
-
-  privateChat.callbackQuery(codenameButtons.show.filter, async (ctx) => {
-    const memo = deps.receipts.get(keyOf(ctx));
-    if (!memo) {
-      await ctx.answerCallbackQuery({ text: ctx.t("receipt-gone"), show_alert: true });
-      return;
-    }
-    await ctx.answerCallbackQuery();
-    await ctx.deleteMessage().catch(() => {});
-    await ctx.reply(ctx.t("receipt-codename", { codename: memo.codename }), {
-      parse_mode: "HTML",
-      reply_markup: new InlineKeyboard().text(
-        ctx.t("receipt-button-written"),
-        codenameButtons.hide.pack({}),
-      ),
-    });
-  });
-
-  privateChat.callbackQuery(codenameButtons.skipCheck.filter, async (ctx) => {
-    await ctx.answerCallbackQuery();
-    const waiting = awaiting.get(keyOf(ctx));
-    awaiting.delete(keyOf(ctx));
-    deps.receipts.delete(keyOf(ctx));
-    await ctx.deleteMessage().catch(() => {});
-    if (waiting) await wipeIds(ctx.api, ctx.chat.id, waiting.messageIds);
-  });
+  const prompt = (ctx: PrivateContext, mode: "open", commandId?: number) =>
+    promptForCodename(ctx, awaiting, keyOf(ctx), mode, commandId);
 
   privateChat.command("codename", (ctx) => prompt(ctx, "open", ctx.message.message_id));
   privateChat.callbackQuery(codenameButtons.start.filter, async (ctx) => {
@@ -219,14 +152,10 @@ export function createCodenameFeature(deps: {
       await ctx.reply(ctx.t("codename-too-many-attempts"));
       return;
     }
-    /**
-     * `counted`: a wrong codename counts against the (shared) attempt limit; a slip in the
-     * receipt's typed-back check does not: it is compared in memory, so there is nothing to
-     * guess at, and a counter row would say that this account just sent a testimony.
-     */
-    const notFound = async (keyboard?: InlineKeyboard, counted = true) => {
-      if (counted) await deps.attempts.take(ctx.from.id);
-      const sent = await ctx.reply(ctx.t("codename-not-found"), { reply_markup: keyboard });
+    /** A wrong codename counts against the (shared) attempt limit. */
+    const notFound = async () => {
+      await deps.attempts.take(ctx.from.id);
+      const sent = await ctx.reply(ctx.t("codename-not-found"));
       if (waiting) {
         waiting.messageIds.push(sent.message_id);
         awaiting.set(key, waiting);
@@ -236,34 +165,6 @@ export function createCodenameFeature(deps: {
       awaiting.delete(key);
       if (waiting) await wipeIds(ctx.api, ctx.chat.id, waiting.messageIds);
     };
-
-    const memo = waiting?.mode === "check" ? deps.receipts.get(key) : undefined;
-    if (memo) {
-      // The typed-back check compares with the codename just issued, held in memory: hashing
-      // it again would protect nothing and cost a memory-hard derivation.
-      if (normaliseCodename(text) !== normaliseCodename(memo.codename)) {
-        await notFound(
-          new InlineKeyboard().text(
-            ctx.t("receipt-button-show-again"),
-            codenameButtons.show.pack({}),
-          ),
-          false,
-        );
-        return;
-      }
-      await done();
-      // Leave only the final message, now saying that the codename was checked.
-      deps.receipts.delete(key);
-      await ctx.api
-        .editMessageText(
-          ctx.chat.id,
-          memo.finalMessageId,
-          `${memo.finalText}\n\n${ctx.t("receipt-checked")}`,
-          { parse_mode: "HTML" },
-        )
-        .catch(() => ctx.reply(ctx.t("receipt-checked")));
-      return;
-    }
 
     const view = await deps.submissions.openWithCodename(text);
     if (!view) {

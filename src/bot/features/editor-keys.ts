@@ -1,10 +1,10 @@
 // The editors' key set in the editors' chat: /keys lists it, and the alarm posted at start when it
-// changed carries a button per added key; one editor's press confirms it (services/key-set.ts).
+// changed carries a button per added key; one editor's press confirms it (services/crypto/key-set.ts).
 import { Composer, InlineKeyboard } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import { formatFingerprint } from "../../services/crypto/editor-keys.js";
-import type { KeyListEntry, KeySetChange, KeySetService } from "../../services/key-set.js";
-import { createCallbackData } from "../callback-data.js";
+import type { KeyListEntry, KeySetChange, KeySetService } from "../../services/crypto/key-set.js";
+import { createCallbackData } from "../callback-data/define.js";
 import type { BotContext } from "../context.js";
 
 const confirmKey = createCallbackData("ek", ["fingerprint"]);

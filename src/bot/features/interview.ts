@@ -1,7 +1,7 @@
 // The interview in the chat: turns updates into the engine's events and its views into messages.
 // What an answer means, and what is encrypted and stored, is decided in services/interview/engine;
 // the draft is loaded and saved by the draft session (draft-session.ts), never here.
-import { type ChatTypeContext, Composer, type Filter, InlineKeyboard } from "grammy";
+import { type ChatTypeContext, Composer, type Filter, type InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
 import {
   answerCounts,
@@ -12,13 +12,15 @@ import {
   type Outcome,
 } from "../../services/interview/draft-store.js";
 import { getQuestion } from "../../services/interview/questionnaire.js";
+import { isLocale } from "../../services/locale.js";
 import { cleaningNote } from "../../services/metadata/labels.js";
 import { ExpiringMap, type RateLimiter } from "../../services/sources/limits.js";
-import { isLocale, type PreferencesService } from "../../services/sources/preferences.js";
+import type { PreferencesService } from "../../services/sources/preferences.js";
 import type { ReplyNotices } from "../../services/sources/reply-notices.js";
+import type { ReceiptMemo } from "../../services/submissions/receipts.js";
 
 import type { BotContext } from "../context.js";
-import { type ChatRecord, type DraftSessionData, firstDelivery } from "../draft-session.js";
+import { firstDelivery } from "../draft-session.js";
 import { fileOf, openFileStream } from "../files.js";
 import {
   interviewButtons as buttons,
@@ -33,26 +35,19 @@ import {
   skipConfirmation,
   voiceChoiceKeyboard,
 } from "../interview-view.js";
+import type { ChatRecord, DraftSessionData } from "../session-data.js";
 import { TELEGRAM_DELETE_LIMIT_HOURS, wipeRange } from "../wipe.js";
-import { codenameButtons } from "./codename.js";
 
 type PrivateContext = ChatTypeContext<BotContext, "private">;
 type ButtonContext = Filter<PrivateContext, "callback_query:data">;
-
-export interface ReceiptMemo {
-  codename: string;
-  finalMessageId: number;
-  /** The final message as sent (HTML), so the check can add to it without losing a note. */
-  finalText: string;
-}
 
 export interface InterviewFeatureDeps {
   interview: InterviewService;
   apiRoot: string;
   /** Submissions per user per day (checked at the start, counted at submit). */
   submissionLimiter: RateLimiter;
-  /** Codenames just issued, in memory only, so "show it again" works for a few minutes. */
-  receipts: ExpiringMap<ReceiptMemo>;
+  /** Shows the codename just issued (features/receipt.ts, wired in bot/index.ts). */
+  issueReceipt: (ctx: PrivateContext, memo: ReceiptMemo) => Promise<void>;
   /** A language chosen with /language (in memory); otherwise the draft's language applies. */
   preferences: PreferencesService;
   /** "Tell me here about a reply": the chat id, in memory only. */
@@ -285,15 +280,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     // it in the database (adjacent rows and transaction ids). /subscribe and the briefing offer it.
     const finalMessage = await ctx.reply(finalText, { parse_mode: "HTML" });
     await wipe(ctx, chat, finalMessage.message_id - 1);
-    // The codename comes last, so deleting it leaves only the final message.
-    await ctx.reply(ctx.t("receipt-codename", { codename: view.receipt.codename }), {
-      parse_mode: "HTML",
-      reply_markup: new InlineKeyboard().text(
-        ctx.t("receipt-button-written"),
-        codenameButtons.hide.pack({}),
-      ),
-    });
-    deps.receipts.set(interview.memoryKey(userId), {
+    await deps.issueReceipt(ctx, {
       codename: view.receipt.codename,
       finalMessageId: finalMessage.message_id,
       finalText,

@@ -1,7 +1,8 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { SubscriptionsService } from "../../services/guidance/subscriptions.js";
-import { isLocale, LOCALES, type PreferencesService } from "../../services/sources/preferences.js";
-import { createCallbackData } from "../callback-data.js";
+import { isLocale, LOCALES } from "../../services/locale.js";
+import type { PreferencesService } from "../../services/sources/preferences.js";
+import { createCallbackData } from "../callback-data/define.js";
 import type { BotContext } from "../context.js";
 
 /** "Русский" / "English" under /language: the data is the locale. */

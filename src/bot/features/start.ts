@@ -1,11 +1,11 @@
 // The briefing (/start), /help and /privacy: what is kept, what Telegram sees, how to stay safer,
 // and where the most exposed sources can reach the newsroom outside Telegram (when set).
 import { Composer, InlineKeyboard } from "grammy";
-import { isLocale, type Locale } from "../../services/sources/preferences.js";
+import { isLocale, type Locale } from "../../services/locale.js";
+import { codenameButtons } from "../callback-data/codename.js";
+import { subscribeButton } from "../callback-data/subscriptions.js";
 import type { BotContext } from "../context.js";
 import { escapeHtml, interviewButtons } from "../interview-view.js";
-import { codenameButtons } from "./codename.js";
-import { subscribeButton } from "./subscriptions.js";
 
 export interface StartFeatureDeps {
   /** SAFER_CHANNEL_TEXT_* per language: shown as given (escaped), nothing when unset. */

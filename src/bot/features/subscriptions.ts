@@ -3,13 +3,10 @@
 import { type ChatTypeContext, Composer, InlineKeyboard } from "grammy";
 import type { GuidanceService } from "../../services/guidance/guidance.js";
 import type { SubscriptionsService } from "../../services/guidance/subscriptions.js";
-import { isLocale, type Locale } from "../../services/sources/preferences.js";
+import { isLocale, type Locale } from "../../services/locale.js";
 import { sendContent } from "../broadcast-delivery.js";
-import { createCallbackData } from "../callback-data.js";
+import { subscribeButton } from "../callback-data/subscriptions.js";
 import type { BotContext } from "../context.js";
-
-/** Every "Subscribe to guidance" button (briefing, guidance; never the receipt). */
-export const subscribeButton = createCallbackData("sub:on");
 
 export function subscribeKeyboard(ctx: BotContext) {
   return new InlineKeyboard().text(ctx.t("subscribe-button"), subscribeButton.pack({}));

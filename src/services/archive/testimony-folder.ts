@@ -4,7 +4,7 @@
 import { constants } from "node:fs";
 import { mkdir, open, realpath } from "node:fs/promises";
 import path from "node:path";
-import type { Locale } from "../sources/preferences.js";
+import type { Locale } from "../locale.js";
 import { SAFE_ID } from "./reader.js";
 import { ArchiveError } from "./tar-header.js";
 import { renderMarkdown, type Testimony } from "./testimony.js";

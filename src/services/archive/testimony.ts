@@ -21,8 +21,8 @@ import {
   questionKey,
   visibleQuestions,
 } from "../interview/questionnaire.js";
+import type { Locale } from "../locale.js";
 import { cleaningLabel } from "../metadata/labels.js";
-import type { Locale } from "../sources/preferences.js";
 
 import { translate } from "../texts.js";
 import { type CheckedManifest, readArchive, SAFE_ID } from "./reader.js";

@@ -96,7 +96,7 @@ export interface LiveKeyring {
 
 /**
  * The editors' keys with only some of them in use: a key that appeared in EDITOR_KEYS since the
- * last start receives nothing until an editor confirms it (services/key-set.ts).
+ * last start receives nothing until an editor confirms it (services/crypto/key-set.ts).
  */
 export function liveKeyring(all: EditorKeyring, inUse: readonly string[]): LiveKeyring {
   const allKeys = keysOf(all);

@@ -1,7 +1,7 @@
 // Guidance for sources, written by admins per locale. Every version is kept; readers get the
 // newest one in their language, or the default locale's when there is none in theirs.
 import type { GuidanceRepository, GuidanceRow } from "../../storage/guidance.repo.js";
-import { isLocale, LOCALES, type Locale } from "../sources/preferences.js";
+import { isLocale, LOCALES, type Locale } from "../locale.js";
 
 /** A Telegram message entity, as plain data (services know nothing of grammY). */
 export interface TextEntity {

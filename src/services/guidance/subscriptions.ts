@@ -2,7 +2,7 @@
 // key (AES-256-GCM), next to an HMAC that finds a chat again without unsealing (DESIGN §3.3).
 // Never linked to drafts or submissions.
 import type { SubscribersRepository } from "../../storage/subscribers.repo.js";
-import { isLocale, type Locale } from "../sources/preferences.js";
+import { isLocale, type Locale } from "../locale.js";
 import { hashTelegramId, type Sealer } from "../sources/sealing.js";
 
 /** The sealing context and HMAC purpose of a subscriber's chat id. */

@@ -4,8 +4,8 @@
 // the key that seals its state come from a keyed, memory-hard derivation of the id (scrypt), and
 // exist only while an interview is in progress (the draft row goes when it ends).
 import { createHmac, hkdfSync, scrypt } from "node:crypto";
-import type { DerivationPriority, DerivationQueue } from "../derivation-queue.js";
 import { CODENAME_SCRYPT } from "../submissions/codename.js";
+import type { DerivationPriority, DerivationQueue } from "./derivation-queue.js";
 
 /**
  * scrypt N = 2^15, r = 8: 32 MiB of memory and about 100 ms of one core per id here.

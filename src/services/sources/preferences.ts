@@ -1,22 +1,8 @@
 // Per-user preferences (the interface language), in memory only.
+
+import type { Locale } from "../locale.js";
 import { ExpiringMap } from "./limits.js";
 import { hashTelegramId } from "./sealing.js";
-
-export const LOCALES = ["ru", "en"] as const;
-export type Locale = (typeof LOCALES)[number];
-
-export function isLocale(value: unknown): value is Locale {
-  return typeof value === "string" && (LOCALES as readonly string[]).includes(value);
-}
-
-/** Telegram's language_code → one of ours; Russian for ru and the languages of its neighbours. */
-export function localeFromTelegram(languageCode: string | undefined, fallback: Locale): Locale {
-  if (!languageCode) return fallback;
-  const base = languageCode.toLowerCase().split("-")[0] ?? "";
-  if (["ru", "uk", "be", "kk", "ky", "hy", "ka", "uz", "tg", "az"].includes(base)) return "ru";
-  if (base === "en") return "en";
-  return fallback;
-}
 
 /**
  * The interface language a source picked with /language. Kept in memory only, for a while

@@ -6,19 +6,23 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   type BroadcastProgress,
-  type BroadcastWorkerOptions,
-  backoffDelay,
   batchSize,
-  type Clock,
-  classifyFailure,
   createBroadcastService,
-  createBroadcastWorker,
   messageFor,
-  realClock,
   type SendMessage,
 } from "../../../src/services/guidance/broadcast.js";
+import {
+  backoffDelay,
+  classifyFailure,
+} from "../../../src/services/guidance/broadcast-failures.js";
+import {
+  type BroadcastWorkerOptions,
+  type Clock,
+  createBroadcastWorker,
+  realClock,
+} from "../../../src/services/guidance/broadcast-worker.js";
 import { createSubscriptionsService } from "../../../src/services/guidance/subscriptions.js";
-import type { Locale } from "../../../src/services/sources/preferences.js";
+import type { Locale } from "../../../src/services/locale.js";
 import { createSealer } from "../../../src/services/sources/sealing.js";
 import { createBroadcastsRepository } from "../../../src/storage/broadcasts.repo.js";
 import { broadcasts, deliveries, subscribers } from "../../../src/storage/schema.js";

@@ -3,9 +3,13 @@
 // the status buttons at once; several get one line and a button each that opens the card.
 import type { Api } from "grammy";
 import { InlineKeyboard } from "grammy";
-import type { EditorialService } from "../services/submissions/editorial.js";
-import type { NoticeBatch } from "../services/submissions/editors-notices.js";
-import { editorsButtons, editorsNotice } from "./features/editors.js";
+import type {
+  EditorialService,
+  SubmissionSummary,
+} from "../../../services/submissions/editorial.js";
+import type { NoticeBatch } from "../../../services/submissions/editors-notices.js";
+import { STATUSES } from "../../../services/submissions/submit.js";
+import { editorsButtons } from "../../callback-data/editors.js";
 
 type Translate = (key: string, args?: Record<string, string | number>) => string;
 
@@ -72,3 +76,33 @@ export function createEditorsNoticeDelivery(deps: {
 }
 
 export type EditorsNoticeDelivery = ReturnType<typeof createEditorsNoticeDelivery>;
+
+/** Fixed wording: a number, counts and a status. Never content, never a time finer than the day. */
+export function editorsNotice(t: Translate, summary: SubmissionSummary) {
+  const text = t("editors-notice", {
+    number: summary.number,
+    version: summary.questionnaireVersion,
+    answers: summary.answers,
+    attachments: summary.attachments,
+    followups: summary.followUps,
+    replies: summary.replies,
+    locale: summary.locale,
+    day: summary.createdOn,
+    status: t(`editors-status-${summary.status}`),
+  });
+  const keyboard = new InlineKeyboard();
+  // Two status buttons per row: four in one row cut "опубликован" on a phone.
+  const choices = STATUSES.filter((status) => status !== "new" && status !== summary.status);
+  choices.forEach((status, index) => {
+    if (index > 0 && index % 2 === 0) keyboard.row();
+    keyboard.text(
+      t(`editors-status-${status}`),
+      editorsButtons.status.pack({ number: summary.number, status }),
+    );
+  });
+  keyboard
+    .row()
+    .text(t("editors-button-export"), editorsButtons.export.pack({ number: summary.number }))
+    .text(t("editors-button-reply"), editorsButtons.reply.pack({ number: summary.number }));
+  return { text, keyboard };
+}

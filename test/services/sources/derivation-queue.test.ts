@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   createDerivationQueue,
   derivationConcurrency,
-} from "../../src/services/derivation-queue.js";
+} from "../../../src/services/sources/derivation-queue.js";
 
 /** A job that finishes when told to; `order` records when each one started. */
 function jobs() {

@@ -3,9 +3,9 @@
 // nothing until an editor confirms it in the editors' chat (bot/features/editor-keys.ts).
 // Confirmations go to the audit table. The very first start trusts the set it is given.
 
-import type { AuditRepository } from "../storage/audit.repo.js";
-import type { EditorKeysRepository } from "../storage/editor-keys.repo.js";
-import type { EditorKeyInfo, LiveKeyring } from "./crypto/editor-keys.js";
+import type { AuditRepository } from "../../storage/audit.repo.js";
+import type { EditorKeysRepository } from "../../storage/editor-keys.repo.js";
+import type { EditorKeyInfo, LiveKeyring } from "./editor-keys.js";
 
 /** Refuses a start where no key would be left to encrypt to. */
 export class KeySetError extends Error {
