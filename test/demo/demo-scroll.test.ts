@@ -59,7 +59,10 @@ describe.skipIf(!hasChromium)("the demo's chats in Chromium", () => {
     demo = await startDemo({ lang: "ru", logLevel: "silent" });
     await demo.ready;
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 720 },
+      locale: "ru-RU",
+    });
     page = await context.newPage();
     await page.goto(demo.url);
     await page.locator("#tour").waitFor();
