@@ -147,12 +147,15 @@ export function sharedLimit(deps: {
    * Without it, the key is derived first.
    */
   beforeKey?: SourceLimit;
+  /** Keys the counts carried over in memory, as the in-memory limits do (never the raw id). */
+  pepper: Uint8Array;
   now?: () => Date;
 }): SourceLimit {
   const now = deps.now ?? (() => new Date());
   const { beforeKey } = deps;
   /** Takes counted before the key existed, per id, in this process's memory for one window. */
   const unshared = new ExpiringMap<number>(deps.rule.windowMs);
+  const carryKey = (userId: number) => hashTelegramId(deps.pepper, userId);
   const keyOf = async (userId: number) =>
     (await deps.sourceKeys.get(userId)).limitKeys[deps.purpose];
   const local = async (userId: number, count: boolean) => {
@@ -172,13 +175,14 @@ export function sharedLimit(deps: {
         // Counted here only, before the key existed: carried into the shared row once it does,
         // so a flood spread over instances is cut where it would be on one.
         if (here.allowed && beforeKey) {
-          unshared.set(String(userId), (unshared.get(String(userId)) ?? 0) + 1);
+          const carry = carryKey(userId);
+          unshared.set(carry, (unshared.get(carry) ?? 0) + 1);
         }
         return here.allowed;
       }
       const key = await keyOf(userId);
-      const carried = unshared.get(String(userId)) ?? 0;
-      unshared.delete(String(userId));
+      const carried = unshared.get(carryKey(userId)) ?? 0;
+      unshared.delete(carryKey(userId));
       for (let i = 0; i < carried; i++) {
         await deps.repo.take(key, deps.rule.limit, deps.rule.windowMs, now());
       }
@@ -240,7 +244,15 @@ export function createSourceLimits(deps: {
     };
   }
   const shared = (purpose: SharedLimitPurpose, rule: LimitRule, beforeKey?: SourceLimit) =>
-    sharedLimit({ repo, purpose, rule, sourceKeys: deps.sourceKeys, beforeKey, now: deps.now });
+    sharedLimit({
+      repo,
+      purpose,
+      rule,
+      sourceKeys: deps.sourceKeys,
+      beforeKey,
+      pepper: deps.pepper,
+      now: deps.now,
+    });
   const clock = deps.now;
   const inMemory = (rule: LimitRule) =>
     memoryLimit(rule, deps.pepper, clock ? () => clock().getTime() : undefined);
