@@ -3,6 +3,8 @@
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The PostgreSQL driver carries a fix of ours (patches/), applied by npm's postinstall.
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
@@ -17,6 +19,7 @@ FROM node:20-slim
 ENV NODE_ENV=production DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # The build puts migrations, locales, questionnaires and word lists inside dist/.
 COPY --from=build /app/dist ./dist

@@ -165,12 +165,13 @@ function connectProblem(url: string, code: string): string {
 }
 
 /**
- * postgres.js 3.4.9 can throw from a timer after a connection closed under it (nextWrite on a
- * null socket, porsager/postgres#1154 and #1208): nobody can catch that, and the process would
- * exit on a database restart. The query it belonged to was already rejected (CONNECTION_CLOSED,
- * so its update is retried) and the pool opens a new connection: that one error is reported and
- * the process goes on. Any other uncaught error is left to the other listeners, or ends the
- * process as Node would.
+ * A backstop. Unpatched, postgres.js 3.4.9 throws from a timer after a connection closed under
+ * it (nextWrite on a null socket, porsager/postgres#1154 and #1208); patches/ fixes that and the
+ * poisoned write timer behind it (test/storage/postgres-driver.test.ts). Nobody could catch the
+ * throw, and the process would exit on a database restart. The query it belonged to was already
+ * rejected (CONNECTION_CLOSED, so its update is retried) and the pool opens a new connection:
+ * that one error is reported and the process goes on. Any other uncaught error is left to the
+ * other listeners, or ends the process as Node would.
  */
 const driverGuard = { installed: false, report: (_error: unknown) => {} };
 const DRIVER_FRAME = /[\\/]postgres[\\/](?:cjs[\\/])?src[\\/]connection\.js/;

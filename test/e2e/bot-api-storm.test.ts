@@ -5,6 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { burstText, runBursts, shownTwice, storedBursts } from "../helpers/bursts.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
+import { LABELS } from "../helpers/interview-driver.js";
+import { beginInterview, nextQuestion, partsOf, questionIdOf } from "../helpers/steps.js";
+
+const RU = LABELS.ru;
 
 const SOURCES = 8;
 const BURST = 5;
@@ -86,4 +90,46 @@ describe("a Bot API storm", () => {
       expect({ source, twice: shownTwice(user) }).toEqual({ source, twice: [] });
     }
   }, 240_000);
+});
+
+describe("an update handled again after a later one", () => {
+  let bot: TestBot;
+  beforeAll(async () => {
+    bot = await startTestBot({
+      retry: {
+        // A send gives up at once, and its update is tried again only after the next one is in.
+        apiRetry: { totalMs: 100, baseMs: 20, capMs: 50 },
+        updateRetry: { totalMs: 30_000, baseMs: 1_500, capMs: 1_500 },
+      },
+    });
+  });
+  afterAll(() => bot?.stop());
+
+  it("shows nothing old: the question the later one moved to is shown once", async () => {
+    const user = bot.api.user({ id: 9_265_000, first_name: "Иван", language_code: "ru" });
+    await beginInterview(user);
+    await user.press("Другое");
+    await nextQuestion(user, "role_other");
+    await user.send("первая часть");
+    await bot.api.waitFor(() => user.botMessages().some((m) => /Сообщений: 1/.test(m.text ?? "")));
+    // The second part is stored, but the note under it cannot be sent: its update will be
+    // handled again in a moment. Meanwhile the source presses Next on the first note.
+    const failing = bot.api.injectFault({
+      method: "sendMessage",
+      times: Number.POSITIVE_INFINITY,
+      error: { error_code: 500, description: "Internal Server Error" },
+    });
+    const retries = () => bot.logs().split("update failed; retrying").length - 1;
+    await user.send("вторая часть");
+    await bot.api.waitFor(() => retries() === 1, 10_000, "the update failed once");
+    failing.remove();
+    await user.press(RU.next);
+    await bot.api.waitFor(() => user.botMessages().some((m) => questionIdOf(m) === "branch"));
+    await bot.idle(); // the second part's update included, handled again after its backoff
+    const branch = user.botMessages().filter((m) => questionIdOf(m) === "branch");
+    expect(branch).toHaveLength(1);
+    expect(shownTwice(user)).toEqual([]);
+    // Both parts stored, once each.
+    expect(await partsOf(bot, user, "role_other")).toHaveLength(2);
+  }, 60_000);
 });

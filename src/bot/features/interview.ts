@@ -77,10 +77,11 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
 
   /**
    * Updates whose answer is stored but whose views were not all shown (in memory, by chat and
-   * update id). When one is handled again (a Bot API call of its first try gave up), the answer
-   * is not stored twice, but what the source should have seen is shown then.
+   * update id), with the question the interview stood at. When one is handled again (a Bot API
+   * call of its first try gave up), the answer is not stored twice, but what the source should
+   * have seen is shown then, unless a later update has moved the interview on and shown that.
    */
-  const unshown = new ExpiringMap<true>(15 * 60_000);
+  const unshown = new ExpiringMap<{ position: string }>(15 * 60_000);
   const unshownKey = (ctx: PrivateContext) => `${ctx.chat.id}:${ctx.update.update_id}`;
 
   /** Widens the wipe range to a message of this interview. */
@@ -139,7 +140,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     if (outcome.ended) return close(ctx, session, outcome);
     const draft = outcome.draft ?? session.draft;
     ctx.draftSession.set({ draft, chat });
-    unshown.set(unshownKey(ctx), true);
+    unshown.set(unshownKey(ctx), { position: draft.position });
     // An answer is stored before the bot says so.
     if (draft.unsaved?.length) await ctx.draftSession.save();
     for (const view of outcome.views) await show(ctx, draft, chat, view);
@@ -150,8 +151,17 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
    * What an update handled before should have shown: the note under the answer it stored, or
    * the question the interview stands at (a button's effect).
    */
-  const showAgain = async (ctx: PrivateContext, session: DraftSessionData) => {
+  const showAgain = async (
+    ctx: PrivateContext,
+    session: DraftSessionData,
+    pending: { position: string },
+  ) => {
     ctx.draftSession.set(session);
+    // Retried after a later update of this chat moved on: that one showed where things stand.
+    if (session.draft.position !== pending.position) {
+      unshown.delete(unshownKey(ctx));
+      return;
+    }
     const question = getQuestion(questionnaire, session.draft.position);
     const counts = question && answerCounts(session.draft)[question.id];
     if (ctx.message && question && counts) {
@@ -381,7 +391,8 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     // Telegram may deliver an update again after a crash: handle each one once.
     if (!firstDelivery(session.chat, ctx.update.update_id)) {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery();
-      if (unshown.get(unshownKey(ctx))) await showAgain(ctx, session);
+      const pending = unshown.get(unshownKey(ctx));
+      if (pending) await showAgain(ctx, session, pending);
       return;
     }
     track(session.chat, ctx.msg?.message_id);
