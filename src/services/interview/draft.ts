@@ -66,6 +66,20 @@ export interface InterviewLimits {
 
 export const REVIEW = "review";
 
+export type AnswerCounts = Record<string, { parts: number; files: number }>;
+
+/** Per question: how many text/choice parts and attachments are stored. */
+export function answerCounts(draft: Pick<Draft, "state">): AnswerCounts {
+  const state: DraftState = draft.state;
+  const counts: AnswerCounts = {};
+  for (const [questionId, ids] of Object.entries(state.partIds ?? {})) {
+    if (ids.length === 0) continue;
+    const files = state.attachments[questionId] ?? 0;
+    counts[questionId] = { parts: ids.length - files, files };
+  }
+  return counts;
+}
+
 export class LimitError extends Error {
   readonly safeToLog = true;
   constructor(readonly limit: "text-too-long" | "too-many-attachments" | "submission-attachments") {

@@ -23,8 +23,9 @@ import {
   storeEncryptedAttachment,
 } from "./attachments.js";
 import {
+  type AnswerCounts,
+  answerCounts,
   type Draft,
-  type DraftState,
   dayOf,
   type InterviewLimits,
   LimitError,
@@ -82,7 +83,8 @@ export type InterviewEvent =
   /** Confirmed cancel: everything of this interview goes. */
   | { type: "cancel" };
 
-export type AnswerCounts = Record<string, { parts: number; files: number }>;
+export type { AnswerCounts } from "./draft.js";
+export { answerCounts } from "./draft.js";
 
 /** A short message that changes nothing: `interview-<problem>` in the locales. */
 export type Problem =
@@ -535,18 +537,6 @@ export function createInterviewEngine(deps: InterviewEngineDeps) {
 
 function queue(draft: Draft, write: PartWrite) {
   draft.unsaved = [...(draft.unsaved ?? []), write];
-}
-
-/** Per question: how many text/choice parts and attachments are stored. */
-export function answerCounts(draft: Pick<Draft, "state">): AnswerCounts {
-  const state: DraftState = draft.state;
-  const counts: AnswerCounts = {};
-  for (const [questionId, ids] of Object.entries(state.partIds ?? {})) {
-    if (ids.length === 0) continue;
-    const files = state.attachments[questionId] ?? 0;
-    counts[questionId] = { parts: ids.length - files, files };
-  }
-  return counts;
 }
 
 export type InterviewEngine = ReturnType<typeof createInterviewEngine>;
