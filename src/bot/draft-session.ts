@@ -44,11 +44,12 @@ export function draftSession(deps: {
     const write = async () => {
       if (!current) return;
       const chat = JSON.stringify(current.chat);
-      if (written?.draft === current.draft && written.chat === chat && !current.draft.unsaved) {
-        return;
-      }
+      const pending = current.writes?.length ?? 0;
+      if (written?.draft === current.draft && written.chat === chat && pending === 0) return;
       await deps.store.write(userId, current);
       written = { draft: current.draft, chat };
+      // Saved once: a later write of this update must not add the same parts again.
+      current = { ...current, writes: undefined };
     };
     let release: (() => Promise<void>) | undefined;
     const read = async () => {
@@ -63,7 +64,10 @@ export function draftSession(deps: {
         return loading;
       },
       set(data) {
-        current = data;
+        // Writes not saved yet belong to a draft this one grew from: they go with it.
+        const pending = current?.writes ?? [];
+        current =
+          pending.length > 0 ? { ...data, writes: [...pending, ...(data.writes ?? [])] } : data;
       },
       save: write,
       async end(how) {
@@ -76,7 +80,7 @@ export function draftSession(deps: {
       await next();
       await write();
     } catch (error) {
-      if (current) await deps.store.abandon(current.draft).catch(() => {});
+      if (current?.writes) await deps.store.abandon(current.writes).catch(() => {});
       if (!(error instanceof SourceBusyError)) throw error;
       // The source's previous update is still being handled (here or on another instance) and
       // the bounded wait ran out: nothing of this one is kept, and the source is told so.

@@ -2,7 +2,7 @@
 // apart from the middleware that loads and saves it, so the context type can name it without
 // importing the middleware that needs the context.
 import { z } from "zod";
-import type { Draft } from "../services/interview/draft-store.js";
+import type { Draft, PartWrite } from "../services/interview/draft-store.js";
 
 export const chatRecordSchema = z.object({
   /** The chat's message ids from the start of the interview to now: the wipe range. */
@@ -21,12 +21,17 @@ export type ChatRecord = Omit<z.infer<typeof chatRecordSchema>, "lastUpdateId">;
 export interface DraftSessionData {
   draft: Draft;
   chat: ChatRecord;
+  /** The part writes of this update not saved yet: written with the draft, never skipped. */
+  writes?: readonly PartWrite[];
 }
 
 export interface DraftSession {
   /** The source's draft, read once per update; undefined when there is none. */
   load(): Promise<DraftSessionData | undefined>;
-  /** Replaces the draft (a new interview, or the engine's outcome); written after the handler. */
+  /**
+   * Replaces the draft (a new interview, or the interview's outcome with its part writes); written
+   * after the handler. Writes not saved yet stay pending under the new draft.
+   */
   set(data: DraftSessionData): void;
   /**
    * Writes the draft now, before the bot says it is stored (a crash right after "saved" must not

@@ -1,5 +1,5 @@
-// Drives the interview engine without Telegram: each step is handled and written the way the
-// bot's draft session does it. For tests and benchmarks that need drafts, not chats.
+// Drives the interview without Telegram: each step is handled and written, with its part writes,
+// the way the bot's draft session does it. For tests and benchmarks that need drafts, not chats.
 import type {
   AttachmentMeta,
   Draft,
@@ -46,7 +46,7 @@ export function createEngineDriver(interview: InterviewService, userId: number, 
   const keep = async (outcome: Outcome) => {
     if (outcome.draft) {
       current = outcome.draft;
-      await interview.write(userId, { draft: current, chat: {} });
+      await interview.write(userId, { draft: current, chat: {}, writes: outcome.writes });
     }
     return outcome;
   };

@@ -187,7 +187,7 @@ describe("upgrading a database made by the previous release", () => {
       option: "conscript",
     });
     if (!answered.draft) throw new Error("the answer ended the interview");
-    await interview.save(USER_ID, answered.draft);
+    await interview.save(USER_ID, answered.draft, answered.writes);
     expect((await interview.find(USER_ID))?.position).toBe("branch");
   });
 

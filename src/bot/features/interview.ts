@@ -1,6 +1,7 @@
-// The interview in the chat: turns updates into the engine's events and its views into messages.
-// What an answer means, and what is encrypted and stored, is decided in services/interview/engine;
-// the draft is loaded and saved by the draft session (draft-session.ts), never here.
+// The interview in the chat: turns updates into the interview's events and its views into
+// messages. What an answer means is decided in services/interview/decide.ts and carried out
+// (encrypted, stored) by its runner; the draft and the part writes beside it are loaded and
+// saved by the draft session (draft-session.ts), never here.
 import { type ChatTypeContext, Composer, type Filter, type InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
 import {
@@ -134,15 +135,15 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
 
   // --- views ------------------------------------------------------------------------------------
 
-  /** Keeps the engine's new draft and shows what it says; an ended interview is closed here. */
+  /** Keeps the new draft and its writes and shows the views; an ended interview is closed here. */
   const apply = async (ctx: PrivateContext, session: DraftSessionData, outcome: Outcome) => {
     const { chat } = session;
     if (outcome.ended) return close(ctx, session, outcome);
     const draft = outcome.draft ?? session.draft;
-    ctx.draftSession.set({ draft, chat });
+    ctx.draftSession.set({ draft, chat, writes: outcome.writes });
     unshown.set(unshownKey(ctx), { position: draft.position });
     // An answer is stored before the bot says so.
-    if (draft.unsaved?.length) await ctx.draftSession.save();
+    if (outcome.writes.length > 0) await ctx.draftSession.save();
     for (const view of outcome.views) await show(ctx, draft, chat, view);
     unshown.delete(unshownKey(ctx));
   };
@@ -297,7 +298,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     });
   };
 
-  /** Hands an event to the engine and shows the outcome. */
+  /** Hands an event to the interview and shows the outcome. */
   const handle = async (ctx: PrivateContext, event: InterviewEvent) => {
     const session = await sessionOf(ctx);
     const outcome = await interview.handle(session.draft, event, await ctx.i18n.getLocale());

@@ -1,7 +1,7 @@
-// An interview in progress: the engine (interview-engine.ts) decides what an answer means; this
+// An interview in progress: decide.ts says what an answer means and runner.ts carries it out; this
 // file keeps drafts: a sealed storage adapter with a TTL, read once and written once per update
-// by the bot's draft session. Plaintext answers exist only inside the engine, between receipt
-// and encryption.
+// by the bot's draft session, each write with the part writes that came beside the draft. Plaintext
+// answers exist only inside the runner, between receipt and encryption.
 import type { DraftRow, DraftsRepository } from "../../storage/drafts.repo.js";
 import type { PartsRepository } from "../../storage/parts.repo.js";
 import type { EditorKeyring } from "../crypto/editor-keys.js";
@@ -15,20 +15,31 @@ import { hashTelegramId, type Sealer } from "../sources/sealing.js";
 import type { SubmissionReceipt } from "../submissions/submit.js";
 import type { VoiceDisguiser } from "../voice/index.js";
 import type { AttachmentMeta } from "./attachments.js";
-import { type Draft, type DraftState, dayOf, type InterviewLimits, REVIEW } from "./draft.js";
-import { createInterviewEngine } from "./engine.js";
+import {
+  type Draft,
+  type DraftState,
+  dayOf,
+  type InterviewLimits,
+  type PartWrite,
+  REVIEW,
+} from "./draft.js";
 import type { Questionnaire } from "./questionnaire.js";
+import { createInterviewRunner } from "./runner.js";
 
-export type { Draft, DraftState, InterviewLimits } from "./draft.js";
-export { dayOf, LimitError, REVIEW } from "./draft.js";
-export type { AnswerCounts, InterviewEvent, InterviewView, Outcome } from "./engine.js";
-export { answerCounts } from "./engine.js";
+export type { InterviewEvent, InterviewView } from "./decide.js";
+export type { AnswerCounts, Draft, DraftState, InterviewLimits, PartWrite } from "./draft.js";
+export { answerCounts, dayOf, REVIEW } from "./draft.js";
+export type { Outcome } from "./runner.js";
 export type { AttachmentMeta };
 
-/** A draft and the bot's own record beside it (message ids and such: opaque here, sealed too). */
+/**
+ * A draft and the bot's own record beside it (message ids and such: opaque here, sealed too),
+ * with the part writes of the update not saved yet (never sealed: they are rows of their own).
+ */
 export interface DraftRecord {
   draft: Draft;
   chat: unknown;
+  writes?: readonly PartWrite[];
 }
 
 /** The sealed JSON of a draft row; before the bot's record had its own field, it was all one. */
@@ -56,7 +67,7 @@ export function createInterviewService(deps: {
   const onEnded = deps.onEnded ?? (() => {});
   const sourceKeys = deps.sourceKeys ?? createSourceKeys({ pepper: deps.pepper });
   const keyOf = (userId: number) => sourceKeys.get(userId);
-  const engine = createInterviewEngine({
+  const runner = createInterviewRunner({
     questionnaire: deps.questionnaire,
     keyring: deps.keyring,
     parts: deps.parts,
@@ -143,9 +154,9 @@ export function createInterviewService(deps: {
   const service = {
     questionnaire: deps.questionnaire,
     /** A new interview at the first question (nothing is stored until it is written). */
-    start: engine.start,
-    /** The engine's one transition (see interview-engine.ts). */
-    handle: engine.handle,
+    start: runner.start,
+    /** One event decided and carried out (runner.ts); its writes go to write() with the draft. */
+    handle: runner.handle,
 
     /** The source's draft and the bot's record beside it, or undefined (an expired one goes). */
     async read(userId: number): Promise<DraftRecord | undefined> {
@@ -160,8 +171,8 @@ export function createInterviewService(deps: {
     },
 
     /**
-     * Stores the draft: its waiting part writes and its sealed state in one transaction. Every
-     * write extends the draft's life by the TTL.
+     * Stores the draft: the part writes given with it and its sealed state in one transaction.
+     * Every write extends the draft's life by the TTL.
      */
     async write(userId: number, record: DraftRecord): Promise<void> {
       const key = await keyOf(userId);
@@ -183,7 +194,7 @@ export function createInterviewService(deps: {
         );
         // Logged writes: a part's row carries a random id, ciphertext, its kind and the day;
         // deleting one logs only where it was. Neither says whose draft it was (parts.repo).
-        for (const write of draft.unsaved ?? []) {
+        for (const write of record.writes ?? []) {
           if (write.op === "delete") await deps.parts.deleteParts(draft.id, write.ids, tx);
           else {
             const { id, kind, ciphertext, attachmentId, recipients } = write;
@@ -195,13 +206,12 @@ export function createInterviewService(deps: {
           }
         }
       });
-      draft.unsaved = undefined;
       sourceKeys.markDraft(userId);
     },
 
-    /** The update failed before its draft was written: file bodies already stored go too. */
-    async abandon(draft: Draft): Promise<void> {
-      const bodies = (draft.unsaved ?? []).flatMap((write) =>
+    /** The update failed before its writes were saved: file bodies already stored go too. */
+    async abandon(writes: readonly PartWrite[]): Promise<void> {
+      const bodies = writes.flatMap((write) =>
         write.op === "add" && write.attachmentId ? [write.attachmentId] : [],
       );
       if (bodies.length > 0) await deps.parts.deleteAttachments(bodies);
@@ -211,10 +221,10 @@ export function createInterviewService(deps: {
       return (await service.read(userId))?.draft;
     },
 
-    /** Writes a draft keeping the bot's record as stored (tests and tools). */
-    async save(userId: number, draft: Draft): Promise<void> {
+    /** Writes a draft, and the writes of its last event, keeping the bot's record as stored. */
+    async save(userId: number, draft: Draft, writes: readonly PartWrite[] = []): Promise<void> {
       const stored = await service.read(userId);
-      await service.write(userId, { draft, chat: stored?.chat });
+      await service.write(userId, { draft, chat: stored?.chat, writes });
     },
 
     /** Cancel, /forget, expiry: the draft, its parts and its attachment bodies go. */

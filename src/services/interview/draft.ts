@@ -1,5 +1,6 @@
-// What an interview in progress is made of: the draft, its sealed state, the part writes waiting
-// for the next save. Shared by the engine (which changes drafts) and the store (which keeps them).
+// What an interview in progress is made of: the draft, its sealed state, the part writes that
+// travel beside it until the next save. Shared by decide.ts (which says how a draft changes), the
+// runner (which produces the writes) and the draft store (which keeps both).
 import type { Recipient } from "../crypto/recipients.js";
 import type { Choices } from "./questionnaire.js";
 
@@ -32,7 +33,10 @@ export interface DraftState {
   voiceExplained?: boolean;
 }
 
-/** A part to add or delete when the draft is next saved (in the same transaction as its state). */
+/**
+ * A part to add or delete when the draft is next saved (in the same transaction as its state).
+ * Made by the runner, carried beside the draft (never in it: it is not sealed) to the store.
+ */
 export type PartWrite =
   | {
       op: "add";
@@ -54,8 +58,6 @@ export interface Draft {
   questionnaireVersion: number;
   createdOn: string;
   state: DraftState;
-  /** Part writes not saved yet (never sealed: the store applies them and clears the list). */
-  unsaved?: PartWrite[];
 }
 
 export interface InterviewLimits {
@@ -78,14 +80,6 @@ export function answerCounts(draft: Pick<Draft, "state">): AnswerCounts {
     counts[questionId] = { parts: ids.length - files, files };
   }
   return counts;
-}
-
-export class LimitError extends Error {
-  readonly safeToLog = true;
-  constructor(readonly limit: "text-too-long" | "too-many-attachments" | "submission-attachments") {
-    super(`limit reached: ${limit}`);
-    this.name = "LimitError";
-  }
 }
 
 export function dayOf(date: Date): string {

@@ -1,6 +1,6 @@
 // Voice notes, audio files and round videos before encryption: a recording is disguised in a
 // worker thread (disguise.ts) unless the source chose to keep their real voice. File cleaning
-// of other kinds is in ../metadata; the engine calls prepareVoice for these kinds only.
+// of other kinds is in ../metadata; the interview runner calls prepareVoice for these kinds only.
 import { createWorkerPool, WorkerJobError, workerModule } from "../workers.js";
 import { looksLikeOggOpus, MAX_DISGUISE_SECONDS } from "./disguise.js";
 import type { DisguiseOutcome } from "./disguise-worker.js";

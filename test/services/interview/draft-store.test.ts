@@ -1,4 +1,4 @@
-// The draft store and the engine together on a real database, without Telegram: draft expiry and
+// The draft store and the interview runner together on a real database, without Telegram: draft expiry and
 // the sweep, sealed navigation state bound to the Telegram id, abandoned branches leaving nothing
 // behind, redo replacing ciphertext, a failed update leaving nothing.
 import { randomBytes } from "node:crypto";
@@ -272,15 +272,13 @@ describe(`the interview service on ${usingPostgres ? "PostgreSQL" : "PGlite"}`, 
     const outcome = await service.handle({ ...draft, position: "files" }, event);
     // The file's ciphertext is in the chunk store already; its part waits for the write.
     expect(await count(attachmentChunks)).toBe(2);
-    expect(outcome.draft?.unsaved?.map((write) => write.op)).toEqual(["add"]);
+    expect(outcome.writes.map((write) => write.op)).toEqual(["add"]);
     // The bot failed to answer: the draft session abandons the update instead of writing it.
-    if (!outcome.draft) throw new Error("no draft");
-    await service.abandon(outcome.draft);
+    await service.abandon(outcome.writes);
     expect(await count(attachmentChunks)).toBe(0);
     expect(await count(parts)).toBe(partsBefore);
     expect(answerCounts((await service.find(userId)) ?? draft)).toEqual(answerCounts(draft));
-    // The draft given to the engine was not touched.
-    expect(draft.unsaved).toBeUndefined();
+    // The draft given to the interview was not touched.
     expect(draft.position).not.toBe("files");
   });
 });
