@@ -87,7 +87,22 @@ export function handleWithRetries(
   deps: { outages: OutageLog; logger: Logger; options?: UpdateRetryOptions },
 ) {
   const options = deps.options ?? UPDATE_RETRY;
-  return async (update: Update, envelope?: RedeliveryEnvelope): Promise<void> => {
+  // One chat's updates are handled in order, retries included: a later update waits until the
+  // one before it succeeded or was given up. Otherwise a press on a question the failed update
+  // had shown would arrive before the interview it started was stored, and find nothing.
+  const tails = new Map<number, Promise<void>>();
+  const inOrder = (update: Update, envelope?: RedeliveryEnvelope): Promise<void> => {
+    const chat = chatOf(update);
+    if (chat === undefined) return withRetries(update, envelope);
+    const mine = (tails.get(chat) ?? Promise.resolve()).then(() => withRetries(update, envelope));
+    const tail = mine.catch(() => {});
+    tails.set(chat, tail);
+    void tail.then(() => {
+      if (tails.get(chat) === tail) tails.delete(chat);
+    });
+    return mine;
+  };
+  const withRetries = async (update: Update, envelope?: RedeliveryEnvelope): Promise<void> => {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
@@ -102,9 +117,22 @@ export function handleWithRetries(
         if (envelope?.redeliverable?.()) throw error;
         const wait = backoffMs(attempt, options.baseMs, options.capMs) + options.baseMs;
         if (Date.now() - started + wait > options.totalMs) throw error;
-        deps.logger.debug({ code: fault.code, attempt: attempt + 1 }, "update failed; retrying");
+        deps.logger.debug(
+          { updateId: update.update_id, code: fault.code, attempt: attempt + 1 },
+          "update failed; retrying",
+        );
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
   };
+  return inOrder;
+}
+
+/** The chat an update belongs to, as grammY's ctx.chat finds it. */
+function chatOf(update: Update): number | undefined {
+  const { update_id: _, ...rest } = update;
+  const payload = Object.values(rest)[0] as
+    | { chat?: { id: number }; message?: { chat?: { id: number } } }
+    | undefined;
+  return payload?.chat?.id ?? payload?.message?.chat?.id;
 }

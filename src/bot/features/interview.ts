@@ -142,8 +142,10 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     const draft = outcome.draft ?? session.draft;
     ctx.draftSession.set({ draft, chat, writes: outcome.writes });
     unshown.set(unshownKey(ctx), { position: draft.position });
-    // An answer is stored before the bot says so.
-    if (outcome.writes.length > 0) await ctx.draftSession.save();
+    // What the bot shows is stored first (an answer, a new position, the update's id): if a
+    // later write fails and the update is handled again, it is recognised as handled and the
+    // source never sees a question twice, nor answers one the draft does not stand at.
+    await ctx.draftSession.save();
     for (const view of outcome.views) await show(ctx, draft, chat, view);
     unshown.delete(unshownKey(ctx));
   };
@@ -357,7 +359,16 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
   privateChat.callbackQuery(buttons.begin.filter, async (ctx) => {
     await ctx.answerCallbackQuery();
     const existing = await ctx.draftSession.load();
-    if (existing) return handle(ctx, { type: "resume" });
+    if (existing) {
+      // Begin handled before, its last write lost (the database went away): the interview it
+      // started stands, and only what it did not show yet is shown.
+      if (!firstDelivery(existing.chat, ctx.update.update_id)) {
+        const pending = unshown.get(unshownKey(ctx));
+        if (pending) await showAgain(ctx, existing, pending);
+        return;
+      }
+      return handle(ctx, { type: "resume" });
+    }
     if (!deps.submissionLimiter.check(interview.memoryKey(ctx.from.id))) {
       await ctx.reply(ctx.t("interview-limit-submissions"));
       return;
