@@ -61,6 +61,11 @@ export function createAdmission(deps: {
   replay: (update: Update) => Promise<void>;
   /** Someone the bot is in the middle of something with (a codename it asked for, an admin). */
   isExpected?: (ctx: BotContext) => boolean;
+  /**
+   * The bot asked this person to type a codename (the receipt's check, or /codename): their next
+   * text needs no draft and so no key.
+   */
+  awaitsCodename?: (ctx: BotContext) => boolean;
   burst?: number;
   perMinute?: number;
   waitingIdsMax?: number;
@@ -132,8 +137,20 @@ export function createAdmission(deps: {
     async middleware(ctx, next) {
       const userId = ctx.chat?.type === "private" ? ctx.from?.id : undefined;
       if (userId === undefined || deps.keys.peek(userId)) return next();
-      const kind = kindOf(ctx, userId);
       const later = waiting.get(userId);
+      // A codename typed when asked for is checked against memory or its slow hash, never
+      // against a draft: nothing to derive for it (a source mid-interview has its key already).
+      if (
+        !later &&
+        ctx.message?.text &&
+        !deps.keys.holdsDraft(userId) &&
+        deps.awaitsCodename?.(ctx)
+      ) {
+        if (!take(userId)) return slowDown(ctx, userId);
+        fromMemory.add(ctx);
+        return next();
+      }
+      const kind = kindOf(ctx, userId);
       // A source's panic exit is never held back; anything else keeps its place behind the
       // updates already waiting.
       if (later && kind !== "source") {

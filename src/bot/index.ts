@@ -178,6 +178,8 @@ export function createBot(deps: BotDeps): TestimonyBot {
           receipts.get(key) !== undefined
         );
       },
+      awaitsCodename: (ctx) =>
+        codenameWaits.get(deps.interview.memoryKey(ctx.from?.id as number)) !== undefined,
       onError: (error) => deps.logger.error({ err: error }, "waiting update failed"),
     });
   if (admission) safe.use(admission.middleware);

@@ -46,6 +46,17 @@ describe("admission before the source-key derivation", () => {
     bot = undefined;
   });
 
+  it("answers a codename typed when asked for with no derivation done", async () => {
+    const { api } = await start();
+    const user = api.user({ id: 8300, first_name: "Кодовая", language_code: "ru" });
+    await user.command("codename");
+    expect((await user.nextBotMessage()).text).toContain("Отправьте кодовую фразу");
+    await user.send("ветер ложка окно мост свеча сосна");
+    expect((await user.nextBotMessage()).text).toContain("По этой фразе ничего не найдено");
+    // No derivation ran to the end: the one prefetched after /codename is still held.
+    expect(held.started.length).toBeLessThanOrEqual(1);
+  });
+
   it("answers a burst of new people at once, with no derivation done, and prefetches their keys", async () => {
     const { api, app } = await start();
     const users = Array.from({ length: 30 }, (_, i) =>

@@ -12,8 +12,9 @@ export type DerivationPriority = "source" | "newcomer";
  * - a derivation is scrypt N = 2^15, r = 8: 32 MiB and ~100 ms of one core (source-keys.ts);
  * - arrivals: a post that spreads brings a few hundred new people within minutes, peaks of ~20
  *   new ids a second, and a flood of throwaway accounts may send ~1,000 in a few seconds;
- * - two at a time on two cores: ~20 derivations a second, 64 MiB at most;
- * - newcomers waiting: at most 64, so one who is let in waits ~64 / 20 ≈ 3 s at worst; whoever
+ * - two at a time on two cores, one of them kept for sources: ~10 newcomers' derivations a
+ *   second while a crowd arrives, ~20 in all, 64 MiB at most;
+ * - newcomers waiting: at most 64, so one who is let in waits ~64 / 10 ≈ 6 s at worst; whoever
  *   comes when the line is full is told so at once and served when it has room again.
  * Sources (a draft, an interview button) never wait behind newcomers and are never turned away.
  */
@@ -70,10 +71,16 @@ export function createDerivationQueue(options: {
   const roomWaiters: (() => void)[] = [];
   let running = 0;
 
+  // Newcomers never hold every slot: a source's derivation (Begin pressed, a draft to resume)
+  // starts at once even while a crowd's derivations run, and a core stays with the event loop,
+  // which answers everyone else. On one core there is one slot, shared.
+  const newcomerSlots = Math.max(1, concurrency - 1);
+  let newcomersRunning = 0;
   const hasRoom = () => newcomers.length < newcomersMax;
   const pump = () => {
     while (running < concurrency) {
-      const next = sources.shift() ?? newcomers.shift();
+      const next =
+        sources.shift() ?? (newcomersRunning < newcomerSlots ? newcomers.shift() : undefined);
       if (!next) break;
       running++;
       next.start();
@@ -90,10 +97,13 @@ export function createDerivationQueue(options: {
         entry = {
           priority,
           start: () => {
+            const asNewcomer = entry?.priority === "newcomer";
+            if (asNewcomer) newcomersRunning++;
             job()
               .then(resolve, reject)
               .finally(() => {
                 running--;
+                if (asNewcomer) newcomersRunning--;
                 pump();
               });
           },

@@ -261,7 +261,11 @@ export function createSourceLimits(deps: {
   return {
     flood: shared("flood", rules.flood, inMemory(rules.flood)),
     floodWarning: shared("flood-warning", rules.floodWarning, inMemory(rules.floodWarning)),
-    codenameAttempts: shared("codename", rules.codename),
+    // Counted here too until the key exists, so a codename typed by someone with no interview
+    // (the receipt's check, /codename) is never held up by a derivation. Such a person's wrong
+    // guesses are then limited per instance: with 80-bit codenames the limit guards CPU (each
+    // guess costs a slow hash), not the codenames, and per instance it does that as well.
+    codenameAttempts: shared("codename", rules.codename, inMemory(rules.codename)),
     shared: true,
     sweep: () => repo.sweep(deps.now?.() ?? new Date()),
     forgetAll: () => repo.clear(),

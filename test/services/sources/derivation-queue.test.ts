@@ -37,20 +37,34 @@ describe("derivation queue", () => {
   it("has room for a bounded number of waiting newcomers, and says when there is room again", async () => {
     const queue = createDerivationQueue({ concurrency: 2, newcomersMax: 2 });
     const { job, done } = jobs();
-    for (const name of ["a", "b", "c", "d"]) queue.run(job(name), "newcomer");
-    expect(queue.running).toBe(2);
+    for (const name of ["a", "b", "c"]) queue.run(job(name), "newcomer");
+    // Newcomers never hold every slot: one stays free for sources.
+    expect(queue.running).toBe(1);
     expect(queue.hasRoom()).toBe(false);
-    // Sources are never turned away.
+    // Sources are never turned away, and the free slot takes them at once.
     queue.run(job("s"), "source");
+    expect(queue.running).toBe(2);
     let roomy = false;
     void queue.whenRoom().then(() => {
       roomy = true;
     });
-    await done("a"); // "s" starts: the newcomers' line is still full
+    await done("s"); // the source's slot stays free: the newcomers' line is still full
+    expect(queue.running).toBe(1);
     expect(roomy).toBe(false);
-    await done("b"); // "c" starts
+    await done("a"); // "b" starts
     expect(roomy).toBe(true);
     expect(queue.hasRoom()).toBe(true);
+  });
+
+  it("on one core, newcomers and sources share the one slot", async () => {
+    const queue = createDerivationQueue({ concurrency: 1 });
+    const { job, done } = jobs();
+    queue.run(job("a"), "newcomer");
+    queue.run(job("b"), "newcomer");
+    queue.run(job("s"), "source");
+    expect(queue.running).toBe(1);
+    await done("a"); // the source goes before the waiting newcomer
+    expect(queue.waiting).toEqual({ source: 0, newcomer: 1 });
   });
 
   it("passes a job's failure to its caller and goes on", async () => {
