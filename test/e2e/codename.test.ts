@@ -169,11 +169,10 @@ describe("coming back with the codename", () => {
   it("shows the editors' replies in order, and the status in plain words", async () => {
     const receipt = await submitted();
     const row = await rowOf(receipt);
-    await bot.app.services.submissions.addReply(
-      row,
-      "Спасибо, мы прочитали. Вопрос: когда это было?",
-    );
-    await bot.app.services.submissions.addReply(row, "Второй ответ <b>не жирный</b> & точка");
+    // As an editor replies (/reply, the desk, the editor tool): the editorial service.
+    const { editorial } = bot.app.services;
+    await editorial.reply(row.number, "Спасибо, мы прочитали. Вопрос: когда это было?", "test");
+    await editorial.reply(row.number, "Второй ответ <b>не жирный</b> & точка", "test");
     await bot.app.repositories.submissions.setStatus(row.id, "in_review");
 
     const answer = await open(newUser(), receipt.codename);
@@ -191,7 +190,7 @@ describe("coming back with the codename", () => {
     const receipt = await submitted();
     const row = await rowOf(receipt);
     const long = ["А", "Б", "В"].map((letter) => `${letter}${"ж".repeat(2500)}${letter}`);
-    for (const reply of long) await bot.app.services.submissions.addReply(row, reply);
+    for (const reply of long) await bot.app.services.editorial.reply(row.number, reply, "test");
     const user = newUser();
     await open(user, receipt.codename);
     await bot.api.waitFor(() => user.botMessages().some((m) => m.text?.includes("Вжж")));

@@ -1,16 +1,12 @@
 // Drafts become submissions; codename receipts; what a source sees when they come back;
-// follow-ups and editors' replies.
+// follow-ups.
 import type { DraftsRepository } from "../../storage/drafts.repo.js";
 import type { PartsRepository } from "../../storage/parts.repo.js";
-import type { SubmissionRow, SubmissionsRepository } from "../../storage/submissions.repo.js";
+import type { SubmissionsRepository } from "../../storage/submissions.repo.js";
 import { currentKeys, type EditorKeyring } from "../crypto/editor-keys.js";
 import { encryptTextForEditors } from "../crypto/for-editors.js";
 import { recipientsOf } from "../crypto/recipients.js";
-import {
-  createReplyKeyPair,
-  decryptAllForSource,
-  encryptForSourceAndEditors,
-} from "../crypto/reply-keys.js";
+import { createReplyKeyPair, decryptAllForSource } from "../crypto/reply-keys.js";
 import { type AttachmentMeta, storeEncryptedAttachment } from "../interview/attachments.js";
 import { type Draft, dayOf } from "../interview/draft.js";
 import { createSlowWork, SLOW_WORK_CONCURRENCY, type SlowWork } from "../sources/slow-work.js";
@@ -176,22 +172,6 @@ export function createSubmissionsService(deps: {
       );
       await deps.submissions.countAddition(submissionId);
       deps.onNews?.();
-    },
-
-    /** An editor's reply: readable by the source (with the codename) and by every editor. */
-    async addReply(submission: SubmissionRow, text: string): Promise<void> {
-      const keys = currentKeys(deps.keyring);
-      const ciphertext = await encryptForSourceAndEditors(keys, submission.replyPublicKey, text);
-      await deps.parts.add(
-        { submissionId: submission.id },
-        {
-          questionId: "reply",
-          kind: "reply",
-          ciphertext,
-          createdOn: dayOf(now()),
-          recipients: recipientsOf(keys),
-        },
-      );
     },
 
     findByNumber: (number: number) => deps.submissions.findByNumber(number),
