@@ -22,8 +22,9 @@ function filesUnder(dir: string): string[] {
 describe("locales", () => {
   it("the demo's tour names every kind of stored part (no raw demo-kind-… key)", () => {
     const kinds = new Set<string>();
-    for (const file of filesUnder(join(PROJECT_ROOT, "src/services"))) {
-      for (const m of readFileSync(file, "utf8").matchAll(/addPart\([^)]*\{ kind: "(\w+)"/g)) {
+    // The part writes an interview makes (the runner's `{ op: "add", …, kind: "…" }`).
+    for (const file of filesUnder(join(PROJECT_ROOT, "src/services/interview"))) {
+      for (const m of readFileSync(file, "utf8").matchAll(/op: "add",[^}]*?kind: "(\w+)"/g)) {
         kinds.add(m[1] as string);
       }
     }
