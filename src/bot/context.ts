@@ -2,7 +2,7 @@ import type { ConversationFlavor } from "@grammyjs/conversations";
 import type { I18nFlavor } from "@grammyjs/i18n";
 import type { Context } from "grammy";
 import type { Logger } from "../logger.js";
-import type { DraftSessionFlavor } from "./session-data.js";
+import type { InterviewSessionFlavor } from "./session-data.js";
 
 /**
  * `ctx.conversation` exists only below the conversations plugin, which the admin feature (an
@@ -11,7 +11,7 @@ import type { DraftSessionFlavor } from "./session-data.js";
 export type BotContext = ConversationFlavor<
   Context &
     I18nFlavor &
-    DraftSessionFlavor & {
+    InterviewSessionFlavor & {
       /** Per-update logger: carries the update id and the feature, never content. */
       log: Logger;
     }

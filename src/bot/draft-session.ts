@@ -1,61 +1,85 @@
-// The one place drafts are loaded and saved, shaped like grammY's session(): the draft is read
-// (lazily, once per update, under the source's lock) before the handler runs and written after
-// it; when the handler throws, nothing is written. Beside the draft the bot keeps its own small
-// record (where the interview sits in the chat), sealed with it.
-import type { MiddlewareFn } from "grammy";
-import type { Draft, InterviewService } from "../services/interview/draft-store.js";
-import { SourceBusyError } from "../services/sources/locks.js";
-import type { BotContext } from "./context.js";
-import {
-  type ChatRecord,
-  chatRecordSchema,
-  type DraftSession,
-  type DraftSessionData,
-} from "./session-data.js";
+// The one boundary that loads and saves what the bot keeps for a source between updates, shaped
+// like grammY's session(): the value is read lazily, once per update, under the source's lock,
+// and written after the handler; when the handler throws, nothing is written and what the update
+// prepared for its write is abandoned, and the error goes on to the bot's error boundary (a busy
+// source is answered there: bot/index.ts). It knows no feature: what is kept, and how, is its
+// storage's (the interview's draft: interview-storage.ts); whether an update was handled before
+// is dedupe.ts's.
+import type { Context, MiddlewareFn } from "grammy";
 
-/** How many recent update ids a draft remembers (Telegram redelivers; instances may reorder). */
-const RECENT_UPDATES = 64;
+/**
+ * Where the values live. `W` is what an update prepares to store beside its value (rows of their
+ * own, written in the same transaction): written with the next write of the value, exactly once.
+ */
+export interface DraftStorage<T, W> {
+  read(key: number): Promise<T | undefined>;
+  /** Stores the value and the writes prepared since this update's last write, together. */
+  write(key: number, value: T, writes: readonly W[]): Promise<void>;
+  /** The update failed before these writes were stored: what they left behind goes. */
+  abandon(writes: readonly W[]): Promise<void>;
+  /** The value is deleted now (cancelled, forgotten). */
+  discard(key: number): Promise<void>;
+  /** The value already left storage by another way (a submission moved it): forget it. */
+  moved(key: number): void;
+}
 
-export type DraftStore = Pick<InterviewService, "read" | "write" | "abandon" | "discard" | "ended">;
+export interface DraftSession<T, W> {
+  /** The source's value, read once per update; undefined when there is none. */
+  load(): Promise<T | undefined>;
+  /**
+   * Replaces the value, written after the handler. `writes` go with the next write; writes not
+   * written yet stay pending under the new value.
+   */
+  set(value: T, writes?: readonly W[]): void;
+  /**
+   * Writes the value now, before the bot says it is stored (a crash right after "saved" must not
+   * lose it); it is written again after the handler if the handler changed it.
+   */
+  save(): Promise<void>;
+  /** Nothing is written after this: the value is deleted now, or was moved away already. */
+  end(how: "discarded" | "moved"): Promise<void>;
+}
+
+export interface DraftSessionFlavor<T, W> {
+  draftSession: DraftSession<T, W>;
+}
 
 /** Holds one source's updates apart from another instance's; resolves to its release. */
-export type SourceLock = (userId: number) => Promise<() => Promise<void>>;
+export type SourceLock = (key: number) => Promise<() => Promise<void>>;
 
-export function draftSession(deps: {
-  store: DraftStore;
+export function draftSession<T, W, C extends Context & DraftSessionFlavor<T, W>>(options: {
+  storage: DraftStorage<T, W>;
+  /** Whose value this update may load (the source's user id); undefined: none, nothing written. */
+  getSessionKey: (ctx: C) => number | undefined;
   lock?: SourceLock;
-  /**
-   * Updates answered without looking for a draft (admission.ts: the source's key is not in
-   * memory and the answer needs none): they find none, and nothing is written.
-   */
-  withoutDraft?: (ctx: BotContext) => boolean;
-}): MiddlewareFn<BotContext> {
+}): MiddlewareFn<C> {
+  const { storage } = options;
   return async (ctx, next) => {
-    const userId = ctx.chat?.type === "private" ? ctx.from?.id : undefined;
-    if (userId === undefined || deps.withoutDraft?.(ctx)) {
-      ctx.draftSession = noSession;
+    const key = options.getSessionKey(ctx);
+    if (key === undefined) {
+      ctx.draftSession = noSession();
       return next();
     }
-    let loading: Promise<DraftSessionData | undefined> | undefined;
-    let current: DraftSessionData | undefined;
-    // What the last write of this update stored, so the final write is skipped when the handler
-    // changed nothing after it (the usual answer: written before the note, the note edited).
-    let written: { draft: Draft; chat: string } | undefined;
+    let loading: Promise<T | undefined> | undefined;
+    let current: T | undefined;
+    let pending: readonly W[] = [];
+    // The value as this update last wrote it (values are plain data, sealed as JSON), so the
+    // final write is skipped when the handler changed nothing after it (the usual answer: written
+    // before the note, the note's id added after). Pending writes are never skipped.
+    let written: string | undefined;
     const write = async () => {
-      if (!current) return;
-      const chat = JSON.stringify(current.chat);
-      const pending = current.writes?.length ?? 0;
-      if (written?.draft === current.draft && written.chat === chat && pending === 0) return;
-      await deps.store.write(userId, current);
-      written = { draft: current.draft, chat };
-      // Saved once: a later write of this update must not add the same parts again.
-      current = { ...current, writes: undefined };
+      if (current === undefined) return;
+      const state = JSON.stringify(current);
+      if (state === written && pending.length === 0) return;
+      await storage.write(key, current, pending);
+      written = state;
+      // Stored once: a later write of this update must not add them again.
+      pending = [];
     };
     let release: (() => Promise<void>) | undefined;
     const read = async () => {
-      release = await deps.lock?.(userId);
-      const record = await deps.store.read(userId);
-      current = record && { draft: record.draft, chat: parseChatRecord(record.chat) };
+      release = await options.lock?.(key);
+      current = await storage.read(key);
       return current;
     };
     ctx.draftSession = {
@@ -63,58 +87,38 @@ export function draftSession(deps: {
         loading ??= read();
         return loading;
       },
-      set(data) {
-        // Writes not saved yet belong to a draft this one grew from: they go with it.
-        const pending = current?.writes ?? [];
-        current =
-          pending.length > 0 ? { ...data, writes: [...pending, ...(data.writes ?? [])] } : data;
+      set(value, writes = []) {
+        current = value;
+        // Writes not stored yet belong to a value this one grew from: they go with it.
+        if (writes.length > 0) pending = [...pending, ...writes];
       },
       save: write,
       async end(how) {
         current = undefined;
-        if (how === "discarded") await deps.store.discard(userId);
-        else deps.store.ended(userId);
+        pending = [];
+        if (how === "discarded") await storage.discard(key);
+        else storage.moved(key);
       },
     };
     try {
       await next();
       await write();
     } catch (error) {
-      if (current?.writes) await deps.store.abandon(current.writes).catch(() => {});
-      if (!(error instanceof SourceBusyError)) throw error;
-      // The source's previous update is still being handled (here or on another instance) and
-      // the bounded wait ran out: nothing of this one is kept, and the source is told so.
-      ctx.log?.warn("source busy: update not handled");
-      if (ctx.callbackQuery) {
-        await ctx.answerCallbackQuery({ text: ctx.t("interview-busy"), show_alert: true });
-      } else await ctx.reply(ctx.t("interview-busy"));
+      if (pending.length > 0) await storage.abandon(pending).catch(() => {});
+      throw error;
     } finally {
       await release?.();
     }
   };
 }
 
-/** Whether this update was handled before; if not, it is remembered as handled. */
-export function firstDelivery(chat: ChatRecord, updateId: number): boolean {
-  const recent = chat.recentUpdates ?? [];
-  if (recent.includes(updateId)) return false;
-  chat.recentUpdates = [...recent, updateId].slice(-RECENT_UPDATES);
-  return true;
+function noSession<T, W>(): DraftSession<T, W> {
+  return {
+    load: async () => undefined,
+    set() {
+      throw new Error("no draft session in this update (private chats only)");
+    },
+    save: async () => {},
+    end: async () => {},
+  };
 }
-
-function parseChatRecord(raw: unknown): ChatRecord {
-  const parsed = chatRecordSchema.safeParse(raw);
-  if (!parsed.success) return {};
-  const { lastUpdateId, ...record } = parsed.data;
-  if (lastUpdateId !== undefined && !record.recentUpdates) record.recentUpdates = [lastUpdateId];
-  return record;
-}
-
-const noSession: DraftSession = {
-  load: async () => undefined,
-  set() {
-    throw new Error("drafts exist in private chats only");
-  },
-  save: async () => {},
-  end: async () => {},
-};

@@ -14,6 +14,7 @@ import type { Locale } from "../services/locale.js";
 import type { DerivationQueue } from "../services/sources/derivation-queue.js";
 import type { SourceKeys } from "../services/sources/keys.js";
 import type { SourceLimits } from "../services/sources/limits.js";
+import { SourceBusyError } from "../services/sources/locks.js";
 import type { PreferencesService } from "../services/sources/preferences.js";
 import type { ReplyNotices } from "../services/sources/reply-notices.js";
 import type { EditorialService } from "../services/submissions/editorial.js";
@@ -42,6 +43,7 @@ import { createStartFeature } from "./features/start.js";
 import { createSubscriptionsFeature } from "./features/subscriptions.js";
 import { createUnhandledFeature } from "./features/unhandled.js";
 import { createI18n } from "./i18n.js";
+import { interviewStorage } from "./interview-storage.js";
 import { createOutageLog, handleWithRetries, type UpdateRetryOptions } from "./update-retry.js";
 
 export interface BotDeps {
@@ -122,19 +124,34 @@ export function createBot(deps: BotDeps): TestimonyBot {
   const logFor = (update: { update_id: number }) =>
     debugging ? deps.logger.child({ updateId: updateFields(update).updateId }) : deps.logger;
   // The boundary: a failure that will pass (faults.ts) goes on up, so the update is handled
-  // again (update-retry.ts) and nothing of it is lost; a full disk is said to the source; any
-  // other failure is logged and the update is done with, so it is not delivered forever.
+  // again (update-retry.ts) and nothing of it is lost; a busy source and a full disk are said to
+  // the source; any other failure is logged and the update is done with, so it is not delivered
+  // forever.
   const onError = async (error: BotError<BotContext>) => {
     const { ctx } = error;
     const log = ctx.log ?? logFor(ctx.update);
-    const fault = classify(error.error);
-    if (fault.class === "transient") throw error.error;
+    let failure = error.error;
+    if (failure instanceof SourceBusyError) {
+      // The source's previous update is still being handled (here or on another instance) and
+      // the bounded wait ran out: nothing of this one was kept (draft-session.ts), and the
+      // source is asked to send it again. Not tried again here: the source decides.
+      log.warn("source busy: update not handled");
+      try {
+        await tellSource(ctx, "interview-busy");
+        return;
+      } catch (answerFailed) {
+        // Telling them failed (Telegram away, the chat blocked): sorted like any other failure.
+        failure = answerFailed;
+      }
+    }
+    const fault = classify(failure);
+    if (fault.class === "transient") throw failure;
     if (fault.class === "disk-full") {
-      log.error({ err: error.error }, "disk full: the update was not stored");
-      await tellDiskFull(ctx).catch(() => {});
+      log.error({ err: failure }, "disk full: the update was not stored");
+      await tellSource(ctx, "safety-disk-full").catch(() => {});
       return;
     }
-    log.error({ err: error.error }, "update failed");
+    log.error({ err: failure }, "update failed");
   };
   // Long polling, after the retries: the update is given up, and the line says why.
   bot.catch((error) => {
@@ -183,12 +200,16 @@ export function createBot(deps: BotDeps): TestimonyBot {
       onError: (error) => deps.logger.error({ err: error }, "waiting update failed"),
     });
   if (admission) safe.use(admission.middleware);
-  // The only place drafts are loaded and saved (see draft-session.ts).
+  // The only place drafts are loaded and saved (see draft-session.ts). Drafts exist in private
+  // chats only; an update admission.ts answered from memory finds none, and nothing is written.
   safe.use(
     draftSession({
-      store: deps.interview,
+      storage: interviewStorage(deps.interview),
       lock: deps.sourceLock,
-      withoutDraft: admission?.answeredFromMemory,
+      getSessionKey: (ctx) =>
+        ctx.chat?.type === "private" && !admission?.answeredFromMemory(ctx)
+          ? ctx.from?.id
+          : undefined,
     }),
   );
   safe.use(
@@ -285,10 +306,13 @@ export function createBot(deps: BotDeps): TestimonyBot {
   return Object.assign(bot, { admission });
 }
 
-/** Nothing of the update was kept: the source hears so, calmly, and may send it again later. */
-async function tellDiskFull(ctx: BotContext): Promise<void> {
+/**
+ * Nothing of the update was kept (a full disk, a busy source): the source hears so, calmly, and
+ * may send it again later. A button press is answered with an alert.
+ */
+async function tellSource(ctx: BotContext, key: "safety-disk-full" | "interview-busy") {
   if (ctx.chat?.type !== "private") return;
-  const text = ctx.t("safety-disk-full");
+  const text = ctx.t(key);
   if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
   else await ctx.reply(text);
 }

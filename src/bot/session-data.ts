@@ -1,8 +1,9 @@
 // What the bot keeps per source between updates (the draft and the bot's own record of the chat),
-// apart from the middleware that loads and saves it, so the context type can name it without
-// importing the middleware that needs the context.
+// apart from the middleware that loads and saves it (draft-session.ts) and the adapter that
+// stores it (interview-storage.ts), so the context type can name it.
 import { z } from "zod";
 import type { Draft, PartWrite } from "../services/interview/draft-store.js";
+import type { DraftSessionFlavor } from "./draft-session.js";
 
 export const chatRecordSchema = z.object({
   /** The chat's message ids from the start of the interview to now: the wipe range. */
@@ -18,30 +19,10 @@ export const chatRecordSchema = z.object({
 
 export type ChatRecord = Omit<z.infer<typeof chatRecordSchema>, "lastUpdateId">;
 
+/** The interview's value in the draft session: the draft and the bot's record of the chat. */
 export interface DraftSessionData {
   draft: Draft;
   chat: ChatRecord;
-  /** The part writes of this update not saved yet: written with the draft, never skipped. */
-  writes?: readonly PartWrite[];
 }
 
-export interface DraftSession {
-  /** The source's draft, read once per update; undefined when there is none. */
-  load(): Promise<DraftSessionData | undefined>;
-  /**
-   * Replaces the draft (a new interview, or the interview's outcome with its part writes); written
-   * after the handler. Writes not saved yet stay pending under the new draft.
-   */
-  set(data: DraftSessionData): void;
-  /**
-   * Writes the draft now, before the bot says it is stored (a crash right after "saved" must not
-   * lose the answer); it is written again after the handler with what the handler added.
-   */
-  save(): Promise<void>;
-  /** The interview ended: a cancelled one is deleted now; a submitted one is already gone. */
-  end(how: "submitted" | "discarded"): Promise<void>;
-}
-
-export interface DraftSessionFlavor {
-  draftSession: DraftSession;
-}
+export type InterviewSessionFlavor = DraftSessionFlavor<DraftSessionData, PartWrite>;

@@ -21,7 +21,7 @@ import type { ReplyNotices } from "../../services/sources/reply-notices.js";
 import type { ReceiptMemo } from "../../services/submissions/receipts.js";
 
 import type { BotContext } from "../context.js";
-import { firstDelivery } from "../draft-session.js";
+import { firstDelivery } from "../dedupe.js";
 import { fileOf, openFileStream } from "../files.js";
 import {
   interviewButtons as buttons,
@@ -140,7 +140,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     const { chat } = session;
     if (outcome.ended) return close(ctx, session, outcome);
     const draft = outcome.draft ?? session.draft;
-    ctx.draftSession.set({ draft, chat, writes: outcome.writes });
+    ctx.draftSession.set({ draft, chat }, outcome.writes);
     unshown.set(unshownKey(ctx), { position: draft.position });
     // What the bot shows is stored first (an answer, a new position, the update's id): if a
     // later write fails and the update is handled again, it is recognised as handled and the
@@ -281,7 +281,8 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
       return;
     }
     const userId = ctx.from.id;
-    await ctx.draftSession.end("submitted");
+    // The submission took the draft away (services/submissions).
+    await ctx.draftSession.end("moved");
     deps.submissionLimiter.take(interview.memoryKey(userId));
     if (draft.state.notifyReplies)
       deps.replyNotices.remember(view.receipt.submissionId, ctx.chat.id);
