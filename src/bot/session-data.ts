@@ -25,4 +25,10 @@ export interface DraftSessionData {
   chat: ChatRecord;
 }
 
-export type InterviewSessionFlavor = DraftSessionFlavor<DraftSessionData, PartWrite>;
+export interface InterviewSessionFlavor extends DraftSessionFlavor<DraftSessionData, PartWrite> {
+  /**
+   * Whether this update was handled before (dedupe.ts): decided where the interview looks for
+   * the draft, undefined elsewhere.
+   */
+  redelivered?: boolean;
+}

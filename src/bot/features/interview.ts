@@ -1,7 +1,8 @@
 // The interview in the chat: turns updates into the interview's events and its views into
 // messages. What an answer means is decided in services/interview/decide.ts and carried out
 // (encrypted, stored) by its runner; the draft and the part writes beside it are loaded and
-// saved by the draft session (draft-session.ts), never here.
+// saved by the draft session (draft-session.ts), never here, and whether an update was handled
+// before is decided by dedupe.ts.
 import { type ChatTypeContext, Composer, type Filter, type InlineKeyboard } from "grammy";
 import type { Message } from "grammy/types";
 import {
@@ -21,7 +22,7 @@ import type { ReplyNotices } from "../../services/sources/reply-notices.js";
 import type { ReceiptMemo } from "../../services/submissions/receipts.js";
 
 import type { BotContext } from "../context.js";
-import { firstDelivery } from "../dedupe.js";
+import { dedupe } from "../dedupe.js";
 import { fileOf, openFileStream } from "../files.js";
 import {
   interviewButtons as buttons,
@@ -357,13 +358,15 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
 
   // --- start -----------------------------------------------------------------------------------
 
-  privateChat.callbackQuery(buttons.begin.filter, async (ctx) => {
-    await ctx.answerCallbackQuery();
+  /** Loads the draft and marks an update handled before (`ctx.redelivered`). */
+  const handledBefore = dedupe();
+
+  const begin = async (ctx: ButtonContext) => {
     const existing = await ctx.draftSession.load();
     if (existing) {
       // Begin handled before, its last write lost (the database went away): the interview it
       // started stands, and only what it did not show yet is shown.
-      if (!firstDelivery(existing.chat, ctx.update.update_id)) {
+      if (ctx.redelivered) {
         const pending = unshown.get(unshownKey(ctx));
         if (pending) await showAgain(ctx, existing, pending);
         return;
@@ -383,16 +386,31 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     };
     const outcome = interview.start(await ctx.i18n.getLocale());
     if (outcome.draft) await apply(ctx, { draft: outcome.draft, chat }, outcome);
-  });
+  };
+
+  privateChat.callbackQuery(
+    buttons.begin.filter,
+    // Answered before the draft is looked for: that may wait for the source's lock.
+    async (ctx, next) => {
+      await ctx.answerCallbackQuery();
+      await next();
+    },
+    handledBefore,
+    begin,
+  );
 
   // --- everything below needs a draft ----------------------------------------------------------
 
   const inDraft = new Composer<PrivateContext>();
 
-  privateChat.use(async (ctx, next) => {
-    // Buttons of other features (language, codename) keep working during an interview.
+  // Buttons of other features (language, codename) keep working during an interview, without
+  // the draft being looked for.
+  const forInterview = privateChat.filter((ctx) => {
     const data = ctx.callbackQuery?.data;
-    if (data !== undefined && !data.startsWith("iv:")) return next();
+    return data === undefined || data.startsWith("iv:");
+  });
+  forInterview.use(handledBefore, async (ctx, next) => {
+    const data = ctx.callbackQuery?.data;
     const session = await ctx.draftSession.load();
     // A button of an interview whose draft is gone: expired, or lost with the unlogged tables
     // when the database stopped uncleanly (README: what survives a restart).
@@ -402,15 +420,15 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     }
     if (!session) return next();
     // Telegram may deliver an update again after a crash: handle each one once.
-    if (!firstDelivery(session.chat, ctx.update.update_id)) {
+    if (ctx.redelivered) {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery();
       const pending = unshown.get(unshownKey(ctx));
       if (pending) await showAgain(ctx, session, pending);
       return;
     }
+    // The draft session writes the draft and its record after this update, whatever runs next
+    // (dedupe.ts set it, with this update's id).
     track(session.chat, ctx.msg?.message_id);
-    // The draft session writes the draft and its record after this update, whatever runs next.
-    ctx.draftSession.set(session);
     // After a restart the language chosen with /language is forgotten; the draft remembers it.
     const { locale } = session.draft;
     if (isLocale(locale) && !(await deps.preferences.savedLocale(ctx.from.id))) {
