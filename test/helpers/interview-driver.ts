@@ -64,11 +64,11 @@ export async function driveInterview(
 ): Promise<string | undefined> {
   const labels = LABELS[options.language ?? "ru"];
   await user.command("start");
-  // A new conversation first derives its source key (memory-hard, one at a time): a burst of
-  // new sources queues there.
   await user.nextBotMessage({ timeoutMs: 20_000 });
+  // Begin waits for the source key's memory-hard derivation (prefetched after /start, a few at
+  // a time): a burst of new sources queues there.
   await user.press(labels.begin);
-  await user.nextBotMessage();
+  await user.nextBotMessage({ timeoutMs: 20_000 });
   await user.press(labels.consent);
   let textIndex = 0;
   let asked = 0;
