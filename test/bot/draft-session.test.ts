@@ -9,10 +9,9 @@ import { type DraftStore, interviewStorage } from "../../src/bot/interview-stora
 import type { DraftSessionData } from "../../src/bot/session-data.js";
 import { start } from "../../src/services/interview/decide.js";
 import type { DraftRecord, PartWrite } from "../../src/services/interview/draft-store.js";
-import { deriveSourceKey } from "../../src/services/sources/keys.js";
 import { startTestBot } from "../helpers/harness.js";
 import { limits, questionnaire } from "../helpers/interview-fixture.js";
-import { beginInterview, callbackAnswer, draftOf } from "../helpers/steps.js";
+import { beginInterview, callbackAnswer, draftOf, holdSourceLock } from "../helpers/steps.js";
 
 const USER = 42;
 const draft = start("ru", {
@@ -130,27 +129,12 @@ describe("the draft session", () => {
       const user = bot.api.user({ id: 8899, first_name: "Боец", language_code: "ru" });
       const role = await beginInterview(user);
       const before = await draftOf(bot, user);
-      const key = (await deriveSourceKey(bot.secrets.pepper, user.id)).lockKey;
-      // Another update of this source holds its lock (here, or on another instance).
-      let release = () => {};
-      const held = new Promise<void>((done) => {
-        release = done;
-      });
-      let taken = () => {};
-      const lockTaken = new Promise<void>((done) => {
-        taken = done;
-      });
-      const holder = bot.app.services.sourceLocks.withLock(key, async () => {
-        taken();
-        await held;
-      });
-      await lockTaken;
+      const lock = await holdSourceLock(bot, user);
       const query = await user.press("Другое");
       const answer = await callbackAnswer(bot, query);
       expect(answer).toMatchObject({ show_alert: true });
       expect(String(answer.text)).toContain("ещё раз через минуту");
-      release();
-      await holder;
+      await lock.release();
       await bot.idle();
       // Not handled later either: the draft stands where it stood, and nothing new was said.
       expect((await draftOf(bot, user)).position).toBe(before.position);

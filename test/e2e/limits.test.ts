@@ -1,7 +1,6 @@
 // Abuse limits (issue 4, item 10): submissions per day, text length, attachments per testimony,
 // flood control that answers instead of dropping silently, one draft per source.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveSourceKey } from "../../src/services/sources/keys.js";
 import type { FakeUser } from "../helpers/fake-bot-api.js";
 import { startTestBot, type TestBot } from "../helpers/harness.js";
 import { driveInterview } from "../helpers/interview-driver.js";
@@ -9,6 +8,7 @@ import {
   beginInterview,
   decryptAsEditor,
   draftOf,
+  holdSourceLock,
   jumpTo,
   nextQuestion,
   partsOf,
@@ -178,26 +178,11 @@ describe("flood control", () => {
       const user = waiting.api.user({ id: 8799, first_name: "Боец", language_code: "ru" });
       await beginInterview(user);
       await jumpTo(waiting, user, "role_other");
-      const key = (await deriveSourceKey(waiting.secrets.pepper, user.id)).lockKey;
-      // Another update of this source holds its lock (here, or on another instance).
-      let release = () => {};
-      const held = new Promise<void>((done) => {
-        release = done;
-      });
-      let taken = () => {};
-      const lockTaken = new Promise<void>((done) => {
-        taken = done;
-      });
-      const holder = waiting.app.services.sourceLocks.withLock(key, async () => {
-        taken();
-        await held;
-      });
-      await lockTaken;
+      const lock = await holdSourceLock(waiting, user);
       await user.send("Ответ, пока идёт другое сообщение");
       const busy = await user.nextBotMessage({ newOnly: true, timeoutMs: 15_000 });
       expect(busy.text).toContain("ещё раз через минуту");
-      release();
-      await holder;
+      await lock.release();
       expect(await partsOf(waiting, user, "role_other")).toHaveLength(0);
 
       // Sent again, it is stored.

@@ -8,6 +8,7 @@ import {
 } from "../../src/services/crypto/decrypt.js";
 import { decodePaddedText } from "../../src/services/crypto/padding.js";
 import type { Draft } from "../../src/services/interview/draft-store.js";
+import { deriveSourceKey } from "../../src/services/sources/keys.js";
 import type { PartRow } from "../../src/storage/parts.repo.js";
 import type { FakeUser } from "./fake-bot-api.js";
 import type { TestBot } from "./harness.js";
@@ -126,3 +127,33 @@ export async function callbackAnswer(bot: TestBot, query: CallbackQuery) {
 /** The texts of the visible chat, oldest first. */
 export const visibleTexts = (user: FakeUser) =>
   user.chat().map((m) => m.text ?? m.caption ?? "<media>");
+
+/**
+ * Another update of this source holding its lock (here, or on another instance): resolves once
+ * the lock is taken; `release()` lets it go and resolves when it is free again.
+ */
+export async function holdSourceLock(
+  bot: TestBot,
+  user: FakeUser,
+): Promise<{ release(): Promise<void> }> {
+  const key = (await deriveSourceKey(bot.secrets.pepper, user.id)).lockKey;
+  let letGo = () => {};
+  const held = new Promise<void>((done) => {
+    letGo = done;
+  });
+  let taken = () => {};
+  const lockTaken = new Promise<void>((done) => {
+    taken = done;
+  });
+  const holder = bot.app.services.sourceLocks.withLock(key, async () => {
+    taken();
+    await held;
+  });
+  await lockTaken;
+  return {
+    async release() {
+      letGo();
+      await holder;
+    },
+  };
+}
