@@ -420,7 +420,7 @@ export function createApp(options: {
         keyRefresh = undefined;
         await broadcastWorker.stop();
         await notices.stop();
-        scrubber.stop();
+        await scrubber.stop();
         await sourceLimits
           .forgetAll()
           .catch((error) => options.logger.warn({ err: error }, "clearing shared limits failed"));

@@ -86,6 +86,34 @@ const SCRUB_FULL = [...SCRUB_DRAFTS, "draft_parts", "source_locks", "rate_limits
  * was written since: logged rows carry no source, but their commit times are exact.
  */
 const ROTATE_WAL = ["select pg_switch_wal()", "checkpoint"];
+/** How long a scrub waits for the transactions that began before it (see below). */
+const OLDER_TRANSACTIONS_WAIT_MS = 5_000;
+
+/**
+ * Waits until no other session of this database holds a transaction that began before now; false
+ * when one is still open after `waitMs`. VACUUM FULL copies a deleted row into the new file while
+ * any snapshot older than the delete may still see it (another instance's query, autovacuum's
+ * ANALYZE), so a scrub that ran beside one kept the draft it was meant to remove. Sessions of
+ * other roles show no transaction here unless the role may read all statistics (pg_read_all_stats).
+ */
+async function olderTransactionsEnded(
+  connection: postgres.ReservedSql,
+  waitMs: number,
+): Promise<boolean> {
+  const [start] = await connection<{ since: string }[]>`select clock_timestamp()::text as since`;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const [row] = await connection<{ open: number }[]>`
+      select count(*)::int as open from pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid()
+        and (backend_xmin is not null or backend_xid is not null)
+        and xact_start < ${start?.since ?? null}::timestamptz`;
+    if (row?.open === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Vacuumed in place: large tables whose dead versions carry ciphertext and random ids. */
 const SCRUB_IN_PLACE = [
   "parts",
@@ -218,6 +246,7 @@ async function openPostgres(
     const connection = await client.reserve();
     try {
       await connection.unsafe("set lock_timeout = '5s'");
+      const waited = await olderTransactionsEnded(connection, OLDER_TRANSACTIONS_WAIT_MS);
       for (const table of full) await connection.unsafe(`vacuum full ${table}`);
       if (inPlace.length > 0) {
         await connection.unsafe(`vacuum (skip_locked) ${inPlace.join(", ")}`);
@@ -232,6 +261,11 @@ async function openPostgres(
             "the database role may not rotate the write-ahead log (grant pg_checkpoint and EXECUTE on pg_switch_wal); recent commit times stay in it until PostgreSQL recycles the segment",
           );
         }
+      }
+      if (!waited) {
+        throw new StorageError(
+          "a transaction older than the scrub stayed open: the rows deleted before it stay in the table files until the next scrub",
+        );
       }
     } finally {
       await connection.unsafe("reset lock_timeout").catch(() => {});

@@ -134,8 +134,12 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   // Updates told to wait for room in the derivation line count as being handled.
   const quiet = () =>
     api.pendingUpdates().length === 0 && handling === 0 && !app.bot.admission?.waiting;
+  // As main.ts stops: the handlers still running finish first (runner.stop() does not wait for
+  // them), so a stop's scrub comes after the last lease is released.
   const halt = async () => {
     await runner.stop();
+    const deadline = Date.now() + 25_000;
+    while (handling > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await app.background.stop();
   };
   let app = build();

@@ -19,15 +19,24 @@ export function createScrubber(options: ScrubberOptions) {
   /** A drafts scrub queued and not yet started: submissions arriving meanwhile share it. */
   let draftsQueued: Promise<void> | undefined;
 
+  let stopped = false;
+
   const run = () => {
     timer = undefined;
-    running = running.then(() => options.scrub()).catch((error) => options.onError?.(error));
+    running = running
+      .then(() => options.scrub())
+      .catch((error) => {
+        options.onError?.(error);
+        // What it was to remove is still in the files (a lock it waited for, an old transaction
+        // it outwaited): the next try comes as after an ending.
+        schedule();
+      });
     return running;
   };
 
   /** Something keyed to a source went away: scrub within delayMs. */
   const schedule = () => {
-    if (timer) return;
+    if (timer || stopped) return;
     timer = setTimeout(run, delayMs);
     timer.unref();
   };
@@ -62,9 +71,12 @@ export function createScrubber(options: ScrubberOptions) {
       if (timer) clearTimeout(timer);
       await run();
     },
-    stop(): void {
+    /** No more scheduled scrubs; resolves when the one running has ended (the stop's own follows). */
+    async stop(): Promise<void> {
+      stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
+      await running;
     },
   };
 }
