@@ -194,6 +194,7 @@ export function createApp(options: {
     pepper: secrets.pepper,
     sourceKeys,
     onEnded: () => scrubber.schedule(),
+    onBegun: (locale) => submissions.expectSubmission(locale),
     submit: (draft) => submissions.submit(draft),
     questionnaire,
     limits: {
@@ -220,6 +221,11 @@ export function createApp(options: {
     keyring,
     pepper: secrets.pepper,
     slowWork,
+    derivationsIdle: () =>
+      derivations.running === 0 &&
+      derivations.waiting.source === 0 &&
+      derivations.waiting.newcomer === 0,
+    onError: (error) => options.logger.warn({ err: error }, "receipt made ahead failed"),
     now,
     scrubDrafts: () => scrubber.drafts(),
     onNews: () => notices.poke(),
@@ -421,6 +427,7 @@ export function createApp(options: {
         await broadcastWorker.stop();
         await notices.stop();
         await scrubber.stop();
+        submissions.stop();
         await sourceLimits
           .forgetAll()
           .catch((error) => options.logger.warn({ err: error }, "clearing shared limits failed"));

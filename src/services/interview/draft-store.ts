@@ -61,6 +61,8 @@ export function createInterviewService(deps: {
   submit?: (draft: Draft) => Promise<SubmissionReceipt & { submissionId: string }>;
   /** An interview ended (submitted elsewhere, cancelled, forgotten, expired): scrub dead rows. */
   onEnded?: () => void;
+  /** An interview began (its receipt can be made ahead: services/submissions/ready-receipts.ts). */
+  onBegun?: (locale: string) => void;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
@@ -154,7 +156,10 @@ export function createInterviewService(deps: {
   const service = {
     questionnaire: deps.questionnaire,
     /** A new interview at the first question (nothing is stored until it is written). */
-    start: runner.start,
+    start(locale: string) {
+      deps.onBegun?.(locale);
+      return runner.start(locale);
+    },
     /** One event decided and carried out (runner.ts); its writes go to write() with the draft. */
     handle: runner.handle,
 

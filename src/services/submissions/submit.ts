@@ -10,7 +10,19 @@ import { createReplyKeyPair, decryptAllForSource } from "../crypto/reply-keys.js
 import { type AttachmentMeta, storeEncryptedAttachment } from "../interview/attachments.js";
 import { type Draft, dayOf } from "../interview/draft.js";
 import { createSlowWork, SLOW_WORK_CONCURRENCY, type SlowWork } from "../sources/slow-work.js";
-import { generateCodename, hashCodename, normaliseCodename } from "./codename.js";
+import {
+  type CodenameLocale,
+  generateCodename,
+  hashCodename,
+  normaliseCodename,
+} from "./codename.js";
+import { createReadyReceipts, type MadeReceipt } from "./ready-receipts.js";
+
+/**
+ * Receipts kept ready per language: about as many as sources who may send at the same moment
+ * (a crowd's ~50 within seconds). Each is a codename and two small keys in memory.
+ */
+export const RECEIPTS_AHEAD = 32;
 
 export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -55,19 +67,67 @@ export function createSubmissionsService(deps: {
    * only if there are replies or a status note to open.
    */
   slowWork?: SlowWork;
+  /**
+   * Whether no source key is being derived now: receipts are made ahead only then (with the
+   * slow-work queue idle too), so they never hold a core someone waits for.
+   */
+  derivationsIdle?: () => boolean;
+  /** Receipts made ahead and kept ready per language (0: each is made at Send). */
+  receiptsAhead?: number;
+  onError?: (error: unknown) => void;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
   const slowWork = deps.slowWork ?? createSlowWork({ concurrency: SLOW_WORK_CONCURRENCY });
+  const receiptsAhead = deps.receiptsAhead ?? RECEIPTS_AHEAD;
+  // The reply key is dated by the real clock's day (crypto/internal.ts startOfDay).
+  const keyDay = () => dayOf(new Date());
+  const localeOf = (locale: string): CodenameLocale => (locale === "en" ? "en" : "ru");
+  /** At Send, with nothing ready: scrypt on the threadpool and the key's S2K in its worker at once. */
+  const makeNow = async (locale: CodenameLocale): Promise<MadeReceipt> => {
+    const codename = generateCodename(locale);
+    const [codenameHash, replyKey] = await slowWork.run(() =>
+      Promise.all([hashCodename(deps.pepper, codename), createReplyKeyPair(codename)]),
+    );
+    return { codename, codenameHash, replyKey, day: keyDay() };
+  };
+  const readyReceipts = createReadyReceipts({
+    // Ahead of time, one after the other: one core at a time, the other stays with the event loop.
+    make: (locale) =>
+      slowWork.run(async () => {
+        const codename = generateCodename(locale);
+        const codenameHash = await hashCodename(deps.pepper, codename);
+        const replyKey = await createReplyKeyPair(codename);
+        return { codename, codenameHash, replyKey, day: keyDay() };
+      }),
+    idle: () =>
+      slowWork.running === 0 && slowWork.waiting === 0 && (deps.derivationsIdle?.() ?? true),
+    max: receiptsAhead,
+    today: keyDay,
+    onError: deps.onError,
+  });
 
   return {
+    /** An interview began: its receipt is made ahead, while the slow work is idle. */
+    expectSubmission(locale: string): void {
+      if (receiptsAhead > 0) readyReceipts.expect(localeOf(locale));
+    },
+
+    /** Receipts made ahead and not handed out yet. */
+    get receiptsReady(): number {
+      return readyReceipts.ready;
+    },
+
+    /** Makes no more receipts ahead, and forgets the ones made. */
+    stop(): void {
+      readyReceipts.stop();
+    },
+
     /** Turns the draft into a submission no longer linked to the user, and makes its receipt. */
     async submit(draft: Draft): Promise<SubmissionReceipt & { submissionId: string }> {
-      const codename = generateCodename(draft.locale === "en" ? "en" : "ru");
-      // scrypt runs on the threadpool while the key's S2K runs here: one job, both at once.
-      const [codenameHash, replyKey] = await slowWork.run(() =>
-        Promise.all([hashCodename(deps.pepper, codename), createReplyKeyPair(codename)]),
-      );
+      const locale = localeOf(draft.locale);
+      const { codename, codenameHash, replyKey } =
+        readyReceipts.take(locale) ?? (await makeNow(locale));
       const partRows = await deps.parts.listForDraft(draft.id);
       const createdOn = dayOf(now());
       // Logged: the submission row and its parts' new owner. The row holds no trace of the
