@@ -10,8 +10,9 @@
 //   sources queued before them: `npm run bench -- admission` measures it).
 // - Anything else needs the key: a source (an interview button, a known draft, /forget, an
 //   admin) queues ahead of every newcomer and is never turned away; a newcomer queues while the
-//   line has room, and otherwise hears once that many people are writing, and the update is
-//   handled, in order with their later ones, as soon as the line has room again.
+//   line has room, and otherwise hears once that many people are writing (those notices go out
+//   at a steady pace, and one not sent by the time the answer comes is dropped), and the update
+//   is handled, in order with their later ones, as soon as the line has room again.
 // Before any of that, a token bucket per id (in this process's memory only, never written) keeps
 // one account from sending more than a source ever would while its key does not exist.
 import type { Context } from "grammy";
@@ -19,6 +20,7 @@ import type { Update } from "grammy/types";
 import type { DerivationPriority, DerivationQueue } from "../services/sources/derivation-queue.js";
 import type { SourceKeys } from "../services/sources/keys.js";
 import type { BotContext } from "./context.js";
+import { createNoticeLine } from "./notice-line.js";
 
 /** Commands answered without a draft (the interview adds nothing to them but the chat record). */
 const FROM_MEMORY_COMMANDS = new Set([
@@ -43,6 +45,11 @@ export const ADMISSION_BURST = 20;
 export const ADMISSION_PER_MINUTE = 40;
 /** Newcomers whose updates wait for room in the line (beyond it they are asked to send later). */
 export const WAITING_IDS_MAX = 10_000;
+/**
+ * "Many people are writing" notices a second: a third of what Telegram lets a bot send in all,
+ * so a crowd's notices never hold back a source's next question.
+ */
+export const BUSY_NOTICES_PER_SECOND = 10;
 
 const MINUTE = 60_000;
 
@@ -69,6 +76,7 @@ export function createAdmission(deps: {
   burst?: number;
   perMinute?: number;
   waitingIdsMax?: number;
+  busyNoticesPerSecond?: number;
   onError?: (error: unknown) => void;
   now?: () => number;
 }): Admission {
@@ -84,6 +92,10 @@ export function createAdmission(deps: {
   const waiting = new Map<number, Update[]>();
   /** Newcomers told to wait whose updates are not all handled yet. */
   let unfinished = 0;
+  const busyNotices = createNoticeLine({
+    perSecond: deps.busyNoticesPerSecond ?? BUSY_NOTICES_PER_SECOND,
+    onError: deps.onError,
+  });
 
   const take = (userId: number): boolean => {
     const time = now();
@@ -126,6 +138,8 @@ export function createAdmission(deps: {
     }
     const updates = waiting.get(userId) ?? [];
     waiting.delete(userId);
+    // Their answer comes now: a notice still in line would only come after it.
+    busyNotices.drop(userId);
     // Started in order, so the per-chat sequencing keeps them in order.
     await Promise.all(
       updates.map((update) => deps.replay(update).catch((error) => deps.onError?.(error))),
@@ -179,11 +193,9 @@ export function createAdmission(deps: {
       }
       waiting.set(userId, [ctx.update]);
       unfinished++;
-      try {
-        await ctx.reply(ctx.t("admission-busy"));
-      } finally {
-        void serveLater(userId);
-      }
+      const text = ctx.t("admission-busy");
+      busyNotices.add(userId, () => ctx.reply(text));
+      void serveLater(userId);
     },
     answeredFromMemory: (ctx) => fromMemory.has(ctx),
     get waiting() {

@@ -148,4 +148,43 @@ describe("admission before the source-key derivation", () => {
     expect(answers.filter((text) => text.includes(BUSY))).toHaveLength(1);
     expect(answers.filter((text) => text.includes(UNHANDLED))).toHaveLength(3);
   });
+
+  it("tells a crowd refused at once at a steady pace, each before their answer", async () => {
+    const { api } = await start(LINE);
+    const line = Array.from({ length: LINE + 1 }, (_, i) =>
+      api.user({ id: 8600 + i, first_name: `L${i}`, language_code: "ru" }),
+    );
+    await Promise.all(line.map((user) => user.command("start")));
+    for (const user of line) await user.nextBotMessage();
+
+    const crowd = Array.from({ length: 30 }, (_, i) =>
+      api.user({ id: 8700 + i, first_name: `C${i}`, language_code: "ru" }),
+    );
+    const ids = new Set(crowd.map((user) => user.id));
+    const noticeTimes: number[] = [];
+    const stopWatching = api.watch((event) => {
+      if (event.type === "message" && event.fromBot && ids.has(event.chatId)) {
+        if (event.message.text?.includes(BUSY)) noticeTimes.push(performance.now());
+      }
+    });
+    const sent = performance.now();
+    await Promise.all(crowd.map((user) => user.send("привет")));
+    await api.waitFor(() => noticeTimes.length === 30, 10_000, "every notice");
+    stopWatching();
+    // The first at once, the rest at 10 a second: ~2.9 s from the first to the last.
+    expect((noticeTimes[0] ?? 0) - sent).toBeLessThan(1_000);
+    expect((noticeTimes[29] ?? 0) - (noticeTimes[0] ?? 0)).toBeGreaterThan(2_500);
+
+    held.open();
+    for (const user of crowd) {
+      const answer = await api.waitFor(
+        () => user.botMessages().find((m) => m.text?.includes(UNHANDLED)),
+        60_000,
+        "answer",
+      );
+      const busy = user.botMessages().filter((m) => m.text?.includes(BUSY));
+      expect(busy.length).toBeLessThanOrEqual(1);
+      for (const notice of busy) expect(notice.message_id).toBeLessThan(answer.message_id);
+    }
+  });
 });
