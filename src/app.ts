@@ -174,15 +174,21 @@ export function createApp(options: {
     floodMessagesPerMinute: config.FLOOD_MESSAGES_PER_MINUTE,
     codenameAttemptsPerHour: config.CODENAME_ATTEMPTS_PER_HOUR,
   });
-  // Leases of instances that died, and counters whose window is over, go every minute.
-  const sweepShared = async () => {
-    try {
-      await sourceLocks.sweep();
-      await sourceLimits.sweep();
-    } catch (error) {
-      options.logger.warn({ err: error }, "sweep of shared limits failed");
-    }
-  };
+  // Leases of instances that died, and counters whose window is over, go every minute. A stop
+  // waits for a sweep under way: its deletes must come before the stop's scrub, not beside it,
+  // or their dead row versions stay in the files.
+  let sweeping: Promise<void> | undefined;
+  const sweepShared = () =>
+    (sweeping ??= (async () => {
+      try {
+        await sourceLocks.sweep();
+        await sourceLimits.sweep();
+      } catch (error) {
+        options.logger.warn({ err: error }, "sweep of shared limits failed");
+      } finally {
+        sweeping = undefined;
+      }
+    })());
   let sharedSweep: NodeJS.Timeout | undefined;
   const voice = createVoiceDisguiser({ workers: config.VOICE_WORKERS });
   const interview = createInterviewService({
@@ -422,6 +428,7 @@ export function createApp(options: {
       async stop() {
         clearInterval(sharedSweep);
         sharedSweep = undefined;
+        await sweeping;
         clearInterval(keyRefresh);
         keyRefresh = undefined;
         await broadcastWorker.stop();

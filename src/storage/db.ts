@@ -90,25 +90,36 @@ const ROTATE_WAL = ["select pg_switch_wal()", "checkpoint"];
 const OLDER_TRANSACTIONS_WAIT_MS = 5_000;
 
 /**
- * Waits until no other session of this database holds a transaction that began before now; false
- * when one is still open after `waitMs`. VACUUM FULL copies a deleted row into the new file while
- * any snapshot older than the delete may still see it (another instance's query, autovacuum's
- * ANALYZE), so a scrub that ran beside one kept the draft it was meant to remove. Sessions of
- * other roles show no transaction here unless the role may read all statistics (pg_read_all_stats).
+ * Waits until the rows deleted before now can go; false when they still cannot after `waitMs`.
+ * VACUUM FULL copies a deleted row into the new file while it may still be seen:
+ * - by a snapshot of this database older than the delete (another instance's query, autovacuum's
+ *   ANALYZE);
+ * - through VACUUM FULL's own snapshot, whose oldest xid is the oldest transaction still running
+ *   anywhere in the cluster (another database's CREATE DATABASE, say).
+ * So both must be past every transaction id assigned before the scrub. Sessions of other roles
+ * show no snapshot here unless the role may read all statistics (pg_read_all_stats).
  */
 async function olderTransactionsEnded(
   connection: postgres.ReservedSql,
   waitMs: number,
 ): Promise<boolean> {
-  const [start] = await connection<{ since: string }[]>`select clock_timestamp()::text as since`;
+  // Every transaction id assigned so far is below this one.
+  const [start] = await connection<{ next: string }[]>`
+    select pg_snapshot_xmax(pg_current_snapshot())::text as next`;
+  const next = BigInt(start?.next ?? "0");
+  // The same id as a 32-bit xid, which is what pg_stat_activity shows.
+  const next32 = (next % 4294967296n).toString();
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const [row] = await connection<{ open: number }[]>`
-      select count(*)::int as open from pg_stat_activity
-      where datname = current_database() and pid <> pg_backend_pid()
-        and (backend_xmin is not null or backend_xid is not null)
-        and xact_start < ${start?.since ?? null}::timestamptz`;
-    if (row?.open === 0) return true;
+    const [row] = await connection<{ done: boolean }[]>`
+      select pg_snapshot_xmin(pg_current_snapshot()) >= ${next.toString()}::xid8
+        and not exists (
+          select 1 from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid()
+            and backend_xmin is not null
+            and age(backend_xmin) > age(${next32}::xid)
+        ) as done`;
+    if (row?.done) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -264,7 +275,7 @@ async function openPostgres(
       }
       if (!waited) {
         throw new StorageError(
-          "a transaction older than the scrub stayed open: the rows deleted before it stay in the table files until the next scrub",
+          "a transaction older than the scrub stayed open: rows deleted before the scrub stay in the table files until the next one",
         );
       }
     } finally {

@@ -1,7 +1,8 @@
 // The scrub on PostgreSQL, byte by byte: VACUUM FULL copies a deleted row into the new file while
-// any transaction of the same database holds a snapshot older than the delete (another instance's
-// query, autovacuum's ANALYZE). A scrub that ran then left the draft in the table's files until
-// the next one, and the clean stop's scrub is the last. So the scrub waits for such transactions.
+// a snapshot may still see it: one of the same database older than the delete (another instance's
+// query, autovacuum's ANALYZE), or VACUUM FULL's own, held back by any transaction still running
+// in the cluster (another database's CREATE DATABASE). A scrub that ran then left the draft in the
+// table's files until the next one, and the clean stop's scrub is the last. So the scrub waits.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
@@ -66,5 +67,40 @@ describe.skipIf(!usingPostgres)("the scrub on PostgreSQL", () => {
     await older;
     const bytes = await draftsFiles();
     expect(bytes.includes(Buffer.from(marker))).toBe(false);
+  });
+
+  it("leaves no deleted draft while a transaction of another database is running", async () => {
+    // A running transaction anywhere in the cluster holds back every new snapshot's xmin, and
+    // VACUUM FULL's own snapshot with it (another database's CREATE DATABASE, say).
+    const marker = `scrub-marker-other-${Date.now()}`;
+    const drafts = createDraftsRepository({ db: storage.db });
+    const draft = await drafts.create({
+      userHash: marker,
+      questionnaireVersion: 1,
+      locale: "ru",
+      position: null,
+      sealedState: new TextEncoder().encode(`${marker}-sealed`),
+      createdOn: "2026-01-01",
+      expiresOn: "2026-01-05",
+    });
+    await storage.scrub();
+    expect((await draftsFiles()).includes(Buffer.from(marker))).toBe(true);
+    const elsewhere = postgres(process.env.TEST_DATABASE_URL as string, {
+      max: 1,
+      onnotice: () => {},
+    });
+    try {
+      const running = elsewhere.begin(async (tx) => {
+        await tx`select pg_current_xact_id()`;
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await drafts.delete(draft.id);
+      await storage.scrub();
+      await running;
+    } finally {
+      await elsewhere.end({ timeout: 1 });
+    }
+    expect((await draftsFiles()).includes(Buffer.from(marker))).toBe(false);
   });
 });
