@@ -40,8 +40,9 @@ describe.skipIf(!usingPostgres)("the scrub on PostgreSQL", () => {
     return Buffer.concat(paths.map(({ path }) => readFileSync(join(dir, path))));
   };
 
-  it("leaves no deleted draft in the table's files while an older transaction is open", async () => {
-    const marker = `scrub-marker-${Date.now()}`;
+  /** A draft whose row is in the table's files (the rewrite writes it there), seen there first. */
+  const plantDraft = async (name: string) => {
+    const marker = `scrub-marker-${name}-${Date.now()}`;
     const drafts = createDraftsRepository({ db: storage.db });
     const draft = await drafts.create({
       userHash: marker,
@@ -52,9 +53,13 @@ describe.skipIf(!usingPostgres)("the scrub on PostgreSQL", () => {
       createdOn: "2026-01-01",
       expiresOn: "2026-01-05",
     });
-    // The rewrite puts the live row in the file: the search below can see it.
     await storage.scrub();
     expect((await draftsFiles()).includes(Buffer.from(marker))).toBe(true);
+    return { marker, draft, drafts };
+  };
+
+  it("leaves no deleted draft in the table's files while an older transaction is open", async () => {
+    const { marker, draft, drafts } = await plantDraft("same-database");
     // Another session's snapshot, taken while the draft was there, still open at the scrub (on
     // another table: a lock on drafts itself would make VACUUM FULL wait anyway).
     const older = other.begin("isolation level repeatable read", async (tx) => {
@@ -72,19 +77,7 @@ describe.skipIf(!usingPostgres)("the scrub on PostgreSQL", () => {
   it("leaves no deleted draft while a transaction of another database is running", async () => {
     // A running transaction anywhere in the cluster holds back every new snapshot's xmin, and
     // VACUUM FULL's own snapshot with it (another database's CREATE DATABASE, say).
-    const marker = `scrub-marker-other-${Date.now()}`;
-    const drafts = createDraftsRepository({ db: storage.db });
-    const draft = await drafts.create({
-      userHash: marker,
-      questionnaireVersion: 1,
-      locale: "ru",
-      position: null,
-      sealedState: new TextEncoder().encode(`${marker}-sealed`),
-      createdOn: "2026-01-01",
-      expiresOn: "2026-01-05",
-    });
-    await storage.scrub();
-    expect((await draftsFiles()).includes(Buffer.from(marker))).toBe(true);
+    const { marker, draft, drafts } = await plantDraft("other-database");
     const elsewhere = postgres(process.env.TEST_DATABASE_URL as string, {
       max: 1,
       onnotice: () => {},
