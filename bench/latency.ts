@@ -245,18 +245,26 @@ export async function run(): Promise<void> {
     );
     progress(`latency: testimony bot, ${label}, one source at a time`);
     const { samples: alone } = await measureOurs(kind, keyring, ALONE, true);
+    /** One table row: the samples' p50 and p99, and both against the echo bot's. */
+    const row = (bot: string, what: string, values: number[], verdict: string) => [
+      bot,
+      what,
+      String(values.length),
+      ms(percentile(values, 50)),
+      ms(percentile(values, 99)),
+      ratio(percentile(values, 50), echoP50),
+      ratio(percentile(values, 99), echoP99),
+      verdict,
+    ];
     for (const stepKind of KINDS) {
-      const values = alone[stepKind];
-      rows.push([
-        `${label}, ${ALONE} sources one at a time`,
-        KIND_LABEL[stepKind],
-        String(values.length),
-        ms(percentile(values, 50)),
-        ms(percentile(values, 99)),
-        ratio(percentile(values, 50), echoP50),
-        ratio(percentile(values, 99), echoP99),
-        "(context: no queue)",
-      ]);
+      rows.push(
+        row(
+          `${label}, ${ALONE} sources one at a time`,
+          KIND_LABEL[stepKind],
+          alone[stepKind],
+          "(context: no queue)",
+        ),
+      );
     }
     for (const stepKind of KINDS) {
       const values = samples[stepKind];
@@ -266,36 +274,14 @@ export async function run(): Promise<void> {
         stepKind === "ordinary"
           ? goal(p99 <= 5 * echoP99 && p50 <= 10 * echoP50, "p99 ≤ 5× echo, p50 ≤ 10× echo")
           : goal(p99 <= SUBMIT_GOAL_MS, "p99 ≤ 1.5 s");
-      rows.push([
-        label,
-        KIND_LABEL[stepKind],
-        String(values.length),
-        ms(p50),
-        ms(p99),
-        ratio(p50, echoP50),
-        ratio(p99, echoP99),
-        verdict,
-      ]);
+      rows.push(row(label, KIND_LABEL[stepKind], values, verdict));
       if (stepKind !== "ordinary") continue;
       // Where the ordinary steps' tail comes from: Begin waits for the source's key, derived
       // for 50 people who all arrived at the same instant.
       const begin = samples.begin;
       const others = values.filter((value) => !begin.includes(value));
-      for (const [what, part] of [
-        ["  of which Begin → first question", begin],
-        ["  of which all but Begin", others],
-      ] as const) {
-        rows.push([
-          label,
-          what,
-          String(part.length),
-          ms(percentile(part, 50)),
-          ms(percentile(part, 99)),
-          ratio(percentile(part, 50), echoP50),
-          ratio(percentile(part, 99), echoP99),
-          "(context)",
-        ]);
-      }
+      rows.push(row(label, "  of which Begin → first question", begin, "(context)"));
+      rows.push(row(label, "  of which all but Begin", others, "(context)"));
     }
   }
   progressDone();
