@@ -8,6 +8,10 @@
 //   draft exists but whose key is not in memory (after a restart) gets the briefing for /start;
 //   Begin resumes their draft, and that may wait for the derivation (~100 ms, and at most the
 //   sources queued before them: `npm run bench -- admission` measures it).
+// - Begin, pressed by someone with no draft known here before their key exists, goes on at once:
+//   the interview shows its first question from memory and stores the draft once the key is
+//   there (features/interview.ts), so a crowd's derivations have the time the first question is
+//   read in too. Their derivation moves ahead of every newcomer's.
 // - Anything else needs the key: a source (an interview button, a known draft, /forget, an
 //   admin) queues ahead of every newcomer and is never turned away; a newcomer queues while the
 //   line has room, and otherwise hears once that many people are writing (those notices go out
@@ -36,6 +40,8 @@ const FROM_MEMORY_COMMANDS = new Set([
 
 /** Buttons of the interview: only someone who was in one has them. */
 const INTERVIEW_BUTTON = /^iv:/;
+/** The briefing's Begin (bot/interview-view.ts). */
+const BEGIN_BUTTON = "iv:begin";
 
 /**
  * Updates of one id before its key exists: a burst of 20 (an album of 10 photos and a few
@@ -57,6 +63,11 @@ export interface Admission {
   middleware: (ctx: BotContext, next: () => Promise<void>) => Promise<void>;
   /** Whether this update was let through to be answered without its draft. */
   answeredFromMemory(ctx: Context): boolean;
+  /**
+   * Whether this update is a Begin let through before its source's key exists (no draft known
+   * here): the first question may be shown before the draft is stored.
+   */
+  beginsBeforeKey(ctx: Context): boolean;
   /** Newcomers told to wait whose updates are not all handled yet (tests, benchmarks). */
   readonly waiting: number;
 }
@@ -85,6 +96,7 @@ export function createAdmission(deps: {
   const perMs = (deps.perMinute ?? ADMISSION_PER_MINUTE) / MINUTE;
   const waitingIdsMax = deps.waitingIdsMax ?? WAITING_IDS_MAX;
   const fromMemory = new WeakSet<Context>();
+  const beginning = new WeakSet<Context>();
   const buckets = new Map<number, { tokens: number; at: number }>();
   /** Told "slow down" at this time (once a minute). */
   const slowedDown = new Map<number, number>();
@@ -117,10 +129,11 @@ export function createAdmission(deps: {
     for (const [id, at] of slowedDown) if (time - at >= MINUTE) slowedDown.delete(id);
   };
 
-  const kindOf = (ctx: BotContext, userId: number): "memory" | DerivationPriority => {
+  const kindOf = (ctx: BotContext, userId: number): "memory" | "begin" | DerivationPriority => {
     // Known to hold a draft: even /start resumes it, as with the key in memory.
     if (deps.keys.holdsDraft(userId)) return "source";
     const data = ctx.callbackQuery?.data;
+    if (data === BEGIN_BUTTON) return "begin";
     if (data !== undefined) return INTERVIEW_BUTTON.test(data) ? "source" : "memory";
     const command = ctx.message?.text?.match(/^\/(\w+)(@\w+)?(\s|$)/)?.[1];
     if (command === "forget") return "source";
@@ -165,14 +178,19 @@ export function createAdmission(deps: {
         return next();
       }
       const kind = kindOf(ctx, userId);
-      // A source's panic exit is never held back; anything else keeps its place behind the
-      // updates already waiting.
-      if (later && kind !== "source") {
+      // A source's panic exit and Begin are never held back; anything else keeps its place
+      // behind the updates already waiting.
+      if (later && kind !== "source" && kind !== "begin") {
         if (take(userId)) later.push(ctx.update);
         else await slowDown(ctx, userId);
         return;
       }
       if (kind !== "source" && !take(userId)) return slowDown(ctx, userId);
+      if (kind === "begin") {
+        beginning.add(ctx);
+        deps.keys.get(userId, "source").catch(() => {});
+        return next();
+      }
       if (kind === "memory") {
         fromMemory.add(ctx);
         // Prefetch: by the time they press Begin the key is usually there. Only with room in the
@@ -198,6 +216,7 @@ export function createAdmission(deps: {
       void serveLater(userId);
     },
     answeredFromMemory: (ctx) => fromMemory.has(ctx),
+    beginsBeforeKey: (ctx) => beginning.has(ctx),
     get waiting() {
       return unfinished;
     },

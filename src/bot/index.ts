@@ -249,6 +249,7 @@ export function createBot(deps: BotDeps): TestimonyBot {
       issueReceipt: receipt.issue,
       preferences: deps.preferences,
       replyNotices: deps.replyNotices,
+      beginsBeforeKey: admission?.beginsBeforeKey,
       now: deps.now,
     }),
   );

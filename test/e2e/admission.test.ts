@@ -90,8 +90,8 @@ describe("admission before the source-key derivation", () => {
     expect((await first.nextBotMessage()).text).toContain("Прежде чем начать");
   });
 
-  it("puts a source who presses Begin ahead of every newcomer in the line", async () => {
-    const { api } = await start();
+  it("shows Begin's first question at once, and puts that source's derivation ahead of every newcomer's", async () => {
+    const { api, app } = await start();
     const crowd = Array.from({ length: 20 }, (_, i) =>
       api.user({ id: 8200 + i, first_name: `N${i}`, language_code: "ru" }),
     );
@@ -103,12 +103,59 @@ describe("admission before the source-key derivation", () => {
     await source.command("start");
     await source.nextBotMessage();
     await source.press("Начать рассказ");
-    await api.waitFor(() => bot?.app.services.derivations.waiting.source === 1, 5000, "promoted");
+    // Shown with no derivation done: the draft is stored once the key is there.
+    expect((await source.nextBotMessage({ newOnly: true })).text).toContain("Прежде чем начать");
+    await api.waitFor(() => app.services.derivations.waiting.source === 1, 5000, "promoted");
+    expect(held.started).toHaveLength(1);
 
+    await source.press("Да, начнём");
     held.open();
-    expect((await source.nextBotMessage()).text).toContain("Прежде чем начать");
+    expect((await source.nextBotMessage({ newOnly: true })).text).toMatch(/^2\/\d+\. /);
+    expect((await app.services.interview.find(8300))?.position).toBe("role");
     // The first crowd member's derivation was already running; the source's came right after.
     expect(held.started.slice(0, 2)).toEqual([8200, 8300]);
+  });
+
+  it("takes back Begin's first question when its draft could not be stored, and shows it once when Begin is handled again", async () => {
+    held = heldDerivation();
+    bot = await startTestBot({
+      deriveSourceKey: held.derive,
+      derivationConcurrency: 1,
+      retry: { updateRetry: { totalMs: 20_000, baseMs: 500, capMs: 500 } },
+    });
+    const { api, app } = bot;
+    const interview = app.services.interview;
+    const write = interview.write.bind(interview);
+    let failOnce = true;
+    interview.write = async (...args) => {
+      if (failOnce) {
+        failOnce = false;
+        throw Object.assign(new Error("terminating connection"), { code: "57P01" });
+      }
+      return write(...args);
+    };
+    const source = api.user({ id: 8310, first_name: "S", language_code: "ru" });
+    const consents: number[] = [];
+    const stopWatching = api.watch((event) => {
+      if (event.type === "message" && event.kind === "sent" && event.chatId === source.id) {
+        if (event.message.text?.includes("Прежде чем начать"))
+          consents.push(event.message.message_id);
+      }
+    });
+    await source.command("start");
+    await source.nextBotMessage();
+    await source.press("Начать рассказ");
+    await api.waitFor(() => consents.length === 1, 5000, "the first question");
+    held.open();
+    await api.waitFor(() => consents.length === 2, 20_000, "Begin handled again");
+    await bot.idle(20_000);
+    stopWatching();
+    expect(bot.logs()).toContain("update failed; retrying");
+    // The first one went when its draft failed; the one left is the one the draft stands at.
+    const shown = source.botMessages().filter((m) => m.text?.includes("Прежде чем начать"));
+    expect(shown.map((m) => m.message_id)).toEqual([consents[1]]);
+    await source.press("Да, начнём");
+    expect((await source.nextBotMessage({ newOnly: true })).text).toMatch(/^2\/\d+\. /);
   });
 
   it("tells a stranger once when the line is full, serves sources meanwhile, and answers every message later in order", async () => {

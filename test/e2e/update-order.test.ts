@@ -54,6 +54,14 @@ describe("updates of one chat, one of them handled again", () => {
     const user = bot.api.user({ id: 9_266_001, first_name: "Павел", language_code: "ru" });
     await user.command("start");
     await user.nextBotMessage({ newOnly: true });
+    // The key prefetched at /start is there (before it, Begin shows first and stores after:
+    // test/e2e/admission.test.ts).
+    const { derivations } = bot.app.services;
+    await bot.api.waitFor(
+      () => derivations.running + derivations.waiting.newcomer + derivations.waiting.source === 0,
+      5000,
+      "the key derived",
+    );
     // Begin: the interview is stored and its first question shown, then the write after it
     // fails; Begin is handled again while the source already presses "Yes" on that question.
     const consentShown = () => user.botMessages().some((m) => m.text?.includes("Прежде чем"));

@@ -54,6 +54,11 @@ export interface InterviewFeatureDeps {
   preferences: PreferencesService;
   /** "Tell me here about a reply": the chat id, in memory only. */
   replyNotices: ReplyNotices;
+  /**
+   * A Begin let through before the source's key exists (bot/admission.ts): the first question is
+   * shown before the draft is stored, and the draft is stored once the key is there.
+   */
+  beginsBeforeKey?: (ctx: PrivateContext) => boolean;
   now?: () => Date;
 }
 
@@ -361,6 +366,56 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
   /** Loads the draft and marks an update handled before (`ctx.redelivered`). */
   const handledBefore = dedupe();
 
+  /** The chat record of an interview begun from the briefing's button. */
+  const chatFromBriefing = (ctx: ButtonContext): ChatRecord => {
+    const briefingId = ctx.callbackQuery.message?.message_id;
+    return {
+      // The /start command usually sits right above the briefing: wipe it too.
+      firstMessageId: briefingId ? Math.max(1, briefingId - 1) : undefined,
+      lastMessageId: briefingId,
+      recentUpdates: [ctx.update.update_id],
+    };
+  };
+
+  /**
+   * Begin before the source's key exists. The draft is stored under that key and sealed with
+   * it, so storing it waits for the derivation; the first question does not, because a new
+   * interview's first question needs nothing stored. It is shown at once, and the draft is
+   * stored once the key is there, before this update ends: the source's next update (its answer)
+   * comes after it (one chat's updates are handled in order). If storing fails, the question
+   * shown goes again, and Begin is handled again with nothing shown twice. A draft this process
+   * did not know of (after a restart) is found only then: the question shown goes, and the draft
+   * resumes.
+   */
+  const beginBeforeKey = async (ctx: ButtonContext) => {
+    if (!deps.submissionLimiter.check(interview.memoryKey(ctx.from.id))) {
+      await ctx.reply(ctx.t("interview-limit-submissions"));
+      return;
+    }
+    const chat = chatFromBriefing(ctx);
+    const outcome = interview.start(await ctx.i18n.getLocale());
+    const { draft } = outcome;
+    if (!draft) return;
+    const shownAfter = chat.lastMessageId ?? 0;
+    const unshow = async () => {
+      const last = chat.lastMessageId ?? 0;
+      if (last > shownAfter) await wipeRange(ctx.api, ctx.chat.id, shownAfter + 1, last);
+    };
+    for (const view of outcome.views) await show(ctx, draft, chat, view);
+    try {
+      const existing = await ctx.draftSession.load();
+      if (existing) {
+        await unshow();
+        return handle(ctx, { type: "resume" });
+      }
+      ctx.draftSession.set({ draft, chat }, outcome.writes);
+      await ctx.draftSession.save();
+    } catch (error) {
+      await unshow().catch(() => {});
+      throw error;
+    }
+  };
+
   const begin = async (ctx: ButtonContext) => {
     const existing = await ctx.draftSession.load();
     if (existing) {
@@ -377,13 +432,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
       await ctx.reply(ctx.t("interview-limit-submissions"));
       return;
     }
-    const briefingId = ctx.callbackQuery.message?.message_id;
-    const chat: ChatRecord = {
-      // The /start command usually sits right above the briefing: wipe it too.
-      firstMessageId: briefingId ? Math.max(1, briefingId - 1) : undefined,
-      lastMessageId: briefingId,
-      recentUpdates: [ctx.update.update_id],
-    };
+    const chat = chatFromBriefing(ctx);
     const outcome = interview.start(await ctx.i18n.getLocale());
     if (outcome.draft) await apply(ctx, { draft: outcome.draft, chat }, outcome);
   };
@@ -393,7 +442,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     // Answered before the draft is looked for: that may wait for the source's lock.
     async (ctx, next) => {
       await ctx.answerCallbackQuery();
-      await next();
+      await (deps.beginsBeforeKey?.(ctx) ? beginBeforeKey(ctx) : next());
     },
     handledBefore,
     begin,
