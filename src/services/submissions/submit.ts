@@ -19,10 +19,11 @@ import {
 import { createReadyReceipts, type MadeReceipt } from "./ready-receipts.js";
 
 /**
- * Receipts kept ready per language: about as many as sources who may send at the same moment
- * (a crowd's ~50 within seconds). Each is a codename and two small keys in memory.
+ * Receipts kept ready per language: more than the sources who may send at the same moment (a
+ * crowd's ~50 within seconds, all in one language). Each is a codename and two small keys in
+ * memory; making 64 takes ~13 s of one core, spent only while no one waits for memory-hard work.
  */
-export const RECEIPTS_AHEAD = 32;
+export const RECEIPTS_AHEAD = 64;
 
 export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;
 export type Status = (typeof STATUSES)[number];
