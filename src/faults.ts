@@ -48,6 +48,12 @@ const DRIVER = new Set([
 const UNREACHABLE = new Set(["57P01", "57P02", "57P03", "53300"]);
 const SQLSTATE = new Set(["40001", "40P01", "55P03", "57014"]);
 
+/**
+ * The bot's own: a press on a first question whose draft another instance is still storing
+ * (bot/features/interview.ts). It is there a moment later.
+ */
+const NOT_YET = new Set(["DRAFT_NOT_STORED_YET"]);
+
 /** Out of disk: a write that will fail until someone frees space. */
 const DISK_FULL = new Set(["ENOSPC", "EDQUOT", "53100"]);
 
@@ -102,6 +108,7 @@ export function classify(error: unknown): Fault {
       return { class: "transient", source: "database", code, unreachable: true };
     }
     if (SQLSTATE.has(code)) return { class: "transient", source: "database", code };
+    if (NOT_YET.has(code)) return { class: "transient", code };
   }
   // A network failure grammY could not describe further (fetch failed, aborted).
   if (inHttp) return { class: "transient", source: "telegram", unreachable: true };

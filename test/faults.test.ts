@@ -50,6 +50,13 @@ describe("fault classes", () => {
     },
   );
 
+  it("a draft another instance is still storing is transient, nobody unreachable", () => {
+    const fault = classify(withCode("DRAFT_NOT_STORED_YET"));
+    expect(fault).toMatchObject({ class: "transient", code: "DRAFT_NOT_STORED_YET" });
+    expect(fault.source).toBeUndefined();
+    expect(fault.unreachable).toBeUndefined();
+  });
+
   it("looks through drizzle's and grammY's wrappers", () => {
     const query = new DrizzleQueryError("select 1", [], withCode("57P01"));
     expect(classify(query)).toMatchObject({ class: "transient", code: "57P01" });

@@ -78,7 +78,7 @@ export interface BotDeps {
     maxSubmissionsPerDay: number;
   };
   /** Flood and wrong-codename limits (shared by the instances on PostgreSQL). */
-  sourceLimits: Pick<SourceLimits, "flood" | "floodWarning" | "codenameAttempts">;
+  sourceLimits: Pick<SourceLimits, "flood" | "floodWarning" | "codenameAttempts" | "shared">;
   /** "Tell me here about a reply": chat ids kept in memory only. */
   replyNotices: ReplyNotices;
   /** Holds one source's updates apart across instances (PostgreSQL); none: this process only. */
@@ -250,6 +250,7 @@ export function createBot(deps: BotDeps): TestimonyBot {
       preferences: deps.preferences,
       replyNotices: deps.replyNotices,
       beginsBeforeKey: admission?.beginsBeforeKey,
+      sharedByInstances: deps.sourceLimits.shared,
       now: deps.now,
     }),
   );

@@ -203,6 +203,27 @@ describe.skipIf(!usingPostgres)("two instances behind one webhook", () => {
     expect(await cluster.instances[0]?.app.repositories.submissions.list()).toHaveLength(SOURCES);
     expect(await cluster.instances[0]?.app.repositories.drafts.count()).toBe(0);
   }, 600_000);
+
+  it("a first question answered on the other instance before Begin's draft is stored there waits for it", async () => {
+    const user = cluster.api.user({ id: 9_171_100, first_name: "Быстрый", language_code: "ru" });
+    // /start goes to one instance, which derives the key in the background; Begin goes to the
+    // other, which shows the first question at once and stores the draft once it has derived
+    // the key too; the answer, pressed at once, goes back to the first one, key in hand.
+    await user.command("start");
+    await user.nextBotMessage({ timeoutMs: STEP_MS });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await user.press(RU.begin);
+    expect((await nextQuestion(user)).id).toBe("consent");
+    const press = await user.press(RU.consent);
+    const answer = await cluster.api.waitFor(
+      () => cluster.api.callbackAnswer(press.id),
+      STEP_MS,
+      "the press answered",
+    );
+    // Not "this interview is gone": the press moves the interview on.
+    expect(answer.text).toBeUndefined();
+    expect((await nextQuestion(user)).id).toBe("role");
+  });
 });
 
 describe("an update delivered again after a later one", () => {

@@ -59,7 +59,27 @@ export interface InterviewFeatureDeps {
    * shown before the draft is stored, and the draft is stored once the key is there.
    */
   beginsBeforeKey?: (ctx: PrivateContext) => boolean;
+  /** Other instances may serve this source too (PostgreSQL): see DRAFT_ON_ITS_WAY_MS. */
+  sharedByInstances?: boolean;
   now?: () => Date;
+}
+
+/**
+ * How long after it was shown a first question's draft may still be on its way: Begin shows the
+ * question before the source's key exists and stores the draft once it does (a second or two in
+ * a crowd: Begin's derivation goes before every newcomer's). With several instances, the answer
+ * can reach one before the other stored it: it is then tried again (faults.ts), not told that
+ * the interview is gone.
+ */
+const DRAFT_ON_ITS_WAY_MS = 30_000;
+
+class DraftNotStoredYet extends Error {
+  readonly code = "DRAFT_NOT_STORED_YET";
+  readonly safeToLog = true;
+  constructor() {
+    super("the first question's draft is not stored yet");
+    this.name = "DraftNotStoredYet";
+  }
 }
 
 /** Commands that keep working in the middle of an interview (handled by their own features). */
@@ -437,6 +457,18 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     if (outcome.draft) await apply(ctx, { draft: outcome.draft, chat }, outcome);
   };
 
+  /** A press on a first question shown moments ago: its draft may still be on its way. */
+  const draftOnItsWay = (ctx: PrivateContext, data: string) => {
+    const first = questionnaire.questions[0]?.id;
+    const shownAt = (ctx.callbackQuery?.message?.date ?? 0) * 1000;
+    return (
+      deps.sharedByInstances === true &&
+      first !== undefined &&
+      buttons.answer.unpack(data)?.question === first &&
+      now().getTime() - shownAt < DRAFT_ON_ITS_WAY_MS
+    );
+  };
+
   privateChat.callbackQuery(
     buttons.begin.filter,
     // Answered before the draft is looked for: that may wait for the source's lock.
@@ -464,6 +496,7 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
     // A button of an interview whose draft is gone: expired, or lost with the unlogged tables
     // when the database stopped uncleanly (README: what survives a restart).
     if (!session && data !== undefined) {
+      if (draftOnItsWay(ctx, data)) throw new DraftNotStoredYet();
       await ctx.answerCallbackQuery({ text: ctx.t("interview-gone"), show_alert: true });
       return;
     }
