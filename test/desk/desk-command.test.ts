@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeLaunchFile } from "../../src/cli/desk-launch.js";
 import { deskFetch, launchSession } from "../helpers/desk.js";
-import { PROJECT_ROOT, runTsx, TSX } from "../helpers/run.js";
+import { PROJECT_ROOT, runTsx, TSX_LOADER } from "../helpers/run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tb-desk-cli-"));
 const env = { ...process.env, EDITOR_KEYS: "", DATABASE_URL: "", DATA_DIR: "" };
@@ -31,9 +31,17 @@ describe("npm run editor -- desk", () => {
   });
 
   it("prints a one-time 127.0.0.1 address, a new one on Enter, and closes on Ctrl-C", async () => {
+    // Run by node itself, so Ctrl-C reaches the program, not a launcher relaying it.
     const child = spawn(
-      TSX,
-      [join(PROJECT_ROOT, "src/cli/editor.ts"), "desk", join(dir, "nothing-here.tar"), "--no-open"],
+      process.execPath,
+      [
+        "--import",
+        TSX_LOADER,
+        join(PROJECT_ROOT, "src/cli/editor.ts"),
+        "desk",
+        join(dir, "nothing-here.tar"),
+        "--no-open",
+      ],
       { env, stdio: ["pipe", "pipe", "pipe"] },
     );
     let stdout = "";

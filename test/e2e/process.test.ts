@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { eq } from "drizzle-orm";
 import type { Message, Update } from "grammy/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -430,6 +431,23 @@ describe(`the bot as a process (${usingPostgres ? "PostgreSQL" : "PGlite"})`, ()
     } finally {
       await proxy.close();
     }
+  }, 120_000);
+
+  it("exits 0 on SIGTERM while its event loop is held, as on a busy machine", async () => {
+    const world = await newWorld();
+    const busyLoop = pathToFileURL(join(import.meta.dirname, "../helpers/busy-loop.mjs")).href;
+    const bot = startBotProcess({
+      env: world.env,
+      cwd: world.dir,
+      nodeOptions: ["--import", busyLoop],
+    });
+    launched.push(bot);
+    await bot.ready();
+    const user = api.user({ id: 7250, first_name: "Ян", language_code: "ru" });
+    await user.command("start");
+    await user.nextBotMessage({ timeoutMs: 15_000 });
+    expect(await bot.kill("SIGTERM")).toEqual({ code: 0, signal: null });
+    expect(bot.logs().map((l) => l.msg)).toContain("stopped");
   }, 120_000);
 
   it("refuses a second process on the same DATA_DIR (embedded database)", async () => {

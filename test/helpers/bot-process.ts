@@ -1,15 +1,14 @@
-// Runs the real entry point (src/main.ts) in a child process through node_modules/.bin/tsx, as
+// Runs the real entry point (src/main.ts) in a child process with `node --import tsx`, as
 // `npm start` does, and watches its log lines. Tests and benchmarks use it for what only a whole
 // process shows: start-up, signals, the PGlite lock, webhook mode, exit codes.
 //
-// tsx runs the program in a child node process of its own and relays SIGTERM/SIGINT to it. A
-// SIGKILL cannot be relayed, so the bot is spawned in its own process group and kill("SIGKILL")
-// kills the whole group, as `docker kill` or the OOM killer would take the service down.
+// The bot is spawned in its own process group and kill("SIGKILL") kills the whole group, as
+// `docker kill` or the OOM killer would take the service down.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { PROJECT_ROOT, TSX } from "./run.js";
+import { PROJECT_ROOT, TSCONFIG, TSX_LOADER } from "./run.js";
 
 export const MAIN_ENTRY = join(PROJECT_ROOT, "src/main.ts");
 
@@ -51,7 +50,9 @@ export class BotProcess {
       if (value !== undefined) env[name] = value;
     }
     if (options.nodeOptions?.length) env.NODE_OPTIONS = options.nodeOptions.join(" ");
-    this.child = spawn(TSX, ["--tsconfig", join(PROJECT_ROOT, "tsconfig.json"), MAIN_ENTRY], {
+    // Its working directory has no tsconfig.json of its own.
+    env.TSX_TSCONFIG_PATH = TSCONFIG;
+    this.child = spawn(process.execPath, ["--import", TSX_LOADER, MAIN_ENTRY], {
       cwd: options.cwd,
       env,
       detached: true, // its own process group, see above
@@ -143,8 +144,8 @@ export class BotProcess {
   }
 
   /**
-   * SIGTERM/SIGINT go to the tsx wrapper, which relays them to the program (like `kill PID` or
-   * `docker stop`); SIGKILL goes to the whole process group. Resolves when the process has ended.
+   * SIGTERM/SIGINT go to the program (like `kill PID` or `docker stop`); SIGKILL goes to the
+   * whole process group. Resolves when the process has ended.
    */
   async kill(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 30_000): Promise<ProcessExit> {
     this.signal(signal);
@@ -154,10 +155,10 @@ export class BotProcess {
   }
 
   /**
-   * After a SIGKILL the program (tsx's child) may stay a zombie for a moment until init reaps
-   * it, and a zombie still counts as running for kill(pid, 0), which is how the PGlite lock
-   * tells a live owner from a dead one. A supervisor restarts a service only after reaping it:
-   * so do we.
+   * After a SIGKILL the program, or a process it started, may stay a zombie for a moment until
+   * it is reaped, and a zombie still counts as running for kill(pid, 0), which is how the PGlite
+   * lock tells a live owner from a dead one. A supervisor restarts a service only after reaping
+   * it: so do we.
    */
   private async reaped(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
