@@ -91,6 +91,10 @@ export class ExpiringMap<V> {
     this.entries.delete(key);
   }
 
+  clear(): void {
+    for (const key of [...this.entries.keys()]) this.delete(key);
+  }
+
   private schedule(key: string, delay: number): ReturnType<typeof setTimeout> {
     const timer = setTimeout(() => this.expire(key), Math.min(Math.max(delay, 0), MAX_TIMER_MS));
     timer.unref?.();

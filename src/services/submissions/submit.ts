@@ -1,5 +1,6 @@
 // Drafts become submissions; codename receipts; what a source sees when they come back;
 // follow-ups.
+import { createHmac, randomBytes } from "node:crypto";
 import type { DraftsRepository } from "../../storage/drafts.repo.js";
 import type { PartsRepository } from "../../storage/parts.repo.js";
 import type { SubmissionsRepository } from "../../storage/submissions.repo.js";
@@ -9,6 +10,7 @@ import { recipientsOf } from "../crypto/recipients.js";
 import { createReplyKeyPair, decryptAllForSource } from "../crypto/reply-keys.js";
 import { type AttachmentMeta, storeEncryptedAttachment } from "../interview/attachments.js";
 import { type Draft, dayOf } from "../interview/draft.js";
+import { ExpiringMap } from "../sources/limits.js";
 import { createSlowWork, SLOW_WORK_CONCURRENCY, type SlowWork } from "../sources/slow-work.js";
 import {
   type CodenameLocale,
@@ -24,6 +26,13 @@ import { createReadyReceipts, type MadeReceipt } from "./ready-receipts.js";
  * memory; making 64 takes ~13 s of one core, spent only while no one waits for memory-hard work.
  */
 export const RECEIPTS_AHEAD = 64;
+
+/**
+ * How long a login with a codename just issued skips its slow hash (the hash made at Send is
+ * still in memory): a crowd that sends and then looks at its status at once would otherwise
+ * queue one memory-hard hash per person again.
+ */
+export const JUST_ISSUED_MS = 15 * 60_000;
 
 export const STATUSES = ["new", "in_review", "verified", "published", "rejected"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -84,6 +93,16 @@ export function createSubmissionsService(deps: {
   // The reply key is dated by the real clock's day (crypto/internal.ts startOfDay).
   const keyDay = () => dayOf(new Date());
   const localeOf = (locale: string): CodenameLocale => (locale === "en" ? "en" : "ru");
+  /**
+   * Codenames issued in the last JUST_ISSUED_MS, as a tag keyed with a key of this process's
+   * memory only, each with its slow hash (the one stored with the submission). Never the
+   * codename itself, never written; a restart forgets them. A codename typed that is not among
+   * them (a wrong guess included) costs the slow hash as ever.
+   */
+  const tagKey = randomBytes(32);
+  const tagOf = (codename: string) =>
+    createHmac("sha256", tagKey).update(normaliseCodename(codename)).digest("base64url");
+  const justIssued = new ExpiringMap<string>(JUST_ISSUED_MS, () => now().getTime());
   /** At Send, with nothing ready: scrypt on the threadpool and the key's S2K in its worker at once. */
   const makeNow = async (locale: CodenameLocale): Promise<MadeReceipt> => {
     const codename = generateCodename(locale);
@@ -119,9 +138,10 @@ export function createSubmissionsService(deps: {
       return readyReceipts.ready;
     },
 
-    /** Makes no more receipts ahead, and forgets the ones made. */
+    /** Makes no more receipts ahead, and forgets the ones made and the codenames just issued. */
     stop(): void {
       readyReceipts.stop();
+      justIssued.clear();
     },
 
     /** Turns the draft into a submission no longer linked to the user, and makes its receipt. */
@@ -156,6 +176,7 @@ export function createSubmissionsService(deps: {
       // scrub, with the log's rotation, follows within seconds).
       await deps.scrubDrafts?.();
       deps.onNews?.();
+      justIssued.set(tagOf(codename), codenameHash);
       return {
         submissionId: row.id,
         number: row.number,
@@ -170,7 +191,9 @@ export function createSubmissionsService(deps: {
     /** The submission a codename opens, or undefined. Replies are decrypted here, in memory. */
     async openWithCodename(typed: string): Promise<SourceView | undefined> {
       const codename = normaliseCodename(typed);
-      const hash = await slowWork.run(() => hashCodename(deps.pepper, codename));
+      const hash =
+        justIssued.get(tagOf(codename)) ??
+        (await slowWork.run(() => hashCodename(deps.pepper, codename)));
       const row = await deps.submissions.findByCodenameHash(hash);
       if (!row) return undefined;
       const sealed = (await deps.parts.listForSubmission(row.id, ["reply"])).map(
