@@ -123,6 +123,8 @@ async function resumeWait(kind: DbKind, keyring: EditorKeyring): Promise<number[
       await user.nextBotMessage({ newOnly: true, timeoutMs: TIMEOUT });
       await user.press(RU.begin);
       await nextQuestion(user, TIMEOUT);
+      await user.press(RU.consent);
+      await nextQuestion(user, TIMEOUT);
     }
     await first.stop();
     const second = await startInProcessBot({ storage, keyring, exclusiveStorage });
@@ -131,10 +133,12 @@ async function resumeWait(kind: DbKind, keyring: EditorKeyring): Promise<number[
         const user = second.api.user({ id, first_name: "again", language_code: "ru" });
         await user.command("start");
         await user.nextBotMessage({ newOnly: true, timeoutMs: TIMEOUT });
-        // Right after the briefing: no time for the prefetch to finish.
+        // Right after the briefing: no time for the prefetch to finish. Begin shows a new
+        // interview's first question at once, and takes it back when the key finds the draft:
+        // the time is up to the draft's own question (the one after consent).
         const started = performance.now();
         await user.press(RU.begin);
-        await nextQuestion(user, TIMEOUT);
+        while ((await nextQuestion(user, TIMEOUT)).id === "consent") {}
         samples.push(performance.now() - started);
       }
     } finally {
@@ -274,7 +278,7 @@ export async function run(): Promise<void> {
     const resume = await resumeWait(kind, keyring);
     burstRows.push([
       label,
-      "resume after restart: Begin → question",
+      "resume after restart: Begin → its question",
       ms(percentile(resume, 50)),
       ms(percentile(resume, 99)),
       "",
