@@ -9,7 +9,7 @@
 //   waits for the derivation.
 // - Strangers: 20 sources go through the interview pausing 1–3 s between steps; once all are in
 //   it, 1,000 strangers send one message each. The sources' ordinary steps, with and without.
-import { scrypt } from "node:crypto";
+import { randomBytes, scrypt } from "node:crypto";
 import { run as runBot, sequentialize } from "@grammyjs/runner";
 import { Bot } from "grammy";
 import type { EditorKeyring } from "../src/services/crypto/editor-keys.js";
@@ -114,7 +114,9 @@ async function ourBurst(kind: DbKind, keyring: EditorKeyring) {
 async function resumeWait(kind: DbKind, keyring: EditorKeyring): Promise<number[]> {
   const storage = await benchStorage(kind);
   const exclusiveStorage = kind === "pglite";
-  const first = await startInProcessBot({ storage, keyring, exclusiveStorage });
+  // The same secrets after the restart, or the draft would not be found again.
+  const secrets = { pepper: randomBytes(32), serverKey: randomBytes(32) };
+  const first = await startInProcessBot({ storage, keyring, exclusiveStorage, secrets });
   const samples: number[] = [];
   try {
     const users = makeUsers(first.api, 5, 920_000);
@@ -127,7 +129,7 @@ async function resumeWait(kind: DbKind, keyring: EditorKeyring): Promise<number[
       await nextQuestion(user, TIMEOUT);
     }
     await first.stop();
-    const second = await startInProcessBot({ storage, keyring, exclusiveStorage });
+    const second = await startInProcessBot({ storage, keyring, exclusiveStorage, secrets });
     try {
       for (const id of users.map((user) => user.id)) {
         const user = second.api.user({ id, first_name: "again", language_code: "ru" });

@@ -17,6 +17,7 @@ import { APP_DEFAULTS, type App, type AppConfig, createApp } from "../src/app.js
 import { createLogger } from "../src/logger.js";
 import type { EditorKeyring } from "../src/services/crypto/editor-keys.js";
 import { openStorage, type Storage } from "../src/storage/db.js";
+import type { Secrets } from "../src/storage/secrets.js";
 import type { BotProcess } from "../test/helpers/bot-process.js";
 import { type FakeBotApi, type FakeUser, startFakeBotApi } from "../test/helpers/fake-bot-api.js";
 import { TEST_TOKEN } from "../test/helpers/harness.js";
@@ -177,6 +178,8 @@ export async function startInProcessBot(options: {
   config?: Partial<AppConfig>;
   /** As main.ts for the embedded database: limits and locks in this process only. */
   exclusiveStorage?: boolean;
+  /** PEPPER and SERVER_KEY (new ones by default): the same ones find the same drafts again. */
+  secrets?: Secrets;
 }): Promise<InProcessBot> {
   const api = options.api ?? (await startFakeBotApi({ token: TEST_TOKEN }));
   const app = createApp({
@@ -191,7 +194,7 @@ export async function startInProcessBot(options: {
     scrub: options.storage.scrub,
     scrubDrafts: options.storage.scrubDrafts,
     keyring: options.keyring,
-    secrets: { pepper: randomBytes(32), serverKey: randomBytes(32) },
+    secrets: options.secrets ?? { pepper: randomBytes(32), serverKey: randomBytes(32) },
     logger: createLogger({ level: "info", destination: discard }),
     botInfo: api.botInfo,
     exclusiveStorage: options.exclusiveStorage,
