@@ -65,15 +65,15 @@ export async function driveInterview(
   const labels = LABELS[options.language ?? "ru"];
   await user.command("start");
   await user.nextBotMessage({ timeoutMs: 20_000 });
-  // Begin waits for the source key's memory-hard derivation (prefetched after /start, a few at
-  // a time): a burst of new sources queues there.
   await user.press(labels.begin);
   await user.nextBotMessage({ timeoutMs: 20_000 });
+  // The first answer waits for the source key's memory-hard derivation if Begin came before it
+  // (prefetched after /start, a few at a time): a burst of new sources queues there.
   await user.press(labels.consent);
   let textIndex = 0;
   let asked = 0;
-  for (;;) {
-    const message = await user.nextBotMessage();
+  for (let first = true; ; first = false) {
+    const message = await user.nextBotMessage(first ? { timeoutMs: 20_000 } : {});
     const question = questionOf(message);
     if (!question) continue; // e.g. the warning before the media question
     if (question === "review") break;

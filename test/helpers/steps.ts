@@ -31,7 +31,8 @@ export async function beginInterview(user: FakeUser, language: "ru" | "en" = "ru
   await user.press(language === "ru" ? "Начать рассказ" : "Begin my testimony");
   await user.nextBotMessage({ newOnly: true });
   await user.press(language === "ru" ? "Да, начнём" : "Yes, start");
-  return user.nextBotMessage({ newOnly: true });
+  // May wait for the source key's derivation (Begin shows the consent before it).
+  return user.nextBotMessage({ newOnly: true, timeoutMs: 20_000 });
 }
 
 /** Waits for the next new bot message that asks `questionId`, skipping notes in between. */
