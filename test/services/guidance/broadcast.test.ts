@@ -300,8 +300,9 @@ describe("broadcast worker", () => {
     for (const r of running) {
       expect(r.sent + r.remaining + r.failed + r.unsubscribed).toBe(100);
       expect(r.ratePerSecond).toBeGreaterThan(5);
-      // Counted when outcomes are recorded, so a window may hold a group more or less.
-      expect(r.ratePerSecond).toBeLessThanOrEqual(11);
+      // Counted when outcomes are recorded (in groups of 2 here), so a window may hold a group
+      // or two more or less: a busy database records a group late, into the next window.
+      expect(r.ratePerSecond).toBeLessThanOrEqual(12);
     }
     expect(reports.at(-1)).toMatchObject({ status: "done", sent: 100, remaining: 0 });
   });
