@@ -24,6 +24,7 @@ import type { Update } from "grammy/types";
 import type { DerivationPriority, DerivationQueue } from "../services/sources/derivation-queue.js";
 import type { SourceKeys } from "../services/sources/keys.js";
 import type { BotContext } from "./context.js";
+import { interviewButtons } from "./interview-view.js";
 import { createNoticeLine } from "./notice-line.js";
 
 /** Commands answered without a draft (the interview adds nothing to them but the chat record). */
@@ -40,8 +41,6 @@ const FROM_MEMORY_COMMANDS = new Set([
 
 /** Buttons of the interview: only someone who was in one has them. */
 const INTERVIEW_BUTTON = /^iv:/;
-/** The briefing's Begin (bot/interview-view.ts). */
-const BEGIN_BUTTON = "iv:begin";
 
 /**
  * Updates of one id before its key exists: a burst of 20 (an album of 10 photos and a few
@@ -133,7 +132,7 @@ export function createAdmission(deps: {
     // Known to hold a draft: even /start resumes it, as with the key in memory.
     if (deps.keys.holdsDraft(userId)) return "source";
     const data = ctx.callbackQuery?.data;
-    if (data === BEGIN_BUTTON) return "begin";
+    if (data !== undefined && interviewButtons.begin.filter.test(data)) return "begin";
     if (data !== undefined) return INTERVIEW_BUTTON.test(data) ? "source" : "memory";
     const command = ctx.message?.text?.match(/^\/(\w+)(@\w+)?(\s|$)/)?.[1];
     if (command === "forget") return "source";

@@ -386,15 +386,23 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
   /** Loads the draft and marks an update handled before (`ctx.redelivered`). */
   const handledBefore = dedupe();
 
-  /** The chat record of an interview begun from the briefing's button. */
-  const chatFromBriefing = (ctx: ButtonContext): ChatRecord => {
+  /**
+   * A new interview from the briefing's Begin and the chat record beside it; undefined (the
+   * source told so) when today's submissions are used up.
+   */
+  const newInterview = async (ctx: ButtonContext) => {
+    if (!deps.submissionLimiter.check(interview.memoryKey(ctx.from.id))) {
+      await ctx.reply(ctx.t("interview-limit-submissions"));
+      return undefined;
+    }
     const briefingId = ctx.callbackQuery.message?.message_id;
-    return {
+    const chat: ChatRecord = {
       // The /start command usually sits right above the briefing: wipe it too.
       firstMessageId: briefingId ? Math.max(1, briefingId - 1) : undefined,
       lastMessageId: briefingId,
       recentUpdates: [ctx.update.update_id],
     };
+    return { chat, outcome: interview.start(await ctx.i18n.getLocale()) };
   };
 
   /**
@@ -408,14 +416,10 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
    * resumes.
    */
   const beginBeforeKey = async (ctx: ButtonContext) => {
-    if (!deps.submissionLimiter.check(interview.memoryKey(ctx.from.id))) {
-      await ctx.reply(ctx.t("interview-limit-submissions"));
-      return;
-    }
-    const chat = chatFromBriefing(ctx);
-    const outcome = interview.start(await ctx.i18n.getLocale());
-    const { draft } = outcome;
-    if (!draft) return;
+    const begun = await newInterview(ctx);
+    const draft = begun?.outcome.draft;
+    if (!begun || !draft) return;
+    const { chat, outcome } = begun;
     const shownAfter = chat.lastMessageId ?? 0;
     const unshow = async () => {
       const last = chat.lastMessageId ?? 0;
@@ -448,13 +452,9 @@ export function createInterviewFeature(deps: InterviewFeatureDeps) {
       }
       return handle(ctx, { type: "resume" });
     }
-    if (!deps.submissionLimiter.check(interview.memoryKey(ctx.from.id))) {
-      await ctx.reply(ctx.t("interview-limit-submissions"));
-      return;
-    }
-    const chat = chatFromBriefing(ctx);
-    const outcome = interview.start(await ctx.i18n.getLocale());
-    if (outcome.draft) await apply(ctx, { draft: outcome.draft, chat }, outcome);
+    const begun = await newInterview(ctx);
+    const draft = begun?.outcome.draft;
+    if (begun && draft) await apply(ctx, { draft, chat: begun.chat }, begun.outcome);
   };
 
   /** A press on a first question shown moments ago: its draft may still be on its way. */
